@@ -1,0 +1,91 @@
+/**
+ * How a workspace is laid out inside its Automerge document, and how field
+ * values are encoded per type. Entities are flat maps (one object each) so a
+ * 100k-entity show stays small in memory and fast to load.
+ *
+ *   root.entities[<id>]            entity map
+ *     "@created"                   HLC of creation
+ *     "@deleted"                   HLC of deletion (tombstone; never removed)
+ *     "@merged_into"               survivor id after a merge
+ *     "@facet:<module.Facet>"      true while attached
+ *     "@table:<name>"              JSON of membership fields while a member
+ *     "@hidden:<field key>"        value kept by detach_facet { preserve = true }
+ *     "<module.facet.field>"       the field value (text/list fields are CRDT objects)
+ *   root.edges[<id>]               edge map: type, source, target, "@deleted",
+ *     "pos" (ordered edges), "p:<name>" properties (JSON)
+ *   root.clashes[<id>]             explicit conflicts (merge clashes): JSON record
+ */
+import type { FieldDef } from "./schema.ts";
+import type { FieldValue } from "./operations.ts";
+import { InvalidOperation } from "./errors.ts";
+
+export const ENTITIES = "entities";
+export const EDGES = "edges";
+export const CLASHES = "clashes";
+
+export const K_CREATED = "@created";
+export const K_DELETED = "@deleted";
+export const K_MERGED_INTO = "@merged_into";
+export const FACET_PREFIX = "@facet:";
+export const TABLE_PREFIX = "@table:";
+export const HIDDEN_PREFIX = "@hidden:";
+export const PROP_PREFIX = "p:";
+
+export function isFieldKey(key: string): boolean {
+  return !key.startsWith("@");
+}
+
+/** A scalar as stored in Automerge plus its datatype for `put`. */
+export interface EncodedScalar {
+  value: string | number | boolean;
+  datatype?: "int" | "f64" | "str" | "boolean";
+}
+
+/** Check a value against a field's type and encode it; null means "clear". */
+export function encodeScalar(def: FieldDef, value: FieldValue, entity: string): EncodedScalar | null {
+  if (value === null) return null;
+  const bad = (expected: string): never => {
+    throw new InvalidOperation(
+      `field ${def.key} of entity ${entity} is ${def.type}: expected ${expected}, got ${describe(value)}`,
+      { entity, field: def.key, type: def.type, value },
+    );
+  };
+  switch (def.type) {
+    case "string":
+      return typeof value === "string" ? { value, datatype: "str" } : bad("a string");
+    case "ref":
+      return typeof value === "string" && value.length > 0 ? { value, datatype: "str" } : bad("an entity id");
+    case "int":
+      return typeof value === "number" && Number.isSafeInteger(value) ? { value, datatype: "int" } : bad("an integer");
+    case "float":
+      return typeof value === "number" && Number.isFinite(value) ? { value, datatype: "f64" } : bad("a number");
+    case "bool":
+      return typeof value === "boolean" ? { value, datatype: "boolean" } : bad("true or false");
+    case "json":
+      return { value: JSON.stringify(value), datatype: "str" };
+    case "text":
+      return typeof value === "string" ? { value, datatype: "str" } : bad("a string");
+    case "list":
+      if (!Array.isArray(value)) return bad("a list");
+      for (const item of value) checkListItem(def, item, entity);
+      return { value: "", datatype: "str" };
+  }
+}
+
+export function checkListItem(def: FieldDef, item: FieldValue, entity: string): void {
+  if (item === null || typeof item === "object") {
+    throw new InvalidOperation(
+      `field ${def.key} of entity ${entity} is a list of strings, numbers or booleans: got ${describe(item)}`,
+      { entity, field: def.key, value: item },
+    );
+  }
+}
+
+export function describe(value: unknown): string {
+  if (value === null || value === undefined) return "nil";
+  if (typeof value === "string") return `the string ${JSON.stringify(value.length > 60 ? value.slice(0, 60) + "…" : value)}`;
+  if (typeof value === "number") return Number.isInteger(value) ? `the integer ${value}` : `the number ${value}`;
+  if (typeof value === "boolean") return `${value}`;
+  if (Array.isArray(value)) return "a list";
+  return "a table";
+}

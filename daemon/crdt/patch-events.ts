@@ -1,0 +1,105 @@
+/**
+ * Turns Automerge patches (from `diff(before, after)`) into change-feed
+ * events and the keys whose conflict state must be re-examined. Used for
+ * bundles merged from peers and for overlays committed at their snapshot,
+ * where the ops that produced the change are not ours to inspect.
+ */
+import type { Backend, Heads } from "./automerge-backend.ts";
+import type { FieldChange } from "./change-feed.ts";
+import type { ConflictLocation } from "./conflicts.ts";
+import type { FieldValue } from "./operations.ts";
+import type { WorkspaceDoc } from "./workspace-doc.ts";
+import { CLASHES, EDGES, ENTITIES, FACET_PREFIX, K_DELETED, K_MERGED_INTO, TABLE_PREFIX } from "./layout.ts";
+
+type Patch = ReturnType<Backend["diff"]>[number];
+
+export interface PatchDigest {
+  changes: FieldChange[];
+  conflictKeys: ConflictLocation[];
+  clashes: { id: string; raw: unknown }[];
+  touched: Set<string>;
+}
+
+export function digestPatches(doc: WorkspaceDoc, patches: Patch[], before: Heads): PatchDigest {
+  // Collapse to the set of (container, id, key) touched; values are re-read, so order does not matter.
+  const entityKeys = new Map<string, Set<string>>();
+  const edgeKeys = new Map<string, Set<string>>();
+  const clashIds = new Set<string>();
+  for (const p of patches) {
+    const [root, id, key] = p.path as [string, string | undefined, string | number | undefined];
+    if (typeof id !== "string") continue;
+    if (root === CLASHES) {
+      clashIds.add(id);
+      continue;
+    }
+    const target = root === ENTITIES ? entityKeys : root === EDGES ? edgeKeys : null;
+    if (!target) continue;
+    let set = target.get(id);
+    if (!set) target.set(id, (set = new Set()));
+    if (typeof key === "string") {
+      set.add(key);
+    } else if (key === undefined) set.add("");
+  }
+
+  const changes: FieldChange[] = [];
+  const conflictKeys: ConflictLocation[] = [];
+  const touched = new Set<string>();
+  const be = doc.be;
+
+  for (const [id, keys] of entityKeys) {
+    const obj = doc.entityObj(id);
+    if (!obj) continue;
+    touched.add(id);
+    const existedBefore = doc.entityObj(id, before) !== null;
+    if (!existedBefore) changes.push({ kind: "entity", entity: id, field: "created", oldValue: null, newValue: true });
+    const allKeys = keys.has("") ? new Set([...keys, ...be.keys(obj)]) : keys;
+    for (const key of allKeys) {
+      if (key === "") continue;
+      conflictKeys.push({ container: "entity", entity: id, obj, key });
+      const oldObj = existedBefore ? doc.entityObj(id, before) : null;
+      const oldRaw = oldObj ? be.get(oldObj, key, before) : undefined;
+      const newRaw = be.get(obj, key);
+      if (key === K_DELETED) {
+        if (newRaw !== undefined && oldRaw === undefined) changes.push({ kind: "entity", entity: id, field: "deleted", oldValue: null, newValue: String(newRaw) });
+      } else if (key === K_MERGED_INTO) {
+        if (newRaw !== undefined) changes.push({ kind: "entity", entity: id, field: "merged", oldValue: (oldRaw as FieldValue) ?? null, newValue: newRaw as FieldValue });
+      } else if (key.startsWith(TABLE_PREFIX)) {
+        const table = key.slice(TABLE_PREFIX.length);
+        if ((oldRaw === undefined) !== (newRaw === undefined)) {
+          changes.push({ kind: "table", entity: id, field: table, oldValue: oldRaw === undefined ? null : true, newValue: newRaw === undefined ? null : true });
+        }
+      } else if (key.startsWith(FACET_PREFIX)) {
+        changes.push({ kind: "facet", entity: id, field: key.slice(FACET_PREFIX.length), oldValue: oldRaw === true ? true : null, newValue: newRaw === true ? true : null });
+      } else if (!key.startsWith("@")) {
+        const def = doc.schema.fields.get(key);
+        if (!def) continue;
+        const oldValue = oldObj ? doc.readField(oldObj, def, before) : null;
+        const newValue = doc.readField(obj, def);
+        if (JSON.stringify(oldValue) !== JSON.stringify(newValue)) {
+          changes.push({ kind: "field", entity: id, field: key, oldValue, newValue });
+        }
+      }
+    }
+  }
+
+  for (const [id, keys] of edgeKeys) {
+    const now = doc.edge(id);
+    if (!now) continue;
+    const obj = doc.edgeObj(id) as string;
+    const was = doc.edge(id, before);
+    for (const key of keys) if (key !== "") conflictKeys.push({ container: "edge", entity: id, obj, key });
+    touched.add(now.source);
+    touched.add(now.target);
+    const shape = (e: { type: string; source: string; target: string }): { [k: string]: FieldValue } => ({ type: e.type, source: e.source, target: e.target });
+    if (!was && !now.deleted) changes.push({ kind: "edge", entity: id, field: "created", oldValue: null, newValue: shape(now) });
+    else if (was && !was.deleted && now.deleted) changes.push({ kind: "edge", entity: id, field: "deleted", oldValue: shape(was), newValue: null });
+    else if (was && !now.deleted && (was.source !== now.source || was.target !== now.target || was.position !== now.position)) {
+      changes.push({ kind: "edge", entity: id, field: "moved", oldValue: { ...shape(was), position: was.position }, newValue: { ...shape(now), position: now.position } });
+    } else if (was && !now.deleted) {
+      changes.push({ kind: "edge", entity: id, field: "properties", oldValue: was.properties, newValue: now.properties });
+    }
+  }
+
+  const clashes = [...clashIds].map((id) => ({ id, raw: be.get(doc.clashes, id) }));
+  return { changes, conflictKeys, clashes, touched };
+}

@@ -1,0 +1,110 @@
+/**
+ * The seam between the workspace store and its durable storage. The store
+ * hands over opaque Automerge change bytes and side records; this side knows
+ * nothing about Automerge and only promises ordering, atomicity and durability.
+ */
+
+export interface PersistenceOptions {
+  /** LevelDB directory, created (with its parents) if missing. */
+  dir: string;
+  /** `[store] fsync = true` in openprod.toml: every acknowledged write survives power loss, not only a crash. */
+  fsync: boolean;
+}
+
+export interface StoredChange {
+  seq: number;
+  hash: string;
+  bytes: Uint8Array;
+}
+
+export interface DamagedRecord {
+  /** The LevelDB key of the record, as stored. */
+  key: string;
+  /** What is wrong, in words a technician can act on. */
+  reason: string;
+  /** For a change record: its sequence number (taken from the key). */
+  seq?: number;
+  /** For a change record: the hash as stored, when it could be read (it is not verified). */
+  hash?: string;
+}
+
+export interface LoadedState {
+  snapshot: { bytes: Uint8Array; heads: string[]; uptoSeq: number } | null;
+  /** Changes appended after the snapshot, in append order. */
+  changes: StoredChange[];
+  /** Heads recorded by the last append/compaction (null on a fresh or damaged store). */
+  recordedHeads: string[] | null;
+  /** Records that fail their checksum or cannot be decoded; they are left in place, never repaired. */
+  damaged: DamagedRecord[];
+}
+
+/** A side-record write; `value: null` deletes the key. */
+export interface RecordWrite {
+  namespace: string;
+  key: string;
+  value: Uint8Array | null;
+}
+
+export interface PersistenceStats {
+  /** LevelDB batches written (each append, record write or compaction lands in exactly one). */
+  batches: number;
+  /** Of those, batches written with fsync. */
+  syncedBatches: number;
+  /** appendChanges/writeRecords/compact calls that have become durable. */
+  commits: number;
+}
+
+export interface WorkspacePersistence {
+  load(): Promise<LoadedState>;
+  /**
+   * Append the changes of one bundle (or one merge) plus side records, atomically (one LevelDB batch).
+   *
+   * @remarks Resolves once durable: without fsync the data has reached the OS (survives the process
+   * being killed); with fsync it is on disk. Appends (and every other write) resolve in call order.
+   * Writes arriving while a batch is in flight are grouped into the next single batch (group commit),
+   * so N concurrent writers cost far fewer than N syncs. The change bytes are copied before this
+   * returns: the caller may reuse its buffers at once.
+   */
+  appendChanges(
+    changes: { hash: string; bytes: Uint8Array }[],
+    headsAfter: string[],
+    side?: RecordWrite[],
+  ): Promise<number>;
+  /**
+   * Atomically install a full save covering every change with seq <= uptoSeq and drop those
+   * change records. Crash-safe at any point: either the old or the new state is found on reopen.
+   *
+   * @remarks The snapshot buffer is handed to LevelDB without a copy: do not mutate it until the
+   * promise settles.
+   */
+  compact(snapshot: Uint8Array, heads: string[], uptoSeq: number): Promise<void>;
+  /** Side records in the same database: sync states, overlays, run records, HLC, conflicts, peer data... */
+  records(namespace: string): RecordSpace;
+  /** Write side records atomically (durable like appendChanges, ordered with it). */
+  writeRecords(writes: RecordWrite[]): Promise<void>;
+  /** Counters for tests and benchmarks. */
+  stats(): PersistenceStats;
+  /** Waits for every accepted write to become durable, then closes the database. */
+  close(): Promise<void>;
+}
+
+export interface RecordSpace {
+  get(key: string): Promise<Uint8Array | undefined>;
+  getJson<T>(key: string): Promise<T | undefined>;
+  put(key: string, value: Uint8Array): Promise<void>;
+  putJson(key: string, value: unknown): Promise<void>;
+  del(key: string): Promise<void>;
+  /** Records whose key starts with `prefix` (all when omitted), in key order (UTF-8 byte order). */
+  list(prefix?: string): AsyncIterable<[key: string, value: Uint8Array]>;
+}
+
+/** What `openprod` shows about a store without touching it. */
+export interface StorageReport {
+  dir: string;
+  snapshot: { uptoSeq: number; heads: string[]; size: number } | null;
+  /** Intact change records after the snapshot: the bundles that can be recovered from this store. */
+  changes: { seq: number; hash: string; size: number }[];
+  recordedHeads: string[] | null;
+  namespaces: { namespace: string; records: number; size: number }[];
+  damaged: DamagedRecord[];
+}

@@ -1,0 +1,833 @@
+/**
+ * The workspace store: one Automerge document per workspace, durable in
+ * LevelDB, with in-memory indexes, a change feed, history, conflicts and
+ * Automerge sync sessions for peers. Every write is a bundle: one Automerge
+ * change, durable before the call that made it returns.
+ */
+import { randomBytes } from "node:crypto";
+import { api, createBackend, loadBackend } from "./automerge-backend.ts";
+import type { Backend, Heads, WasmSyncState } from "./automerge-backend.ts";
+import { applyOperation } from "./apply-ops.ts";
+import type { ConflictTarget, OpContext, OpResult } from "./apply-ops.ts";
+import { ChangeFeed } from "./change-feed.ts";
+import type { ChangeEvent, ChangeListener, FieldChange } from "./change-feed.ts";
+import { ChangeLocator, parseBundleMeta } from "./change-locator.ts";
+import { ConflictTracker } from "./conflicts.ts";
+import type { BulkConflict, ConflictLocation, ConflictRecord } from "./conflicts.ts";
+import { EntityNotFound, InvalidOperation, StorageError } from "./errors.ts";
+import { genesisChange } from "./genesis.ts";
+import { HybridLogicalClock } from "./hlc.ts";
+import { createIdGenerator } from "./ids.ts";
+import type { IdGenerator } from "./ids.ts";
+import { WorkspaceIndexes } from "./indexes.ts";
+import { EDGES, ENTITIES, K_DELETED, K_MERGED_INTO, TABLE_PREFIX } from "./layout.ts";
+import type { BundleInfo, BundleInput, BundleMeta, FieldValue, Operation } from "./operations.ts";
+import { digestPatches } from "./patch-events.ts";
+import { openPersistence } from "./persistence/index.ts";
+import type { RecordWrite, WorkspacePersistence } from "./persistence/index.ts";
+import { executeQuery, parseQuery } from "./query/index.ts";
+import type { QuerySource, ScalarValue } from "./query/index.ts";
+import type { FieldDef, Schema } from "./schema.ts";
+import { WorkspaceDoc } from "./workspace-doc.ts";
+import type { EdgeState, EntityState } from "./workspace-doc.ts";
+
+export interface StoreOptions {
+  /** LevelDB directory (`<show>/.openprod/store`). */
+  dir: string;
+  schema: Schema;
+  workspaceId: string;
+  /** This peer's id (libp2p peer id or a configured name); stamped on every bundle. */
+  peerId: string;
+  /** Sync every bundle to disk (survives power loss). */
+  fsync?: boolean;
+  /** Bundles between compactions (full save + dropping incremental entries). */
+  compactEvery?: number;
+  now?: () => number;
+  random?: () => number;
+}
+
+export interface BundleResult {
+  /** Null when the bundle changed nothing (e.g. a field set to the value it already had). */
+  hash: string | null;
+  hlc: string;
+  results: OpResult[];
+  changes: FieldChange[];
+}
+
+export interface CommitAtResult extends BundleResult {
+  /** Conflicts opened because canonical changed the same keys since `heads`. */
+  conflicts: ConflictRecord[];
+}
+
+export interface EntityView extends EntityState {
+  fields: Record<string, FieldValue>;
+}
+
+export interface ReadOptions {
+  /** Read as of these heads (a point in history); default: now. */
+  heads?: Heads;
+}
+
+export type HistoryEntry = BundleInfo;
+
+export interface SyncSession {
+  generateMessage(): Uint8Array | null;
+  receiveMessage(msg: Uint8Array): Promise<void>;
+  close(): Promise<void>;
+}
+
+const ENTITY_CAP = 1000;
+const NS_META = "meta";
+const NS_SYNC = "sync";
+const NS_HISTORY = "history";
+const NS_CONFLICTS = "conflicts";
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+export class WorkspaceStore {
+  readonly schema: Schema;
+  readonly indexes = new WorkspaceIndexes();
+  private readonly feed = new ChangeFeed();
+  private readonly doc: WorkspaceDoc;
+  private readonly locator: ChangeLocator;
+  private readonly conflictTracker: ConflictTracker;
+  private readonly newId: IdGenerator;
+  private readonly random: () => number;
+  private readonly now: () => number;
+  private readonly objCache = new Map<string, string>();
+  private readonly changedSinceCache = new Map<string, Set<string>>();
+  private readonly syncListeners = new Set<() => void>();
+  private pendingDurable = 0;
+  private bundlesSinceCompaction = 0;
+  private lastSeq = 0;
+  private broken: Error | null = null;
+  private closed = false;
+
+  private constructor(
+    private readonly be: Backend,
+    private readonly persistence: WorkspacePersistence,
+    private readonly hlc: HybridLogicalClock,
+    private readonly opts: StoreOptions,
+  ) {
+    this.schema = opts.schema;
+    this.now = opts.now ?? Date.now;
+    this.random = opts.random ?? Math.random;
+    this.newId = createIdGenerator(this.now, this.random);
+    this.doc = new WorkspaceDoc(be, opts.schema);
+    this.locator = new ChangeLocator(be);
+    this.conflictTracker = new ConflictTracker(be, opts.schema, this.locator);
+  }
+
+  // ------------------------------------------------------------ lifecycle
+
+  static async open(opts: StoreOptions): Promise<WorkspaceStore> {
+    const persistence = await openPersistence({ dir: opts.dir, fsync: opts.fsync ?? false });
+    try {
+      const loaded = await persistence.load();
+      if (loaded.damaged.length > 0) {
+        const list = loaded.damaged.map((d) => `${d.key}${d.seq !== undefined ? ` (bundle #${d.seq})` : ""}: ${d.reason}`);
+        throw new StorageError(
+          `the workspace store at ${opts.dir} has ${loaded.damaged.length} damaged record(s): ${list.slice(0, 5).join("; ")}` +
+            `${list.length > 5 ? "; ..." : ""}. Nothing was changed on disk; \`openprod store inspect\` lists which bundles are recoverable.`,
+          { dir: opts.dir, damaged: loaded.damaged },
+        );
+      }
+      // A fresh actor per process: a change that never became durable can never reuse its sequence number.
+      const actor = randomBytes(16).toString("hex");
+      let be: Backend;
+      let fresh = false;
+      try {
+        if (loaded.snapshot) be = loadBackend(loaded.snapshot.bytes, actor);
+        else be = createBackend(actor);
+        if (loaded.changes.length > 0) be.applyChanges(loaded.changes.map((c) => c.bytes));
+      } catch (e) {
+        throw new StorageError(`the workspace store at ${opts.dir} could not be loaded: ${(e as Error).message}`, { dir: opts.dir });
+      }
+      if (!loaded.snapshot && loaded.changes.length === 0) {
+        be.applyChanges([genesisChange(opts.workspaceId)]);
+        fresh = true;
+      }
+      if (loaded.recordedHeads && !sameHeads(loaded.recordedHeads, be.getHeads())) {
+        const missing = be.getMissingDeps(loaded.recordedHeads);
+        throw new StorageError(
+          `the workspace store at ${opts.dir} is incomplete: it recorded heads ${loaded.recordedHeads.join(",")} but the stored changes lead to ${be.getHeads().join(",")}` +
+            (missing.length ? ` (missing changes ${missing.join(", ")})` : ""),
+          { dir: opts.dir, recordedHeads: loaded.recordedHeads, heads: be.getHeads(), missing },
+        );
+      }
+      const storedWs = be.get("_root", "workspace");
+      if (storedWs !== opts.workspaceId) {
+        throw new StorageError(
+          `the store at ${opts.dir} holds workspace "${String(storedWs)}", not "${opts.workspaceId}" (openprod.toml [workspace] id)`,
+          { dir: opts.dir, stored: storedWs, expected: opts.workspaceId },
+        );
+      }
+      const lastHlc = await persistence.records(NS_META).get("hlc");
+      const hlc = new HybridLogicalClock(opts.peerId, opts.now ?? Date.now, lastHlc ? dec.decode(lastHlc) : undefined);
+      const store = new WorkspaceStore(be, persistence, hlc, opts);
+      store.lastSeq = loaded.changes.length ? loaded.changes[loaded.changes.length - 1].seq : (loaded.snapshot?.uptoSeq ?? 0);
+      store.bundlesSinceCompaction = loaded.changes.length;
+      if (fresh) {
+        const genesis = be.getHeads();
+        store.lastSeq = await persistence.appendChanges(
+          genesis.map((h) => ({ hash: h, bytes: be.getChangeByHash(h) as Uint8Array })),
+          genesis,
+        );
+      }
+      store.rebuildIndexes();
+      await store.restoreConflicts();
+      return store;
+    } catch (e) {
+      await persistence.close().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.persistence.close();
+    this.be.free();
+  }
+
+  // --------------------------------------------------------------- writes
+
+  /** Apply operations as one bundle; durable when the promise resolves. */
+  async apply(ops: Operation[], input: BundleInput): Promise<BundleResult> {
+    this.assertWritable();
+    const hlc = this.hlc.tick();
+    const ctx = this.context(hlc);
+    const results: OpResult[] = [];
+    try {
+      for (const op of ops) results.push(applyOperation(ctx, op));
+    } catch (e) {
+      this.be.rollback();
+      throw e;
+    }
+    const meta = this.meta(hlc, input, ctx.touched, ops.length);
+    const hash = this.be.commit(JSON.stringify(meta), Math.floor(this.now() / 1000));
+    if (!hash) return { hash: null, hlc, results, changes: [] };
+    const bytes = this.be.getChangeByHash(hash) as Uint8Array;
+    const cmeta = this.be.getChangeMetaByHash(hash);
+    if (cmeta) this.locator.added([cmeta]);
+    this.applyToIndexes(ctx.changes);
+    // A local write to a conflicted key has seen every competing value: it resolves the conflict.
+    const recheck: ConflictLocation[] = [];
+    for (const c of ctx.changes) {
+      if (c.kind === "field" && this.conflictTracker.has("entity", c.entity, c.field)) {
+        recheck.push({ container: "entity", entity: c.entity, obj: this.entityObjCached(c.entity) as string, key: c.field });
+      }
+    }
+    const conflictDelta = recheck.length ? this.conflictTracker.examine(recheck) : { opened: [], closed: [] };
+    for (const c of ctx.changes) if (c.kind === "edge") this.recheckEdgeConflicts(c.entity, conflictDelta);
+    for (const clashId of ctx.clashes) {
+      const d = this.conflictTracker.examineClash(clashId, this.be.get(this.doc.clashes, clashId));
+      conflictDelta.opened.push(...d.opened);
+      conflictDelta.closed.push(...d.closed);
+    }
+    const info: BundleInfo = { hash, meta };
+    await this.persist([{ hash, bytes }], [info], conflictDelta.opened, conflictDelta.closed, []);
+    this.publish("local", [info], ctx.changes);
+    return { hash, hlc, results, changes: ctx.changes };
+  }
+
+  /**
+   * Apply operations as one bundle made at `heads` (a session's snapshot), as
+   * Automerge's changeAt does: keys that canonical changed since then end up
+   * holding both values, and become conflict records like a peer's would.
+   */
+  async commitAt(heads: Heads, ops: Operation[], input: BundleInput): Promise<CommitAtResult> {
+    this.assertWritable();
+    const before = this.be.getHeads();
+    if (sameHeads(before, heads)) return { ...(await this.apply(ops, input)), conflicts: [] };
+    const missing = this.be.getMissingDeps(heads);
+    if (missing.length) throw new InvalidOperation(`unknown snapshot heads ${heads.join(",")}`, { heads });
+    const hlc = this.hlc.tick();
+    const ctx = this.context(hlc);
+    const results: OpResult[] = [];
+    this.be.isolate(heads);
+    let hash: string | null;
+    const meta = this.meta(hlc, input, ctx.touched, ops.length);
+    try {
+      for (const op of ops) results.push(applyOperation(ctx, op));
+      meta.entities = [...ctx.touched].slice(0, ENTITY_CAP);
+      if (ctx.touched.size > ENTITY_CAP) meta.entitiesTruncated = true;
+      hash = this.be.commit(JSON.stringify(meta), Math.floor(this.now() / 1000));
+    } catch (e) {
+      this.be.rollback();
+      this.be.integrate();
+      throw e;
+    }
+    this.be.integrate();
+    if (!hash) return { hash: null, hlc, results, changes: [], conflicts: [] };
+    return { ...(await this.absorb("local", before, [{ hash, meta }])), results };
+  }
+
+  async resolveConflict(conflictId: string, value: FieldValue, input: BundleInput): Promise<BundleResult> {
+    return this.apply([{ op: "ResolveConflict", conflictId, value }], input);
+  }
+
+  /**
+   * Resolve every conflict of a bulk conflict in one bundle, keeping the
+   * values of one side: "ours" (this peer's change set), "theirs" (the other),
+   * or a change set id from `bulkConflicts()[i].sides`.
+   */
+  async resolveBulk(bulkId: string, keep: string, input: BundleInput): Promise<BundleResult> {
+    const bulk = this.conflictTracker.bulkConflicts().find((b) => b.id === bulkId);
+    if (!bulk) throw new InvalidOperation(`bulk conflict ${bulkId} is not open`, { bulk: bulkId });
+    let side = bulk.sides.find((s) => s.changeSet === keep);
+    if (!side && (keep === "ours" || keep === "theirs")) {
+      const ours = bulk.sides.find((s) => s.peer === this.opts.peerId);
+      if (!ours) {
+        throw new InvalidOperation(
+          `neither side of bulk conflict ${bulkId} was made on this peer: choose a side by change set (${bulk.sides.map((s) => s.changeSet).join(", ")})`,
+          { bulk: bulkId, sides: bulk.sides },
+        );
+      }
+      side = keep === "ours" ? ours : bulk.sides.find((s) => s !== ours);
+    }
+    if (!side) {
+      throw new InvalidOperation(`"${keep}" is not a side of bulk conflict ${bulkId} (use ours, theirs or ${bulk.sides.map((s) => s.changeSet).join(", ")})`, {
+        bulk: bulkId,
+      });
+    }
+    const ops: Operation[] = [];
+    for (const id of bulk.conflicts) {
+      const rec = this.conflictTracker.get(id);
+      if (!rec) continue;
+      const v = rec.values.find((x) => x.changeSet === side.changeSet) ?? rec.values[0];
+      ops.push({ op: "ResolveConflict", conflictId: id, value: v.value });
+    }
+    return this.apply(ops, input);
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  heads(): Heads {
+    return this.be.getHeads();
+  }
+
+  hasHeads(heads: Heads): boolean {
+    return this.be.getMissingDeps(heads).length === 0;
+  }
+
+  /** The live entity (following merge redirects), with its fields. */
+  getEntity(id: string, opts: ReadOptions = {}): EntityView {
+    const e = this.doc.live(id, opts.heads);
+    const state = this.doc.state(e.id, e.obj, opts.heads);
+    const fields = this.doc.fields(e.obj, opts.heads);
+    if (!opts.heads) for (const k of Object.keys(fields)) fields[k] = this.provisional("entity", e.id, k, fields[k]);
+    return { ...state, fields };
+  }
+
+  entityExists(id: string, opts: ReadOptions = {}): boolean {
+    try {
+      this.doc.live(id, opts.heads);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Facets an entity carries (after following merges). */
+  facetsOf(id: string, opts: ReadOptions = {}): string[] {
+    const e = this.doc.live(id, opts.heads);
+    return this.doc.facets(e.obj, opts.heads);
+  }
+
+  /** One field by any addressing form; nil (null) when unset. */
+  getField(id: string, name: string, opts: ReadOptions = {}): FieldValue {
+    const e = this.doc.live(id, opts.heads);
+    const def = this.schema.resolveField(name, this.doc.facets(e.obj, opts.heads), `entity ${e.id}`);
+    const v = this.doc.readField(e.obj, def, opts.heads);
+    return opts.heads ? v : this.provisional("entity", e.id, def.key, v);
+  }
+
+  resolveField(name: string, facets?: Iterable<string>): FieldDef {
+    return this.schema.resolveField(name, facets);
+  }
+
+  /** Entity ids matching a query, in result order. */
+  queryIds(query: string, params: readonly unknown[] = [], opts: ReadOptions = {}): string[] {
+    const parsed = parseQuery(query);
+    return executeQuery(parsed, params, this.querySource(opts.heads));
+  }
+
+  query(query: string, params: readonly unknown[] = [], opts: ReadOptions = {}): EntityView[] {
+    return this.queryIds(query, params, opts).map((id) => this.getEntity(id, opts));
+  }
+
+  edge(id: string, opts: ReadOptions = {}): EdgeState | null {
+    const e = this.doc.edge(id, opts.heads);
+    if (!e || e.deleted) return null;
+    if (!opts.heads) {
+      const pos = this.conflictTracker.provisional("edge", id, "pos");
+      if (typeof pos === "string") e.position = pos;
+    }
+    return e;
+  }
+
+  /** Live edges touching an entity, optionally of one type and direction. */
+  edgesOf(entity: string, opts: ReadOptions & { type?: string; direction?: "out" | "in" | "both" } = {}): EdgeState[] {
+    const dir = opts.direction ?? "both";
+    const ids = new Set<string>();
+    if (dir !== "in") for (const id of this.indexes.edgesFrom(entity, opts.type)) ids.add(id);
+    if (dir !== "out") for (const id of this.indexes.edgesTo(entity, opts.type)) ids.add(id);
+    if (opts.heads) for (const id of this.changedEdgesSince(opts.heads)) ids.add(id);
+    const out: EdgeState[] = [];
+    for (const id of ids) {
+      const e = this.edge(id, opts);
+      if (!e) continue;
+      if (opts.type && e.type !== opts.type) continue;
+      if ((dir === "out" && e.source !== entity) || (dir === "in" && e.target !== entity)) continue;
+      if (e.source !== entity && e.target !== entity) continue;
+      out.push(e);
+    }
+    return out.sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  /** Ordered edges pointing at `target` with `type`, in position order (ties by edge id). */
+  orderedEdges(target: string, type: string, opts: ReadOptions = {}): EdgeState[] {
+    return this.edgesOf(target, { ...opts, type, direction: "in" })
+      .filter((e) => e.position !== null)
+      .sort((a, b) => {
+        const pa = a.position as string;
+        const pb = b.position as string;
+        return pa < pb ? -1 : pa > pb ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+      });
+  }
+
+  conflicts(): ConflictRecord[] {
+    return this.conflictTracker.list();
+  }
+
+  conflict(id: string): ConflictRecord | undefined {
+    return this.conflictTracker.get(id);
+  }
+
+  bulkConflicts(): BulkConflict[] {
+    return this.conflictTracker.bulkConflicts();
+  }
+
+  /** Bundles newest first, optionally only those that touched an entity. */
+  async history(opts: { entity?: string; limit?: number } = {}): Promise<HistoryEntry[]> {
+    const limit = opts.limit ?? 100;
+    const prefix = opts.entity ? `e:${opts.entity}:` : "h:";
+    const keys: string[] = [];
+    const values: Uint8Array[] = [];
+    for await (const [k, v] of this.persistence.records(NS_HISTORY).list(prefix)) {
+      keys.push(k);
+      values.push(v);
+    }
+    const out: HistoryEntry[] = [];
+    for (let i = keys.length - 1; i >= 0 && out.length < limit; i--) {
+      const parsed = JSON.parse(dec.decode(values[i])) as HistoryEntry;
+      out.push(parsed);
+    }
+    return out;
+  }
+
+  onChange(listener: ChangeListener): () => void {
+    return this.feed.subscribe(listener);
+  }
+
+  get workspaceId(): string {
+    return this.opts.workspaceId;
+  }
+
+  get peerId(): string {
+    return this.opts.peerId;
+  }
+
+  /** Current HLC time (ticks the clock). */
+  hlcNow(): string {
+    return this.hlc.tick();
+  }
+
+  newEntityId(): string {
+    return this.newId();
+  }
+
+  /** Side records (overlays, run records...) kept in the store's database. */
+  records(namespace: string): ReturnType<WorkspacePersistence["records"]> {
+    return this.persistence.records(namespace);
+  }
+
+  writeRecords(writes: RecordWrite[]): Promise<void> {
+    return this.persistence.writeRecords(writes);
+  }
+
+  stats(): { entities: number; heads: Heads; conflicts: number; changes: number } {
+    return { entities: this.be.length(this.doc.entities), heads: this.heads(), conflicts: this.conflictTracker.size, changes: this.lastSeq };
+  }
+
+  // ----------------------------------------------------------------- sync
+
+  /** Start or resume Automerge sync with a peer; its sync state is persisted. */
+  async openSyncSession(peerId: string): Promise<SyncSession> {
+    const saved = await this.persistence.records(NS_SYNC).get(peerId);
+    let state: WasmSyncState;
+    try {
+      state = saved ? api.decodeSyncState(saved) : api.initSyncState();
+    } catch {
+      state = api.initSyncState();
+    }
+    return {
+      generateMessage: () => {
+        // Never advertise heads that are not durable yet.
+        if (this.closed || this.pendingDurable > 0) return null;
+        return this.be.generateSyncMessage(state);
+      },
+      receiveMessage: (msg) => this.receiveSync(peerId, state, msg),
+      close: async () => {
+        if (this.closed) return;
+        await this.persistence.records(NS_SYNC).put(peerId, api.encodeSyncState(state));
+      },
+    };
+  }
+
+  /** Called after every durable local bundle and merge (peers push promptly). */
+  onSyncableChange(listener: () => void): () => void {
+    this.syncListeners.add(listener);
+    return () => this.syncListeners.delete(listener);
+  }
+
+  /** Compact now: a full save replaces the incremental change records. */
+  async compact(): Promise<void> {
+    this.assertWritable();
+    const heads = this.be.getHeads();
+    const upto = this.lastSeq;
+    const bytes = this.be.save();
+    await this.persistence.compact(bytes, heads, upto);
+    this.bundlesSinceCompaction = 0;
+  }
+
+  // ------------------------------------------------------------ internals
+
+  private async receiveSync(peerId: string, state: WasmSyncState, msg: Uint8Array): Promise<void> {
+    this.assertWritable();
+    try {
+      api.decodeSyncMessage(msg);
+    } catch (e) {
+      throw new InvalidOperation(`peer ${peerId} sent an undecodable sync message: ${(e as Error).message}`, { peer: peerId });
+    }
+    const before = this.be.getHeads();
+    try {
+      this.be.receiveSyncMessage(state, msg);
+    } catch (e) {
+      throw new InvalidOperation(`peer ${peerId} sent a sync message that could not be applied: ${(e as Error).message}`, { peer: peerId });
+    }
+    const after = this.be.getHeads();
+    const syncWrite: RecordWrite = { namespace: NS_SYNC, key: peerId, value: api.encodeSyncState(state) };
+    if (sameHeads(before, after)) {
+      await this.persistence.writeRecords([syncWrite]);
+      return;
+    }
+    const metas = this.be.getChangesMeta(before);
+    const infos: BundleInfo[] = [];
+    for (const m of metas) {
+      const meta = parseBundleMeta(m.message);
+      if (meta) {
+        infos.push({ hash: m.hash, meta });
+        this.hlc.observe(meta.hlc);
+      }
+    }
+    await this.absorb("remote", before, infos, [syncWrite]);
+  }
+
+  /** Persist and announce changes already in the document since `before` (merges, commitAt). */
+  private async absorb(origin: "local" | "remote", before: Heads, infos: BundleInfo[], side: RecordWrite[] = []): Promise<CommitAtResult> {
+    const metas = this.be.getChangesMeta(before);
+    this.locator.added(metas);
+    const changes = metas.map((m) => ({ hash: m.hash, bytes: this.be.getChangeByHash(m.hash) as Uint8Array }));
+    const patches = this.be.diff(before, this.be.getHeads());
+    const digest = digestPatches(this.doc, patches, before);
+    this.applyToIndexes(digest.changes);
+    const delta = this.conflictTracker.examine(digest.conflictKeys);
+    for (const c of digest.clashes) {
+      const d = this.conflictTracker.examineClash(c.id, c.raw);
+      delta.opened.push(...d.opened);
+      delta.closed.push(...d.closed);
+    }
+    for (const c of digest.changes) {
+      if (c.kind === "field") c.newValue = this.provisional("entity", c.entity, c.field, c.newValue ?? null);
+    }
+    await this.persist(changes, infos, delta.opened, delta.closed, side);
+    this.publish(origin, infos, digest.changes);
+    const last = infos[infos.length - 1];
+    return { hash: last?.hash ?? null, hlc: last?.meta.hlc ?? this.hlc.last(), results: [], changes: digest.changes, conflicts: delta.opened };
+  }
+
+  private async persist(
+    changes: { hash: string; bytes: Uint8Array }[],
+    infos: BundleInfo[],
+    opened: ConflictRecord[],
+    closed: string[],
+    side: RecordWrite[],
+  ): Promise<void> {
+    const writes: RecordWrite[] = [...side, { namespace: NS_META, key: "hlc", value: enc.encode(this.hlc.last()) }];
+    for (const info of infos) {
+      const value = enc.encode(JSON.stringify(info));
+      writes.push({ namespace: NS_HISTORY, key: `h:${info.meta.hlc}:${info.hash}`, value });
+      for (const e of info.meta.entities ?? []) writes.push({ namespace: NS_HISTORY, key: `e:${e}:${info.meta.hlc}:${info.hash}`, value });
+    }
+    for (const c of opened) writes.push({ namespace: NS_CONFLICTS, key: c.id, value: enc.encode(JSON.stringify(c)) });
+    for (const id of closed) writes.push({ namespace: NS_CONFLICTS, key: id, value: null });
+    this.pendingDurable++;
+    try {
+      this.lastSeq = await this.persistence.appendChanges(changes, this.be.getHeads(), writes);
+    } catch (e) {
+      this.broken = e as Error;
+      throw new StorageError(`could not make a bundle durable in ${this.opts.dir}: ${(e as Error).message}; the store refuses further writes`, {
+        dir: this.opts.dir,
+      });
+    } finally {
+      this.pendingDurable--;
+    }
+    this.bundlesSinceCompaction += changes.length;
+    if (this.bundlesSinceCompaction >= (this.opts.compactEvery ?? 10_000)) await this.compact();
+    for (const l of this.syncListeners) l();
+  }
+
+  private publish(origin: "local" | "remote", bundles: BundleInfo[], changes: FieldChange[]): void {
+    this.changedSinceCache.clear();
+    if (this.feed.size === 0) return;
+    const event: ChangeEvent = { origin, bundles, changes, heads: this.be.getHeads() };
+    this.feed.publish(event);
+  }
+
+  private context(hlc: string): OpContext {
+    const ctx: OpContext = {
+      doc: this.doc,
+      schema: this.schema,
+      newId: this.newId,
+      random: this.random,
+      hlc,
+      changes: [],
+      touched: new Set(),
+      clashes: [],
+      findConflict: (id) => this.conflictTarget(id),
+      edgeCandidates: (entity) => [...this.indexes.edgesFrom(entity), ...this.indexes.edgesTo(entity), ...createdEdges(ctx)],
+      siblingCandidates: (target, type) => [...this.indexes.edgesTo(target, type), ...createdEdges(ctx)],
+    };
+    return ctx;
+  }
+
+  private meta(hlc: string, input: BundleInput, touched: Set<string>, ops: number): BundleMeta {
+    const entities = [...touched];
+    const meta: BundleMeta = { v: 1, hlc, peer: this.opts.peerId, actor: input.actor, entities: entities.slice(0, ENTITY_CAP), ops };
+    if (input.origin) meta.origin = input.origin;
+    if (entities.length > ENTITY_CAP) meta.entitiesTruncated = true;
+    return meta;
+  }
+
+  private conflictTarget(id: string): ConflictTarget | null {
+    const rec = this.conflictTracker.get(id);
+    if (!rec) return null;
+    return { entity: rec.entity, key: rec.field, container: rec.container, clashId: rec.clashId };
+  }
+
+  private provisional(container: "entity" | "edge", entity: string, key: string, value: FieldValue): FieldValue {
+    const p = this.conflictTracker.provisional(container, entity, key);
+    return p === undefined ? value : p;
+  }
+
+  private recheckEdgeConflicts(edgeId: string, delta: { opened: ConflictRecord[]; closed: string[] }): void {
+    if (!this.conflictTracker.has("edge", edgeId, "pos")) return;
+    const obj = this.doc.edgeObj(edgeId);
+    if (!obj) return;
+    const d = this.conflictTracker.examine([{ container: "edge", entity: edgeId, obj, key: "pos" }]);
+    delta.opened.push(...d.opened);
+    delta.closed.push(...d.closed);
+  }
+
+  private entityObjCached(id: string): string | null {
+    const hit = this.objCache.get(id);
+    if (hit) return hit;
+    const obj = this.doc.entityObj(id);
+    if (obj) this.objCache.set(id, obj);
+    return obj;
+  }
+
+  private applyToIndexes(changes: FieldChange[]): void {
+    const ix = this.indexes;
+    for (const c of changes) {
+      switch (c.kind) {
+        case "field":
+          ix.fieldChanged(c.entity, c.field, c.oldValue ?? null, c.newValue ?? null);
+          break;
+        case "table":
+          if (c.newValue === null || c.newValue === undefined) ix.removeFromTable(c.entity, c.field);
+          else if (this.doc.isLive(c.entity)) ix.addToTable(c.entity, c.field);
+          break;
+        case "entity":
+          if (c.field === "deleted" || c.field === "merged") ix.removeEntity(c.entity);
+          break;
+        case "edge": {
+          if (c.field === "deleted") ix.removeEdge(c.entity);
+          else if (c.field === "created" || c.field === "moved") {
+            const e = this.doc.edge(c.entity);
+            ix.removeEdge(c.entity);
+            if (e && !e.deleted) ix.addEdge({ id: e.id, type: e.type, source: e.source, target: e.target });
+          }
+          break;
+        }
+        case "facet":
+          break;
+      }
+    }
+  }
+
+  /** Full scan of the document: table membership and edges (field indexes build lazily). */
+  private rebuildIndexes(): void {
+    const be = this.be;
+    const ents = this.doc.entities;
+    for (const id of be.keys(ents)) {
+      const obj = be.get(ents, id) as string;
+      let live = true;
+      const tables: string[] = [];
+      for (const k of be.keys(obj)) {
+        if (k === K_DELETED || k === K_MERGED_INTO) live = false;
+        else if (k.startsWith(TABLE_PREFIX)) tables.push(k.slice(TABLE_PREFIX.length));
+      }
+      if (!live) continue;
+      this.objCache.set(id, obj);
+      for (const t of tables) this.indexes.addToTable(id, t);
+    }
+    for (const id of be.keys(this.doc.edges)) {
+      const e = this.doc.edge(id);
+      if (e && !e.deleted) this.indexes.addEdge({ id, type: e.type, source: e.source, target: e.target });
+    }
+  }
+
+  private async restoreConflicts(): Promise<void> {
+    const records: ConflictRecord[] = [];
+    const stale: string[] = [];
+    for await (const [k, v] of this.persistence.records(NS_CONFLICTS).list()) {
+      const rec = JSON.parse(dec.decode(v)) as ConflictRecord;
+      const obj = rec.container === "entity" ? this.doc.entityObj(rec.entity) : this.doc.edgeObj(rec.entity);
+      const stillOpen = rec.clashId ? this.be.get(this.doc.clashes, rec.clashId) !== undefined : obj !== null && this.be.getAll(obj, rec.field).length > 1;
+      if (stillOpen) records.push(rec);
+      else stale.push(k);
+    }
+    this.conflictTracker.restore(records);
+    if (stale.length) await this.persistence.writeRecords(stale.map((key) => ({ namespace: NS_CONFLICTS, key, value: null })));
+  }
+
+  private querySource(heads: Heads | undefined): QuerySource {
+    const doc = this.doc;
+    const ix = this.indexes;
+    const changed = heads ? this.changedSince(heads) : null;
+    const withChanged = (ids: Iterable<string>): Iterable<string> => (changed ? new Set([...ids, ...changed]) : ids);
+    const objOf = (id: string): string | null => (heads ? doc.entityObj(id, heads) : this.entityObjCached(id));
+    return {
+      tableMembers: (table) => {
+        this.schema.table(table);
+        const members = ix.tableMembers(table);
+        return changed ? new Set(withChanged(members)) : members;
+      },
+      allEntities: () => {
+        const out: string[] = [];
+        for (const id of this.be.keys(doc.entities, heads)) if (doc.isLive(id, heads)) out.push(id);
+        return out;
+      },
+      resolveField: (name, tables) => {
+        if (tables.length === 0) return this.schema.resolveField(name).key;
+        const facets = new Set<string>();
+        for (const t of tables) for (const f of this.schema.table(t).facets) facets.add(f);
+        return this.schema.resolveField(name, facets, `table ${tables.join(", ")}`).key;
+      },
+      lookupEqual: (key, value: ScalarValue) => {
+        const ids = ix.lookupEqual(key, value, () => this.fieldValues(key));
+        return withChanged(ids);
+      },
+      readField: (id, key) => {
+        const obj = objOf(id);
+        const def = this.schema.fields.get(key);
+        if (!obj || !def) return undefined;
+        const v = doc.readField(obj, def, heads);
+        return heads ? v : this.provisional("entity", id, key, v);
+      },
+      inTable: (id, table) => {
+        const obj = objOf(id);
+        return obj !== null && this.be.get(obj, TABLE_PREFIX + table, heads) !== undefined;
+      },
+      isLive: (id) => doc.isLive(id, heads),
+    };
+  }
+
+  private *fieldValues(key: string): Iterable<[string, unknown]> {
+    const def = this.schema.fields.get(key);
+    if (!def) return;
+    const tables = [...this.schema.tables.values()].filter((t) => t.facets.includes(def.facetKey));
+    const seen = new Set<string>();
+    const candidates: Iterable<string> = tables.length
+      ? (function* (ix: WorkspaceIndexes) {
+          for (const t of tables) yield* ix.tableMembers(t.name);
+        })(this.indexes)
+      : this.be.keys(this.doc.entities);
+    for (const id of candidates) {
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const obj = this.entityObjCached(id);
+      if (!obj) continue;
+      const v = this.be.getWithType(obj, key);
+      if (!v) continue;
+      yield [id, this.provisional("entity", id, key, this.doc.readField(obj, def))];
+    }
+    // Entities holding the facet without any of its tables.
+    if (tables.length) {
+      for (const id of this.be.keys(this.doc.entities)) {
+        if (seen.has(id)) continue;
+        const obj = this.entityObjCached(id);
+        if (!obj || this.be.get(obj, key) === undefined || !this.doc.isLive(id)) continue;
+        yield [id, this.provisional("entity", id, key, this.doc.readField(obj, def))];
+      }
+    }
+  }
+
+  /** Entities (and edges' endpoints) changed since `heads`: a snapshot query must re-check them. */
+  private changedSince(heads: Heads): Set<string> {
+    const key = heads.join(",");
+    const hit = this.changedSinceCache.get(key);
+    if (hit) return hit;
+    const out = new Set<string>();
+    for (const p of this.be.diff(heads, this.be.getHeads())) {
+      const [root, id] = p.path as [string, unknown];
+      if (typeof id !== "string") continue;
+      if (root === ENTITIES) out.add(id);
+      else if (root === EDGES) out.add(`edge:${id}`);
+    }
+    if (this.changedSinceCache.size > 32) this.changedSinceCache.clear();
+    this.changedSinceCache.set(key, out);
+    return out;
+  }
+
+  private changedEdgesSince(heads: Heads): string[] {
+    return [...this.changedSince(heads)].filter((x) => x.startsWith("edge:")).map((x) => x.slice(5));
+  }
+
+  private assertWritable(): void {
+    if (this.closed) throw new StorageError("the workspace store is closed", {});
+    if (this.broken) throw new StorageError(`the workspace store stopped after a storage failure: ${this.broken.message}`, {});
+  }
+}
+
+function createdEdges(ctx: OpContext): string[] {
+  const out: string[] = [];
+  for (const c of ctx.changes) if (c.kind === "edge" && c.field === "created") out.push(c.entity);
+  return out;
+}
+
+function sameHeads(a: Heads, b: Heads): boolean {
+  if (a.length !== b.length) return false;
+  const sa = [...a].sort();
+  const sb = [...b].sort();
+  return sa.every((h, i) => h === sb[i]);
+}
+
+export function headsEqual(a: Heads, b: Heads): boolean {
+  return sameHeads(a, b);
+}
+
+export { EntityNotFound };

@@ -1,0 +1,273 @@
+/**
+ * Typed reads and writes of the workspace layout (layout.ts) on an Automerge
+ * backend. Reads take optional heads, so every read can be made at a point in
+ * history (snapshot isolation, history views). Writes assume an open
+ * transaction; the store commits or rolls it back as one bundle.
+ */
+import type { Backend, Heads } from "./automerge-backend.ts";
+import type { FieldDef, Schema } from "./schema.ts";
+import type { FieldValue } from "./operations.ts";
+import { EntityNotFound, InvalidOperation } from "./errors.ts";
+import {
+  CLASHES,
+  EDGES,
+  ENTITIES,
+  FACET_PREFIX,
+  HIDDEN_PREFIX,
+  K_DELETED,
+  K_MERGED_INTO,
+  PROP_PREFIX,
+  TABLE_PREFIX,
+  checkListItem,
+  encodeScalar,
+} from "./layout.ts";
+
+export interface EntityState {
+  id: string;
+  facets: string[];
+  tables: Record<string, Record<string, FieldValue>>;
+  deleted: string | null;
+  mergedInto: string | null;
+}
+
+export interface EdgeState {
+  id: string;
+  type: string;
+  source: string;
+  target: string;
+  position: string | null;
+  properties: Record<string, FieldValue>;
+  deleted: boolean;
+}
+
+type Obj = string;
+
+export class WorkspaceDoc {
+  readonly entities: Obj;
+  readonly edges: Obj;
+  readonly clashes: Obj;
+
+  constructor(
+    readonly be: Backend,
+    readonly schema: Schema,
+  ) {
+    this.entities = objAt(be, "_root", ENTITIES);
+    this.edges = objAt(be, "_root", EDGES);
+    this.clashes = objAt(be, "_root", CLASHES);
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  entityObj(id: string, heads?: Heads): Obj | null {
+    const v = this.be.getWithType(this.entities, id, heads);
+    return v && v[0] === "map" ? v[1] : null;
+  }
+
+  /** The live entity an id names, following merge redirects; EntityNotFound otherwise. */
+  live(id: string, heads?: Heads): { id: string; obj: Obj } {
+    let current = id;
+    for (let hops = 0; hops < 64; hops++) {
+      const obj = this.entityObj(current, heads);
+      if (!obj) throw new EntityNotFound(`entity ${id} does not exist`, { entity: id });
+      const merged = this.be.get(obj, K_MERGED_INTO, heads);
+      if (typeof merged === "string") {
+        current = merged;
+        continue;
+      }
+      if (this.be.get(obj, K_DELETED, heads) !== undefined) {
+        throw new EntityNotFound(`entity ${id} was deleted`, { entity: id, deleted: true });
+      }
+      return { id: current, obj };
+    }
+    throw new EntityNotFound(`entity ${id}: merge redirects form a loop`, { entity: id });
+  }
+
+  isLive(id: string, heads?: Heads): boolean {
+    const obj = this.entityObj(id, heads);
+    if (!obj) return false;
+    return this.be.get(obj, K_DELETED, heads) === undefined && this.be.get(obj, K_MERGED_INTO, heads) === undefined;
+  }
+
+  state(id: string, obj: Obj, heads?: Heads): EntityState {
+    const tables: Record<string, Record<string, FieldValue>> = {};
+    for (const k of this.be.keys(obj, heads)) {
+      if (k.startsWith(TABLE_PREFIX)) {
+        tables[k.slice(TABLE_PREFIX.length)] = parseJsonObject(this.be.get(obj, k, heads));
+      }
+    }
+    const deleted = this.be.get(obj, K_DELETED, heads);
+    const merged = this.be.get(obj, K_MERGED_INTO, heads);
+    return {
+      id,
+      facets: this.facets(obj, heads),
+      tables,
+      deleted: typeof deleted === "string" ? deleted : null,
+      mergedInto: typeof merged === "string" ? merged : null,
+    };
+  }
+
+  /**
+   * Attached facets: those of the tables the entity is in, plus explicitly
+   * attached ones (`@facet:x = true`), minus explicitly detached ones
+   * (`@facet:x = false`). Implicit table facets keep a new entity to one
+   * marker key, which matters for bulk imports.
+   */
+  facets(obj: Obj, heads?: Heads): string[] {
+    const set = new Set<string>();
+    const detached: string[] = [];
+    for (const k of this.be.keys(obj, heads)) {
+      if (k.startsWith(TABLE_PREFIX)) {
+        const t = this.schema.tables.get(k.slice(TABLE_PREFIX.length));
+        if (t) for (const f of t.facets) set.add(f);
+      } else if (k.startsWith(FACET_PREFIX)) {
+        const f = k.slice(FACET_PREFIX.length);
+        if (this.be.get(obj, k, heads) === false) detached.push(f);
+        else set.add(f);
+      }
+    }
+    for (const f of detached) set.delete(f);
+    return [...set];
+  }
+
+  /** A field's value in its API shape (text → string, list → array, json → parsed). */
+  readField(obj: Obj, def: FieldDef, heads?: Heads, key: string = def.key): FieldValue {
+    const v = this.be.getWithType(obj, key, heads);
+    if (!v) return null;
+    return decodeValue(this.be, def, v, heads);
+  }
+
+  /** Every field value the entity holds, by full key. */
+  fields(obj: Obj, heads?: Heads): Record<string, FieldValue> {
+    const out: Record<string, FieldValue> = {};
+    for (const k of this.be.keys(obj, heads)) {
+      if (k.startsWith("@")) continue;
+      const def = this.schema.fields.get(k);
+      if (!def) continue;
+      out[k] = this.readField(obj, def, heads);
+    }
+    return out;
+  }
+
+  edgeObj(id: string, heads?: Heads): Obj | null {
+    const v = this.be.getWithType(this.edges, id, heads);
+    return v && v[0] === "map" ? v[1] : null;
+  }
+
+  edge(id: string, heads?: Heads): EdgeState | null {
+    const obj = this.edgeObj(id, heads);
+    if (!obj) return null;
+    const properties: Record<string, FieldValue> = {};
+    for (const k of this.be.keys(obj, heads)) {
+      if (k.startsWith(PROP_PREFIX)) properties[k.slice(PROP_PREFIX.length)] = parseJson(this.be.get(obj, k, heads));
+    }
+    const pos = this.be.get(obj, "pos", heads);
+    return {
+      id,
+      type: String(this.be.get(obj, "type", heads)),
+      source: String(this.be.get(obj, "source", heads)),
+      target: String(this.be.get(obj, "target", heads)),
+      position: typeof pos === "string" ? pos : null,
+      properties,
+      deleted: this.be.get(obj, K_DELETED, heads) !== undefined,
+    };
+  }
+
+  liveEdge(id: string, heads?: Heads): EdgeState {
+    const e = this.edge(id, heads);
+    if (!e || e.deleted) throw new InvalidOperation(`edge ${id} does not exist`, { edge: id });
+    return e;
+  }
+
+  // --------------------------------------------------------------- writes
+
+  /** Write a field (validated against its type); returns the previous value. */
+  writeField(entity: string, obj: Obj, def: FieldDef, value: FieldValue): void {
+    const enc = encodeScalar(def, value, entity);
+    if (enc === null) {
+      if (this.be.get(obj, def.key) !== undefined) this.be.delete(obj, def.key);
+      return;
+    }
+    if (def.type === "text") {
+      const t = this.be.putObject(obj, def.key, "");
+      this.be.updateText(t, value as string);
+      return;
+    }
+    if (def.type === "list") {
+      const list = this.be.putObject(obj, def.key, []);
+      (value as FieldValue[]).forEach((item, i) => this.be.insert(list, i, item as string | number | boolean));
+      return;
+    }
+    this.be.put(obj, def.key, enc.value, enc.datatype);
+  }
+
+  crdtObject(entity: string, obj: Obj, def: FieldDef, kind: "text" | "list"): Obj {
+    if (def.type !== kind) {
+      throw new InvalidOperation(`field ${def.key} of entity ${entity} is ${def.type}, not a CRDT ${kind}`, {
+        entity,
+        field: def.key,
+        type: def.type,
+      });
+    }
+    const v = this.be.getWithType(obj, def.key);
+    if (v && v[0] === kind) return v[1];
+    // First edit of an unset field: start from an empty CRDT object.
+    return this.be.putObject(obj, def.key, kind === "text" ? "" : []);
+  }
+
+  checkListValue(entity: string, def: FieldDef, value: FieldValue): void {
+    checkListItem(def, value, entity);
+  }
+
+  hidden(def: FieldDef): string {
+    return HIDDEN_PREFIX + def.key;
+  }
+}
+
+function objAt(be: Backend, parent: Obj, key: string): Obj {
+  const v = be.getWithType(parent, key);
+  if (!v || v[0] !== "map") throw new Error(`workspace document has no ${key} map (not an openprod workspace?)`);
+  return v[1];
+}
+
+type FullValue = NonNullable<ReturnType<Backend["getWithType"]>>;
+
+export function decodeValue(be: Backend, def: FieldDef, v: FullValue, heads?: Heads): FieldValue {
+  switch (v[0]) {
+    case "text":
+      return be.text(v[1], heads);
+    case "list":
+      return be.materialize(v[1], heads) as FieldValue[];
+    case "map":
+    case "table":
+      return be.materialize(v[1], heads) as FieldValue;
+    case "str":
+      return def.type === "json" ? parseJson(v[1]) : v[1];
+    case "int":
+    case "uint":
+    case "f64":
+    case "counter":
+      return v[1];
+    case "boolean":
+      return v[1];
+    case "null":
+      return null;
+    case "timestamp":
+      return v[1].toISOString();
+    case "bytes":
+      return null;
+  }
+}
+
+export function parseJson(v: unknown): FieldValue {
+  if (typeof v !== "string") return null;
+  try {
+    return JSON.parse(v) as FieldValue;
+  } catch {
+    return null;
+  }
+}
+
+function parseJsonObject(v: unknown): Record<string, FieldValue> {
+  const p = parseJson(v);
+  return p && typeof p === "object" && !Array.isArray(p) ? p : {};
+}

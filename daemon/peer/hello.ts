@@ -1,0 +1,53 @@
+import { FrameError } from "./frame.ts";
+
+/** Version of the /openprod/sync conversation carried in the hello; bumped on incompatible change. */
+export const SYNC_PROTOCOL_VERSION = 1;
+export const SYNC_PROTOCOL_ID = "/openprod/sync/1.0.0";
+
+/** First frame each way: who is speaking, about which workspace. */
+export interface Hello {
+  protocol: number;
+  workspaceId: string;
+  peerId: string;
+}
+
+/** Last frame before a refusal closes the connection, so the other side can say why. */
+export interface Refusal {
+  code: "WorkspaceMismatch" | "ProtocolMismatch" | "PeerIdMismatch" | "BadFrame" | "BadSyncMessage" | "Duplicate";
+  message: string;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+export function encodeJson(value: Hello | Refusal): Uint8Array {
+  return encoder.encode(JSON.stringify(value));
+}
+
+function parseObject(payload: Uint8Array, what: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(decoder.decode(payload));
+  } catch {
+    throw new FrameError(`${what} frame is not UTF-8 JSON (${payload.byteLength} bytes)`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new FrameError(`${what} frame is not a JSON object`);
+  }
+  return value as Record<string, unknown>;
+}
+
+export function parseHello(payload: Uint8Array): Hello {
+  const o = parseObject(payload, "hello");
+  if (typeof o.protocol !== "number" || typeof o.workspaceId !== "string" || typeof o.peerId !== "string") {
+    throw new FrameError(`hello frame must carry protocol (number), workspaceId and peerId (strings); got ${JSON.stringify(o).slice(0, 200)}`);
+  }
+  return { protocol: o.protocol, workspaceId: o.workspaceId, peerId: o.peerId };
+}
+
+export function parseRefusal(payload: Uint8Array): Refusal {
+  const o = parseObject(payload, "error");
+  const code = typeof o.code === "string" ? o.code : "BadFrame";
+  const message = typeof o.message === "string" ? o.message : "(no message)";
+  return { code: code as Refusal["code"], message };
+}

@@ -1,0 +1,32 @@
+import fs from "node:fs";
+import path from "node:path";
+import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from "@libp2p/crypto/keys";
+import type { PrivateKey } from "@libp2p/interface";
+import { StorageError } from "../crdt/errors.ts";
+
+/** File under the state dir (.openprod/) holding this peer's Ed25519 identity, protobuf-encoded. */
+export const IDENTITY_FILE = "peer-key";
+
+/**
+ * The peer's identity must survive restarts: other peers' allow-lists and
+ * persisted sync states are keyed by the peer id derived from it.
+ */
+export async function loadOrCreateIdentity(stateDir: string): Promise<PrivateKey> {
+  const file = path.join(stateDir, IDENTITY_FILE);
+  if (fs.existsSync(file)) {
+    try {
+      return privateKeyFromProtobuf(fs.readFileSync(file));
+    } catch (err) {
+      // Never overwrite a damaged identity: the technician must decide.
+      throw new StorageError(`peer identity ${file} is unreadable: ${(err as Error).message}; move it away to create a new identity`, {
+        file,
+      });
+    }
+  }
+  fs.mkdirSync(stateDir, { recursive: true });
+  const key = await generateKeyPair("Ed25519");
+  const tmp = `${file}.tmp`;
+  fs.writeFileSync(tmp, privateKeyToProtobuf(key), { mode: 0o600 });
+  fs.renameSync(tmp, file);
+  return key;
+}

@@ -1,0 +1,12 @@
+export type { SyncDocument, SyncSession } from "./sync-document.ts";
+export { createPeerNode, DEFAULT_LIMITS, DEFAULT_LISTEN } from "./peer-node.ts";
+export type { PeerNode, PeerNodeOptions } from "./peer-node.ts";
+export type { PeerInfo, PeerDown, SyncErrorEvent, PeerNodeEvents, PeerLog, LogLevel } from "./peer-events.ts";
+export type { SyncChannelLimits } from "./sync-channel.ts";
+export type { Backoff } from "./static-peers.ts";
+export { generateWorkspaceKey, parseWorkspaceKey, readWorkspaceKey, writeWorkspaceKey } from "./workspace-key.ts";
+export { loadOrCreateIdentity, IDENTITY_FILE } from "./identity.ts";
+export { SYNC_PROTOCOL_ID, SYNC_PROTOCOL_VERSION } from "./hello.ts";
+export { encodeFrame, FrameKind } from "./frame.ts";
+export { createTransport } from "./transport.ts";
+export type { TransportOptions } from "./transport.ts";

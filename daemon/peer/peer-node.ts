@@ -1,0 +1,332 @@
+import "./polyfill.ts";
+import type { Connection, Libp2p, Stream } from "@libp2p/interface";
+import { peerIdFromPrivateKey } from "@libp2p/peer-id";
+import { multiaddr } from "@multiformats/multiaddr";
+import { NetworkError, Timeout } from "../crdt/errors.ts";
+import { SYNC_PROTOCOL_ID } from "./hello.ts";
+import type { Refusal } from "./hello.ts";
+import { loadOrCreateIdentity } from "./identity.ts";
+import { PeerEventHub } from "./peer-events.ts";
+import type { PeerInfo, PeerLog, PeerNodeEvents } from "./peer-events.ts";
+import { StaticPeers } from "./static-peers.ts";
+import type { Backoff } from "./static-peers.ts";
+import { SyncChannel } from "./sync-channel.ts";
+import type { SyncChannelLimits } from "./sync-channel.ts";
+import type { SyncDocument } from "./sync-document.ts";
+import { createTransport } from "./transport.ts";
+
+export interface PeerNodeOptions {
+  /** The daemon state dir (.openprod/); the peer identity key is kept here, created on first start. */
+  stateDir: string;
+  /** Multiaddrs to listen on; default ["/ip4/0.0.0.0/tcp/4101"]. */
+  listen?: string[];
+  /** Workspace key (libp2p pnet swarm key); see generateWorkspaceKey. */
+  workspaceKey: Uint8Array;
+  /** When given, only these peer ids may connect. */
+  allowPeers?: string[];
+  /** Static peers (multiaddrs), kept connected with backoff. */
+  connect?: string[];
+  /** Discover peers on the LAN by mDNS. */
+  mdns?: boolean;
+  document: SyncDocument;
+  log: PeerLog;
+  limits?: Partial<SyncChannelLimits>;
+  backoff?: Partial<Backoff>;
+  /** How long a dial may take, and how long connect() then waits for the sync conversation to start (default 15 s). */
+  connectTimeoutMs?: number;
+  /** Jitter source for retries; Math.random by default. */
+  random?: () => number;
+  /** Start listening and dialling right away (default true). */
+  start?: boolean;
+}
+
+export interface PeerNode {
+  readonly peerId: string;
+  /** Multiaddrs (with /p2p/<id>) other peers can dial; empty while stopped. */
+  addresses(): string[];
+  /** Dial a peer and wait until its sync conversation is up; the address is then kept connected like a static peer. */
+  connect(addr: string): Promise<void>;
+  /** Peers whose sync conversation is up. */
+  peers(): PeerInfo[];
+  on<K extends keyof PeerNodeEvents>(event: K, listener: (e: PeerNodeEvents[K]) => void): () => void;
+  /** Close every connection; static peers are redialled with backoff. */
+  disconnectAll(): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_LISTEN = ["/ip4/0.0.0.0/tcp/4101"];
+export const DEFAULT_LIMITS: SyncChannelLimits = { maxFrameBytes: 64 * 1024 * 1024, frameTimeoutMs: 30_000 };
+const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
+const DEFAULT_BACKOFF: Backoff = { initialMs: 250, maxMs: 15_000 };
+
+export async function createPeerNode(opts: PeerNodeOptions): Promise<PeerNode> {
+  const privateKey = await loadOrCreateIdentity(opts.stateDir);
+  const node = new Node(opts, privateKey);
+  if (opts.start !== false) await node.start();
+  return node;
+}
+
+type PrivateKey = Awaited<ReturnType<typeof loadOrCreateIdentity>>;
+
+class Node implements PeerNode {
+  readonly peerId: string;
+  private libp2p: Libp2p | null = null;
+  private listen: string[];
+  private readonly limits: SyncChannelLimits;
+  private readonly events: PeerEventHub;
+  private readonly channels = new Map<string, SyncChannel>();
+  private readonly upPeers = new Set<string>();
+  private readonly staticPeers: StaticPeers;
+  private unsubscribeDocument: (() => void) | null = null;
+  private starting: Promise<void> | null = null;
+
+  constructor(
+    private readonly opts: PeerNodeOptions,
+    private readonly privateKey: PrivateKey,
+  ) {
+    this.listen = opts.listen ?? DEFAULT_LISTEN;
+    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    this.events = new PeerEventHub(opts.log);
+    this.peerId = peerIdOf(privateKey);
+    this.staticPeers = new StaticPeers({
+      dial: async (addr) => (await this.dial(addr)).remotePeer.toString(),
+      isConnected: (peerId) => this.libp2p?.getConnections().some((c) => c.remotePeer.toString() === peerId) ?? false,
+      log: opts.log,
+      backoff: { ...DEFAULT_BACKOFF, ...opts.backoff },
+      random: opts.random ?? Math.random,
+    });
+    for (const addr of opts.connect ?? []) this.staticPeers.add(addr);
+  }
+
+  addresses(): string[] {
+    return this.libp2p?.getMultiaddrs().map((a) => a.toString()) ?? [];
+  }
+
+  peers(): PeerInfo[] {
+    return [...this.channels.values()].filter((c) => c.isUp).map((c) => c.info());
+  }
+
+  on<K extends keyof PeerNodeEvents>(event: K, listener: (e: PeerNodeEvents[K]) => void): () => void {
+    return this.events.on(event, listener);
+  }
+
+  start(): Promise<void> {
+    this.starting ??= this.doStart().finally(() => (this.starting = null));
+    return this.starting;
+  }
+
+  private async doStart(): Promise<void> {
+    if (this.libp2p !== null) return;
+    const libp2p = await createTransport({
+      privateKey: this.privateKey,
+      listen: this.listen,
+      workspaceKey: this.opts.workspaceKey,
+      allowPeers: this.opts.allowPeers,
+      mdns: this.opts.mdns,
+      log: this.opts.log,
+      dialTimeoutMs: this.opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    });
+    this.libp2p = libp2p;
+    // A restart (partition heal) listens where peers last saw us, even if the port was chosen by the OS.
+    this.listen = libp2p.getMultiaddrs().map((a) => a.decapsulateCode(421).toString());
+    await libp2p.handle(SYNC_PROTOCOL_ID, (stream, connection) => this.attach(stream, connection), { maxInboundStreams: 4 });
+    libp2p.addEventListener("connection:open", (evt) => {
+      // The dialler opens the sync stream, so one connection carries one conversation.
+      if (evt.detail.direction === "outbound") void this.openSyncStream(evt.detail);
+    });
+    libp2p.addEventListener("peer:disconnect", (evt) => this.staticPeers.disconnected(evt.detail.toString()));
+    libp2p.addEventListener("peer:discovery", (evt) => {
+      const id = evt.detail.id;
+      if (libp2p.getConnections(id).length > 0) return;
+      this.opts.log("info", `discovered peer ${id.toString()} by mDNS; connecting`, { peerId: id.toString() });
+      libp2p.dial(id).catch((err: unknown) => {
+        this.opts.log("info", `cannot reach discovered peer ${id.toString()}: ${(err as Error).message}`, { peerId: id.toString() });
+      });
+    });
+    this.unsubscribeDocument = this.opts.document.onChange(() => {
+      for (const channel of this.channels.values()) channel.notifyChange();
+    });
+    this.staticPeers.start();
+    this.opts.log("info", `peer ${this.peerId} listening`, { peerId: this.peerId, addresses: this.addresses() });
+  }
+
+  async stop(): Promise<void> {
+    await this.starting;
+    const libp2p = this.libp2p;
+    if (libp2p === null) return;
+    this.staticPeers.stop();
+    this.unsubscribeDocument?.();
+    this.unsubscribeDocument = null;
+    this.libp2p = null;
+    await Promise.all([...this.channels.values()].map((c) => c.close("this peer is stopping")));
+    await libp2p.stop();
+    this.opts.log("info", `peer ${this.peerId} stopped`, { peerId: this.peerId });
+  }
+
+  async disconnectAll(): Promise<void> {
+    const libp2p = this.libp2p;
+    if (libp2p === null) return;
+    await Promise.all(libp2p.getConnections().map((c) => c.close().catch((err: unknown) => c.abort(err as Error))));
+  }
+
+  async connect(addr: string): Promise<void> {
+    const timeoutMs = this.opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    const connection = await this.dial(addr);
+    const remote = connection.remotePeer.toString();
+    if (!this.upPeers.has(remote)) await this.waitForPeer(connection, addr, timeoutMs);
+    this.staticPeers.add(addr, remote);
+  }
+
+  private async dial(addr: string): Promise<Connection> {
+    const libp2p = this.libp2p;
+    if (libp2p === null) throw new NetworkError(`cannot connect to ${addr}: peer ${this.peerId} is stopped`, { addr });
+    let ma;
+    try {
+      ma = multiaddr(addr);
+    } catch (err) {
+      throw new NetworkError(`"${addr}" is not a multiaddr (expected e.g. /ip4/10.0.0.2/tcp/4101/p2p/<peer id>): ${(err as Error).message}`, { addr });
+    }
+    try {
+      return await libp2p.dial(ma);
+    } catch (err) {
+      throw new NetworkError(`cannot connect to ${addr}: ${(err as Error).message} (is the peer running, and does it use the same workspace key?)`, {
+        addr,
+      });
+    }
+  }
+
+  private waitForPeer(connection: Connection, addr: string, timeoutMs: number): Promise<void> {
+    const peerId = connection.remotePeer.toString();
+    return new Promise((resolve, reject) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        offUp();
+        offError();
+        offDown();
+        connection.removeEventListener("close", onConnectionClose);
+      };
+      // Sync errors are reported first (they carry the reason); a bare close means the peer hung up on us.
+      const onConnectionClose = (): void => {
+        setTimeout(() => {
+          if (this.upPeers.has(peerId)) return;
+          done();
+          reject(
+            new NetworkError(`${addr} closed the connection before sync started (is this peer on its allow-list? is it stopping?)`, {
+              addr,
+              peerId,
+            }),
+          );
+        }, 50);
+      };
+      connection.addEventListener("close", onConnectionClose);
+      const timer = setTimeout(() => {
+        done();
+        reject(new Timeout(`connected to ${addr} but its sync conversation did not start within ${timeoutMs} ms`, { addr, peerId }));
+      }, timeoutMs);
+      const offUp = this.events.on("peer:up", (p) => {
+        if (p.peerId !== peerId) return;
+        done();
+        resolve();
+      });
+      const offError = this.events.on("sync:error", (e) => {
+        if (e.peerId !== peerId) return;
+        done();
+        reject(new NetworkError(`sync with ${addr} refused: ${e.message}`, { addr, peerId, code: e.code }));
+      });
+      const offDown = this.events.on("peer:down", (e) => {
+        if (e.peerId !== peerId) return;
+        done();
+        reject(new NetworkError(`sync with ${addr} ended before it started: ${e.reason}`, { addr, peerId }));
+      });
+    });
+  }
+
+  private async openSyncStream(connection: Connection): Promise<void> {
+    let stream: Stream;
+    try {
+      stream = await connection.newStream(SYNC_PROTOCOL_ID);
+    } catch (err) {
+      if (connection.status !== "open") return;
+      const peerId = connection.remotePeer.toString();
+      this.opts.log("warn", `peer ${peerId} at ${connection.remoteAddr.toString()} does not speak ${SYNC_PROTOCOL_ID}: ${(err as Error).message}`, {
+        peerId,
+      });
+      return;
+    }
+    this.attach(stream, connection);
+  }
+
+  /** Registers a conversation; when both sides dialled at once, the stream opened by the lower peer id wins on both. */
+  private attach(stream: Stream, connection: Connection): void {
+    if (this.libp2p === null) {
+      stream.abort(new Error("peer is stopping"));
+      return;
+    }
+    const remote = connection.remotePeer.toString();
+    const opener = stream.direction === "outbound" ? this.peerId : remote;
+    const existing = this.channels.get(remote);
+    const contested = existing !== undefined && !existing.isEnded;
+    const channel = new SyncChannel({
+      stream,
+      connection,
+      localPeerId: this.peerId,
+      document: this.opts.document,
+      limits: this.limits,
+      log: this.opts.log,
+      // The store sees one session per peer at a time: a replacement waits for the old one to close.
+      after: contested ? existing.closed : undefined,
+      onUp: (c) => this.onChannelUp(c),
+      onError: (c, refusal, remote) => this.onChannelError(c, refusal, remote),
+      onClosed: (c, reason) => this.onChannelClosed(c, reason),
+    });
+    if (contested && existing.openerPeerId < opener) {
+      channel.start();
+      void channel.close("duplicate conversation with the same peer", { code: "Duplicate", message: "duplicate sync conversation" });
+      return;
+    }
+    if (contested) void existing.close("replaced by a newer conversation with the same peer");
+    this.channels.set(remote, channel);
+    channel.start();
+  }
+
+  private onChannelUp(channel: SyncChannel): void {
+    if (this.channels.get(channel.remotePeerId) !== channel) return;
+    const info = channel.info();
+    this.opts.log("info", `syncing with peer ${info.peerId} at ${info.remoteAddr}`, { peerId: info.peerId, direction: info.direction });
+    if (this.upPeers.has(info.peerId)) return;
+    this.upPeers.add(info.peerId);
+    this.events.emit("peer:up", info);
+  }
+
+  private onChannelError(channel: SyncChannel, refusal: Refusal, remote: boolean): void {
+    if (refusal.code === "Duplicate") return;
+    this.events.emit("sync:error", {
+      peerId: channel.remotePeerId,
+      remoteAddr: channel.remoteAddr,
+      code: refusal.code,
+      message: refusal.message,
+      remote,
+    });
+  }
+
+  private onChannelClosed(channel: SyncChannel, reason: string): void {
+    if (this.channels.get(channel.remotePeerId) !== channel) return;
+    this.channels.delete(channel.remotePeerId);
+    if (this.upPeers.delete(channel.remotePeerId)) {
+      this.opts.log("info", `stopped syncing with peer ${channel.remotePeerId}: ${reason}`, { peerId: channel.remotePeerId, reason });
+      this.events.emit("peer:down", { peerId: channel.remotePeerId, reason });
+    }
+    // Another connection to the same peer may still be open without a conversation (both dialled at once).
+    const libp2p = this.libp2p;
+    if (libp2p === null) return;
+    const spare = libp2p
+      .getConnections()
+      .find((c) => c.remotePeer.toString() === channel.remotePeerId && c.status === "open" && c.direction === "outbound");
+    if (spare !== undefined && !this.channels.has(channel.remotePeerId)) void this.openSyncStream(spare);
+  }
+}
+
+function peerIdOf(key: PrivateKey): string {
+  return peerIdFromPrivateKey(key).toString();
+}
