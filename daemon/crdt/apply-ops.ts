@@ -22,6 +22,8 @@ export interface ConflictTarget {
   container: "entity" | "edge";
   /** Explicit (merge clash) conflicts are stored as records and removed on resolution. */
   clashId?: string;
+  /** A stranded edit of a merged-away entity: the choice goes to this survivor. */
+  mergedInto?: string;
 }
 
 export interface OpContext {
@@ -539,6 +541,15 @@ function resolveConflict(ctx: OpContext, c: ConflictTarget, value: FieldValue): 
   const obj = ctx.doc.entityObj(c.entity);
   if (!obj) throw new InvalidOperation(`entity ${c.entity} of the conflict no longer exists`, { entity: c.entity });
   const def = ctx.schema.fields.get(c.key);
+  if (c.mergedInto !== undefined && def) {
+    // The chosen value goes to the survivor; clearing the tombstone's key retires the stranded edit.
+    const survivor = ctx.doc.live(c.entity);
+    writeFieldNoted(ctx, survivor.id, survivor.obj, def, value);
+    const old = ctx.doc.readField(obj, def);
+    be.delete(obj, c.key);
+    note(ctx, "field", c.entity, c.key, old, null);
+    return;
+  }
   if (def) {
     writeFieldNoted(ctx, c.entity, obj, def, value);
   } else {

@@ -15,6 +15,7 @@ import type { Backend } from "./automerge-backend.ts";
 import type { ChangeLocator } from "./change-locator.ts";
 import type { Actor, FieldValue } from "./operations.ts";
 import type { Schema } from "./schema.ts";
+import { K_MERGED_INTO } from "./layout.ts";
 import { decodeValue, parseJson } from "./workspace-doc.ts";
 
 export const BULK_THRESHOLD = 100;
@@ -33,7 +34,12 @@ export interface ConflictValue {
 
 export interface ConflictRecord {
   id: string;
-  kind: "concurrent" | "merge-clash";
+  /**
+   * "concurrent": one key written on two copies; "merge-clash": both merged entities held the field;
+   * "stranded": an edit of an entity that another copy merged away at the same time (the edit sits in
+   * the tombstone; the record weighs it against the survivor's value).
+   */
+  kind: "concurrent" | "merge-clash" | "stranded";
   container: "entity" | "edge";
   /** Entity id (edge id when container is "edge"). */
   entity: string;
@@ -45,6 +51,8 @@ export interface ConflictRecord {
   /** Set when the conflict is part of a bulk conflict. */
   bulk?: string;
   clashId?: string;
+  /** For "stranded": the survivor the entity was merged into (resolution writes there). */
+  mergedInto?: string;
 }
 
 export interface BulkConflict {
@@ -70,6 +78,8 @@ export class ConflictTracker {
     private readonly be: Backend,
     private readonly schema: Schema,
     private readonly locator: ChangeLocator,
+    /** The live entity a merged one redirects to (id and map), or null. */
+    private readonly survivorOf: (entity: string) => { id: string; obj: string } | null,
   ) {}
 
   static keyOf(container: string, entity: string, field: string): string {
@@ -107,8 +117,13 @@ export class ConflictTracker {
     for (const loc of locations) {
       const key = ConflictTracker.keyOf(loc.container, loc.entity, loc.key);
       const existing = this.byKey.get(key);
+      if (loc.container === "entity" && !loc.key.startsWith("@") && this.be.get(loc.obj, K_MERGED_INTO) !== undefined) {
+        this.examineStranded(loc, key, existing, opened, closed);
+        continue;
+      }
       const all = this.be.getAll(loc.obj, loc.key);
-      if (all.length < 2) {
+      // Automerge keeps concurrent puts of the same value side by side; nobody has anything to choose there.
+      if (all.length < 2 || this.allEqual(loc, all)) {
         if (existing && !this.open.get(existing)?.clashId) {
           this.remove(existing);
           closed.push(existing);
@@ -128,6 +143,46 @@ export class ConflictTracker {
     }
     this.regroup();
     return { opened, closed };
+  }
+
+  /**
+   * A field of a merged-away entity holding values the merge never saw: they were written on a copy
+   * that had not yet received the merge. Decided from the document alone (op ids against the merge
+   * change's heads), so every copy derives the same record.
+   */
+  private examineStranded(loc: ConflictLocation, key: string, existing: string | undefined, opened: ConflictRecord[], closed: string[]): void {
+    const seen = new Set<string>();
+    let known = true;
+    for (const m of this.be.getAll(loc.obj, K_MERGED_INTO)) {
+      const hash = this.locator.changeOf(opIdOf(m));
+      if (!hash) known = false;
+      else for (const v of this.be.getAll(loc.obj, loc.key, [hash])) seen.add(opIdOf(v));
+    }
+    const stranded = known ? this.be.getAll(loc.obj, loc.key).filter((v) => !seen.has(opIdOf(v))) : [];
+    const survivor = stranded.length ? this.survivorOf(loc.entity) : null;
+    if (!survivor) {
+      if (existing && !this.open.get(existing)?.clashId) {
+        this.remove(existing);
+        closed.push(existing);
+      }
+      return;
+    }
+    const current = this.be.getAll(survivor.obj, loc.key);
+    const survivorLoc: ConflictLocation = { container: "entity", entity: survivor.id, obj: survivor.obj, key: loc.key };
+    const values = [...current.map((v) => this.describe(survivorLoc, v)), ...stranded.map((v) => this.describe(loc, v))];
+    if (current.length === 0) values.unshift({ value: null, opId: `none@${survivor.id}`, bundle: null, peer: null, hlc: null, actor: null, changeSet: survivor.id });
+    const ids = stranded.map((v) => opIdOf(v)).sort();
+    const id = "c" + createHash("sha256").update(`stranded\u0000${key}\u0000${ids.join(",")}`).digest("hex").slice(0, 20);
+    if (existing === id) return;
+    if (existing) {
+      this.remove(existing);
+      closed.push(existing);
+    }
+    // The merge decided what the survivor shows; the stranded edit waits for someone to choose it.
+    const provisional = current.length ? this.decode(survivorLoc, current[current.length - 1]) : null;
+    const rec: ConflictRecord = { id, kind: "stranded", container: "entity", entity: loc.entity, field: loc.key, values, provisional, mergedInto: survivor.id };
+    this.insert(rec);
+    opened.push(rec);
   }
 
   /** Explicit clash records stored in the document's clashes map. */
@@ -188,26 +243,37 @@ export class ConflictTracker {
     return out.sort((a, b) => (a.id < b.id ? -1 : 1));
   }
 
-  private build(id: string, loc: ConflictLocation, all: ReturnType<Backend["getAll"]>): ConflictRecord {
+  private decode(loc: ConflictLocation, v: ReturnType<Backend["getAll"]>[number]): FieldValue {
     const def = loc.container === "entity" ? this.schema.fields.get(loc.key) : undefined;
-    const values: ConflictValue[] = all.map((v) => {
-      const opId = opIdOf(v);
-      const bundle = this.locator.changeOf(opId);
-      const meta = bundle ? this.locator.meta(bundle) : null;
-      const runId = meta?.origin && typeof meta.origin.runId === "string" ? meta.origin.runId : null;
-      let value: FieldValue;
-      if (def) value = decodeValue(this.be, def, v as never);
-      else value = v[0] === "map" || v[0] === "list" || v[0] === "text" || v[0] === "table" ? null : (v[1] as FieldValue);
-      return {
-        value,
-        opId,
-        bundle,
-        peer: meta?.peer ?? null,
-        hlc: meta?.hlc ?? null,
-        actor: meta?.actor ?? null,
-        changeSet: runId ?? bundle ?? opId,
-      };
-    });
+    if (def) return decodeValue(this.be, def, v as never);
+    return v[0] === "map" || v[0] === "list" || v[0] === "text" || v[0] === "table" ? null : (v[1] as FieldValue);
+  }
+
+  private allEqual(loc: ConflictLocation, all: ReturnType<Backend["getAll"]>): boolean {
+    const first = JSON.stringify(this.decode(loc, all[0]));
+    for (let i = 1; i < all.length; i++) if (JSON.stringify(this.decode(loc, all[i])) !== first) return false;
+    return true;
+  }
+
+  /** A value with who wrote it: bundle, peer, HLC, actor and change set (script run id, else bundle). */
+  private describe(loc: ConflictLocation, v: ReturnType<Backend["getAll"]>[number]): ConflictValue {
+    const opId = opIdOf(v);
+    const bundle = this.locator.changeOf(opId);
+    const meta = bundle ? this.locator.meta(bundle) : null;
+    const runId = meta?.origin && typeof meta.origin.runId === "string" ? meta.origin.runId : null;
+    return {
+      value: this.decode(loc, v),
+      opId,
+      bundle,
+      peer: meta?.peer ?? null,
+      hlc: meta?.hlc ?? null,
+      actor: meta?.actor ?? null,
+      changeSet: runId ?? bundle ?? opId,
+    };
+  }
+
+  private build(id: string, loc: ConflictLocation, all: ReturnType<Backend["getAll"]>): ConflictRecord {
+    const values: ConflictValue[] = all.map((v) => this.describe(loc, v));
     // Latest HLC wins provisionally; Automerge's own order breaks ties, identically on every peer.
     let best = values[values.length - 1];
     for (const v of values) if ((v.hlc ?? "") > (best.hlc ?? "")) best = v;

@@ -52,7 +52,8 @@ export function digestPatches(doc: WorkspaceDoc, patches: Patch[], before: Heads
     touched.add(id);
     const existedBefore = doc.entityObj(id, before) !== null;
     if (!existedBefore) changes.push({ kind: "entity", entity: id, field: "created", oldValue: null, newValue: true });
-    const allKeys = keys.has("") ? new Set([...keys, ...be.keys(obj)]) : keys;
+    // A merge arriving makes every field of the merged entity worth a look: edits it never saw are stranded there.
+    const allKeys = keys.has("") || keys.has(K_MERGED_INTO) ? new Set([...keys, ...be.keys(obj)]) : keys;
     for (const key of allKeys) {
       if (key === "") continue;
       conflictKeys.push({ container: "entity", entity: id, obj, key });

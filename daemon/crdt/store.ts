@@ -22,6 +22,7 @@ import type { IdGenerator } from "./ids.ts";
 import { WorkspaceIndexes } from "./indexes.ts";
 import { EDGES, ENTITIES, K_DELETED, K_MERGED_INTO, TABLE_PREFIX } from "./layout.ts";
 import type { BundleInfo, BundleInput, BundleMeta, FieldValue, Operation } from "./operations.ts";
+import { HistoryIndex } from "./history-index.ts";
 import { digestPatches } from "./patch-events.ts";
 import { openPersistence } from "./persistence/index.ts";
 import type { RecordWrite, WorkspacePersistence } from "./persistence/index.ts";
@@ -79,7 +80,6 @@ export interface SyncSession {
 const ENTITY_CAP = 1000;
 const NS_META = "meta";
 const NS_SYNC = "sync";
-const NS_HISTORY = "history";
 const NS_CONFLICTS = "conflicts";
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -97,6 +97,7 @@ export class WorkspaceStore {
   private readonly objCache = new Map<string, string>();
   private readonly changedSinceCache = new Map<string, Set<string>>();
   private readonly syncListeners = new Set<() => void>();
+  private historyIndex: HistoryIndex | null = null;
   private pendingDurable = 0;
   private bundlesSinceCompaction = 0;
   private lastSeq = 0;
@@ -115,7 +116,13 @@ export class WorkspaceStore {
     this.newId = createIdGenerator(this.now, this.random);
     this.doc = new WorkspaceDoc(be, opts.schema);
     this.locator = new ChangeLocator(be);
-    this.conflictTracker = new ConflictTracker(be, opts.schema, this.locator);
+    this.conflictTracker = new ConflictTracker(be, opts.schema, this.locator, (id) => {
+      try {
+        return this.doc.live(id);
+      } catch {
+        return null;
+      }
+    });
   }
 
   // ------------------------------------------------------------ lifecycle
@@ -162,8 +169,14 @@ export class WorkspaceStore {
           { dir: opts.dir, stored: storedWs, expected: opts.workspaceId },
         );
       }
+      // The clock resumes after every HLC this workspace has seen: the head changes carry the
+      // greatest (HLCs grow along causality), and the value saved at close covers the rest.
       const lastHlc = await persistence.records(NS_META).get("hlc");
       const hlc = new HybridLogicalClock(opts.peerId, opts.now ?? Date.now, lastHlc ? dec.decode(lastHlc) : undefined);
+      for (const h of be.getHeads()) {
+        const m = parseBundleMeta(be.getChangeMetaByHash(h)?.message ?? null);
+        if (m) hlc.observe(m.hlc);
+      }
       const store = new WorkspaceStore(be, persistence, hlc, opts);
       store.lastSeq = loaded.changes.length ? loaded.changes[loaded.changes.length - 1].seq : (loaded.snapshot?.uptoSeq ?? 0);
       store.bundlesSinceCompaction = loaded.changes.length;
@@ -186,6 +199,7 @@ export class WorkspaceStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.persistence.writeRecords([{ namespace: NS_META, key: "hlc", value: enc.encode(this.hlc.last()) }]).catch(() => undefined);
     await this.persistence.close();
     this.be.free();
   }
@@ -410,21 +424,18 @@ export class WorkspaceStore {
   }
 
   /** Bundles newest first, optionally only those that touched an entity. */
-  async history(opts: { entity?: string; limit?: number } = {}): Promise<HistoryEntry[]> {
-    const limit = opts.limit ?? 100;
-    const prefix = opts.entity ? `e:${opts.entity}:` : "h:";
-    const keys: string[] = [];
-    const values: Uint8Array[] = [];
-    for await (const [k, v] of this.persistence.records(NS_HISTORY).list(prefix)) {
-      keys.push(k);
-      values.push(v);
+  history(opts: { entity?: string; limit?: number } = {}): HistoryEntry[] {
+    if (!this.historyIndex) {
+      // Built on first use from the change metadata in the document itself, then kept current.
+      this.historyIndex = new HistoryIndex();
+      const infos: BundleInfo[] = [];
+      for (const m of this.be.getChangesMeta([])) {
+        const meta = parseBundleMeta(m.message);
+        if (meta) infos.push({ hash: m.hash, meta });
+      }
+      this.historyIndex.add(infos);
     }
-    const out: HistoryEntry[] = [];
-    for (let i = keys.length - 1; i >= 0 && out.length < limit; i--) {
-      const parsed = JSON.parse(dec.decode(values[i])) as HistoryEntry;
-      out.push(parsed);
-    }
-    return out;
+    return this.historyIndex.list(opts.entity, opts.limit ?? 100);
   }
 
   onChange(listener: ChangeListener): () => void {
@@ -565,12 +576,8 @@ export class WorkspaceStore {
     closed: string[],
     side: RecordWrite[],
   ): Promise<void> {
-    const writes: RecordWrite[] = [...side, { namespace: NS_META, key: "hlc", value: enc.encode(this.hlc.last()) }];
-    for (const info of infos) {
-      const value = enc.encode(JSON.stringify(info));
-      writes.push({ namespace: NS_HISTORY, key: `h:${info.meta.hlc}:${info.hash}`, value });
-      for (const e of info.meta.entities ?? []) writes.push({ namespace: NS_HISTORY, key: `e:${e}:${info.meta.hlc}:${info.hash}`, value });
-    }
+    const writes: RecordWrite[] = side;
+    this.historyIndex?.add(infos);
     for (const c of opened) writes.push({ namespace: NS_CONFLICTS, key: c.id, value: enc.encode(JSON.stringify(c)) });
     for (const id of closed) writes.push({ namespace: NS_CONFLICTS, key: id, value: null });
     this.pendingDurable++;
@@ -624,7 +631,7 @@ export class WorkspaceStore {
   private conflictTarget(id: string): ConflictTarget | null {
     const rec = this.conflictTracker.get(id);
     if (!rec) return null;
-    return { entity: rec.entity, key: rec.field, container: rec.container, clashId: rec.clashId };
+    return { entity: rec.entity, key: rec.field, container: rec.container, clashId: rec.clashId, mergedInto: rec.mergedInto };
   }
 
   private provisional(container: "entity" | "edge", entity: string, key: string, value: FieldValue): FieldValue {
@@ -706,7 +713,11 @@ export class WorkspaceStore {
     for await (const [k, v] of this.persistence.records(NS_CONFLICTS).list()) {
       const rec = JSON.parse(dec.decode(v)) as ConflictRecord;
       const obj = rec.container === "entity" ? this.doc.entityObj(rec.entity) : this.doc.edgeObj(rec.entity);
-      const stillOpen = rec.clashId ? this.be.get(this.doc.clashes, rec.clashId) !== undefined : obj !== null && this.be.getAll(obj, rec.field).length > 1;
+      const stillOpen = rec.clashId
+        ? this.be.get(this.doc.clashes, rec.clashId) !== undefined
+        : rec.kind === "stranded"
+          ? obj !== null && this.be.get(obj, rec.field) !== undefined
+          : obj !== null && this.be.getAll(obj, rec.field).length > 1;
       if (stillOpen) records.push(rec);
       else stale.push(k);
     }
@@ -714,7 +725,11 @@ export class WorkspaceStore {
     if (stale.length) await this.persistence.writeRecords(stale.map((key) => ({ namespace: NS_CONFLICTS, key, value: null })));
   }
 
-  private querySource(heads: Heads | undefined): QuerySource {
+  /**
+   * The query language's view of the workspace at `heads` (default: now).
+   * Session overlays wrap it to layer their uncommitted ops over canonical.
+   */
+  querySource(heads?: Heads): QuerySource {
     const doc = this.doc;
     const ix = this.indexes;
     const changed = heads ? this.changedSince(heads) : null;

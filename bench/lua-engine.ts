@@ -1,0 +1,51 @@
+// Lua engine figures: run start latency, await round trip, VM speed against native lua5.4.
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { createLuaEngine } from "../daemon/scripts/engine/index.ts";
+import type { HostBinding } from "../daemon/scripts/engine/index.ts";
+
+const limits = { timeoutMs: 60_000, memoryBytes: 256 << 20 };
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+export async function run(report: (name: string, value: number, unit: string) => void): Promise<void> {
+  const engine = createLuaEngine({ maxWorkers: 2, warmWorkers: 2 });
+  try {
+    let n = 0;
+    const go = (source: string, bindings: Record<string, HostBinding> = {}) =>
+      engine.run({ runId: `bench-${++n}`, chunkName: "bench.lua", source, globals: {}, bindings, seed: 1, limits }).done;
+
+    await go("return 1"); // warm the workers and the module cache
+    await go("return 1");
+    const starts: number[] = [];
+    for (let i = 0; i < 60; i++) {
+      const o = await go("local x = 1");
+      if (o.firstLineAt !== undefined) starts.push(o.firstLineAt - o.startedAt);
+    }
+    report("lua.run_start.ms.p50", median(starts), "ms");
+
+    const N = 20_000;
+    let took = 0;
+    await go(`local n = ${N} local t0 = clock.now() for i = 1, n do core.await(core.sleep(0)) end clock.done(clock.now() - t0)`, {
+      "clock.now": { kind: "sync", fn: () => performance.now() },
+      "clock.done": { kind: "event", fn: (a) => void (took = a[0] as number) },
+    });
+    report("lua.await.us", (took * 1000) / N, "us");
+
+    const workload = readFileSync(new URL("../tests/fixtures/lua/workload.lua", import.meta.url), "utf8");
+    const t0 = performance.now();
+    const o = await go(workload);
+    const engineMs = performance.now() - t0;
+    if (o.status !== "ok") throw new Error(`workload failed: ${JSON.stringify(o.error)}`);
+    if (!existsSync("/usr/bin/lua5.4")) {
+      process.stderr.write("lua-engine bench: /usr/bin/lua5.4 not found, skipping lua.vm_ratio_vs_native\n");
+      return;
+    }
+    const path = new URL("../tests/fixtures/lua/workload.lua", import.meta.url).pathname;
+    const n0 = performance.now();
+    execFileSync("/usr/bin/lua5.4", [path]);
+    const nativeMs = performance.now() - n0;
+    report("lua.vm_ratio_vs_native", engineMs / nativeMs, "x");
+  } finally {
+    await engine.close();
+  }
+}

@@ -1,0 +1,208 @@
+/**
+ * Store figures (issue: the workspace store). Ratios compare two things
+ * measured in this same run.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { loadModules } from "../daemon/config/index.ts";
+import { createBackend } from "../daemon/crdt/automerge-backend.ts";
+import type { Operation } from "../daemon/crdt/operations.ts";
+import type { Schema } from "../daemon/crdt/schema.ts";
+import { WorkspaceStore } from "../daemon/crdt/store.ts";
+
+type Report = (name: string, value: number, unit: string) => void;
+
+const SHOW = path.resolve(import.meta.dirname, "../examples/show");
+const WS = "ws-bench";
+const USER = { actor: { kind: "user" as const, name: "bench" } };
+
+function temp(): string {
+  return mkdtempSync(path.join(tmpdir(), "openprod-bench-"));
+}
+
+function fixtureFields(i: number): Record<string, string | number> {
+  return { unit_number: `U${i}`, channel: i, dimmer: `D${i % 500}`, position: i % 2 ? "FOH" : "1st Electric", intensity: (i % 100) / 100 };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function gc(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
+async function populate(schema: Schema, dir: string, n: number, opts: { fsync?: boolean } = {}): Promise<{ store: WorkspaceStore; ids: string[] }> {
+  const store = await WorkspaceStore.open({ dir, schema, workspaceId: WS, peerId: "bench-a", fsync: opts.fsync, compactEvery: 1_000_000 });
+  const ids: string[] = [];
+  const CHUNK = 10_000;
+  for (let start = 0; start < n; start += CHUNK) {
+    const ops: Operation[] = [];
+    for (let i = start; i < Math.min(n, start + CHUNK); i++) ops.push({ op: "CreateEntity", tables: ["lighting_fixtures"], fields: fixtureFields(i) });
+    const r = await store.apply(ops, USER);
+    for (const x of r.results) ids.push(x?.id as string);
+  }
+  return { store, ids };
+}
+
+async function setFieldCost(store: WorkspaceStore, ids: string[], count: number): Promise<number> {
+  const samples: number[] = [];
+  for (let i = 0; i < count + 200; i++) {
+    const id = ids[(i * 7919) % ids.length];
+    const t = performance.now();
+    await store.apply([{ op: "SetField", id, field: "channel", value: 1_000_000 + i }], USER);
+    if (i >= 200) samples.push((performance.now() - t) * 1000);
+  }
+  return median(samples);
+}
+
+export async function run(report: Report): Promise<void> {
+  const schema = (await loadModules(SHOW)).schema;
+  const dirs: string[] = [];
+  try {
+    // set_field at 1k and 100k
+    const d1 = temp();
+    dirs.push(d1);
+    const small = await populate(schema, d1, 1_000);
+    const at1k = await setFieldCost(small.store, small.ids, 3000);
+    await small.store.close();
+    report("store.set_field.us@1k", at1k, "us");
+
+    gc();
+    const rssBefore = process.memoryUsage().rss;
+    const d2 = temp();
+    dirs.push(d2);
+    const big = await populate(schema, d2, 100_000);
+    gc();
+    report("store.memory.bytes_per_entity@100k", (process.memoryUsage().rss - rssBefore) / 100_000, "bytes");
+    const at100k = await setFieldCost(big.store, big.ids, 3000);
+    report("store.set_field.us@100k", at100k, "us");
+    report("store.set_field.growth", at100k / at1k, "ratio");
+
+    // indexed equality query on the real store
+    const q = "table == 'lighting_fixtures' AND unit_number == ?";
+    big.store.queryIds(q, ["U1"]);
+    const qs: number[] = [];
+    for (let i = 0; i < 5000; i++) {
+      const t = performance.now();
+      big.store.queryIds(q, [`U${(i * 7919) % 100_000}`]);
+      qs.push((performance.now() - t) * 1000);
+    }
+    report("query.eq_indexed.us@100k", median(qs), "us");
+
+    // cold start: compacted 100k workspace, open until the first indexed query answers
+    await big.store.compact();
+    await big.store.close();
+    gc();
+    const t0 = performance.now();
+    const reopened = await WorkspaceStore.open({ dir: d2, schema, workspaceId: WS, peerId: "bench-a" });
+    reopened.queryIds(q, ["U77"]);
+    report("store.cold_start.ms@100k", performance.now() - t0, "ms");
+
+    // fsync, 16 writers at once
+    const d3 = temp();
+    dirs.push(d3);
+    await reopened.close();
+    const fs = await WorkspaceStore.open({ dir: d2, schema, workspaceId: WS, peerId: "bench-a", fsync: true });
+    const ids = big.ids;
+    const ROUNDS = 40;
+    const tf = performance.now();
+    for (let r = 0; r < ROUNDS; r++) {
+      await Promise.all(
+        Array.from({ length: 16 }, (_, w) => fs.apply([{ op: "SetField", id: ids[(r * 16 + w) * 37], field: "channel", value: r * 16 + w + 5_000_000 }], USER)),
+      );
+    }
+    report("store.set_field.us@100k_fsync", ((performance.now() - tf) * 1000) / (ROUNDS * 16), "us");
+    await fs.close();
+
+    // hot field: one field written 100k times
+    const d4 = temp();
+    dirs.push(d4);
+    const hot = await populate(schema, d4, 10);
+    const hid = hot.ids[0];
+    const timeWrites = async (n: number, base: number): Promise<number> => {
+      const t = performance.now();
+      for (let i = 0; i < n; i++) await hot.store.apply([{ op: "SetField", id: hid, field: "intensity", value: (base + i) / 1e6 }], USER);
+      return ((performance.now() - t) * 1000) / n;
+    };
+    await timeWrites(200, 0);
+    const first = await timeWrites(1000, 1000);
+    await timeWrites(98_000, 10_000);
+    const last = await timeWrites(1000, 200_000);
+    report("store.hot_field.growth", last / first, "ratio");
+    await hot.store.close();
+
+    // bulk create vs raw Automerge, same values, one change each
+    const N = 100_000;
+    const raw = createBackend();
+    const tr = performance.now();
+    const ents = raw.putObject("_root", "entities", {});
+    for (let i = 0; i < N; i++) {
+      const f = fixtureFields(i);
+      raw.putObject(ents, `E${String(i).padStart(25, "0")}`, {
+        "lighting.fixture.unit_number": f.unit_number,
+        "lighting.fixture.channel": f.channel,
+        "lighting.fixture.dimmer": f.dimmer,
+        "lighting.fixture.position": f.position,
+        "lighting.fixture.intensity": f.intensity,
+      });
+    }
+    raw.commit("bulk", 0);
+    const rawMs = performance.now() - tr;
+    raw.free();
+    const d5 = temp();
+    dirs.push(d5);
+    const bulkStore = await WorkspaceStore.open({ dir: d5, schema, workspaceId: WS, peerId: "bench-a" });
+    const ops: Operation[] = [];
+    for (let i = 0; i < N; i++) ops.push({ op: "CreateEntity", tables: ["lighting_fixtures"], fields: fixtureFields(i) });
+    const tb = performance.now();
+    await bulkStore.apply(ops, USER);
+    const storeMs = performance.now() - tb;
+    await bulkStore.close();
+    report("store.bulk_create.ms@100k", storeMs, "ms");
+    report("store.bulk_create.raw_automerge.ms@100k", rawMs, "ms");
+    report("store.bulk_create.overhead_vs_raw", storeMs / rawMs, "ratio");
+
+    // merging 10k concurrent field writes from another copy
+    const da = temp();
+    const db = temp();
+    dirs.push(da, db);
+    const a = await populate(schema, da, 10_000);
+    const b = await WorkspaceStore.open({ dir: db, schema, workspaceId: WS, peerId: "bench-b" });
+    await exchange(a.store, b);
+    const opsA: Operation[] = a.ids.map((id, i) => ({ op: "SetField", id, field: "channel", value: i + 1 }));
+    const opsB: Operation[] = a.ids.map((id, i) => ({ op: "SetField", id, field: "channel", value: -(i + 1) }));
+    await a.store.apply(opsA, USER);
+    await b.apply(opsB, { actor: { kind: "user", name: "other" } });
+    const tm = performance.now();
+    await exchange(a.store, b, true);
+    report("merge.concurrent_10k.ms", performance.now() - tm, "ms");
+    report("merge.concurrent_10k.conflicts", a.store.conflicts().length, "conflicts");
+    await a.store.close();
+    await b.close();
+  } finally {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  }
+}
+
+/** Run Automerge sync between two stores until quiet; `oneWay` stops once A has B's changes. */
+async function exchange(a: WorkspaceStore, b: WorkspaceStore, oneWay = false): Promise<void> {
+  const sa = await a.openSyncSession(b.peerId);
+  const sb = await b.openSyncSession(a.peerId);
+  for (let i = 0; i < 100; i++) {
+    const m1 = sa.generateMessage();
+    if (m1) await sb.receiveMessage(m1);
+    const m2 = sb.generateMessage();
+    if (m2) await sa.receiveMessage(m2);
+    if (!m1 && !m2) break;
+    if (oneWay && i > 1 && a.conflicts().length > 0 && !m2) break;
+  }
+  await sa.close();
+  await sb.close();
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await run((name, value, unit) => console.log(JSON.stringify({ name, value, unit })));
+}

@@ -1,0 +1,22 @@
+/**
+ * The Lua engine the script runtime stands on: sandboxed Lua 5.4 (wasmoon) in worker threads,
+ * limits (time, memory, kill), an async bridge to host bindings, worker-side extensions.
+ */
+export { createLuaEngine } from "./engine.ts";
+export { LuaFloat } from "./types.ts";
+export type {
+  HostBinding,
+  HostValue,
+  LuaEngine,
+  LuaEngineOptions,
+  RunError,
+  RunHandle,
+  RunInfo,
+  RunLimits,
+  RunOutcome,
+  RunRequest,
+  ShutdownOutcome,
+  SyntaxProblem,
+  WorkerModuleContext,
+} from "./types.ts";
+export { HostCallError } from "./worker-run.ts";

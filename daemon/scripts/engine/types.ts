@@ -1,0 +1,142 @@
+/**
+ * The engine's public types: what the script runtime hands in (a run request with
+ * host bindings) and what it gets back (a handle, then an outcome).
+ */
+
+/** A host→Lua number that must stay a Lua float even when integral (2.0, not 2). */
+export class LuaFloat {
+  constructor(readonly value: number) {}
+}
+
+/** Plain data crossing between Lua and the host. Lua arrays ↔ arrays, string-keyed tables ↔ objects. */
+export type HostValue = null | boolean | number | string | HostValue[] | { [k: string]: HostValue } | LuaFloat;
+
+/** Facts about the run a binding is serving. */
+export interface RunInfo {
+  readonly runId: string;
+  readonly chunkName: string;
+}
+
+interface BindingFlags {
+  /** When it throws outside any pcall/xpcall, ask `onUnhandledError` whether to skip or abort. */
+  guarded?: boolean;
+  /** false: callable only from worker modules (`ctx.callSync`...), not installed in Lua. Default true. */
+  expose?: boolean;
+}
+
+export type HostBinding =
+  /** Lua blocks until fn settles (fn may be async). */
+  | ({ kind: "sync"; fn: (args: HostValue[], run: RunInfo) => HostValue | Promise<HostValue> } & BindingFlags)
+  /** Lua gets a future for `core.await`. */
+  | ({ kind: "async"; fn: (args: HostValue[], run: RunInfo) => Promise<HostValue> } & BindingFlags)
+  /** Fire and forget; calls reach fn in the order Lua made them. */
+  | ({ kind: "event"; fn: (args: HostValue[], run: RunInfo) => void } & BindingFlags);
+
+export interface RunLimits {
+  timeoutMs: number;
+  memoryBytes: number;
+  /** Deadline of `on_shutdown()`; default 5000. */
+  shutdownTimeoutMs?: number;
+}
+
+export interface RunRequest {
+  runId: string;
+  chunkName: string;
+  source: string;
+  /** Plain data globals, e.g. `{ args: {...} }`. */
+  globals: Record<string, HostValue>;
+  /** Keyed by dotted Lua path, e.g. "core.query", "log.info", "ui.toast". */
+  bindings: Record<string, HostBinding>;
+  /** Absolute paths of TS/JS modules loaded inside the worker, each exporting `install(ctx)`. */
+  workerModules?: { path: string; options?: HostValue }[];
+  /** Lua run in the sandbox before the script; receives the engine table as `...` (see README in engine/). */
+  preludeLua?: string;
+  seed: number;
+  limits: RunLimits;
+  onUnhandledError?: (err: RunError, binding: string) => Promise<"skip" | "abort"> | "skip" | "abort";
+}
+
+export interface RunError {
+  type: string;
+  message: string;
+  details?: Record<string, HostValue>;
+  file?: string;
+  line?: number;
+  column?: number;
+  traceback?: string;
+}
+
+export interface SyntaxProblem {
+  type: "SyntaxError";
+  file: string;
+  line: number;
+  column: number;
+  message: string;
+}
+
+export interface ShutdownOutcome {
+  ran: boolean;
+  status: "ok" | "error" | "timeout";
+  error?: RunError;
+}
+
+export interface RunOutcome {
+  status: "ok" | "error" | "timeout" | "cancelled" | "killed";
+  error?: RunError;
+  skips: { binding: string; error: RunError }[];
+  shutdown?: ShutdownOutcome;
+  startedAt: number;
+  firstLineAt?: number;
+  endedAt: number;
+}
+
+export interface RunHandle {
+  readonly runId: string;
+  readonly done: Promise<RunOutcome>;
+  /** Soft stop: `engine.cancelled()` turns true and pending/future awaits of main return nil. */
+  cancel(reason: string): void;
+  /** Hard stop: uncatchable; the worker is terminated if Lua does not stop within ~250 ms. */
+  kill(reason: string): void;
+}
+
+export interface LuaEngineOptions {
+  maxWorkers?: number;
+  warmWorkers?: number;
+  /**
+   * Runs one worker may host at once (default 8). Only one executes at a time; the others are
+   * parked on core.await. A worker is shared only when `maxWorkers` are all busy.
+   */
+  maxRunsPerWorker?: number;
+  /** Clock for outcome timestamps; performance.now by default. */
+  clock?: () => number;
+}
+
+export interface LuaEngine {
+  checkSyntax(source: string, chunkName: string): Promise<SyntaxProblem | null>;
+  run(req: RunRequest): RunHandle;
+  /** Terminates every worker; runs still going end as "killed". */
+  close(): Promise<void>;
+}
+
+/** What a worker module's `install(ctx)` receives. Runs inside the worker, next to Lua. */
+export interface WorkerModuleContext {
+  readonly runId: string;
+  readonly chunkName: string;
+  /** The `options` given with this module in the run request. */
+  readonly options: HostValue;
+  /**
+   * Installs a Lua function at a dotted path, implemented here in the worker (no thread hop).
+   * kind "sync" (default): fn's return value is returned to Lua; kind "async": fn returns a
+   * Promise and Lua gets a future. Throwing an Error with a string `code` raises a typed error.
+   */
+  define(path: string, fn: (...args: HostValue[]) => HostValue | Promise<HostValue>, opts?: { kind?: "sync" | "async"; guarded?: boolean }): void;
+  /** Calls a host binding and blocks until it answers; throws a HostCallError on failure. */
+  callSync(name: string, args: HostValue[]): HostValue;
+  callAsync(name: string, args: HostValue[]): Promise<HostValue>;
+  /** Fires an event binding; ordered with every other call of this run. */
+  emit(name: string, args: HostValue[]): void;
+  /** Runs after main and on_shutdown, before the outcome is reported: flush buffers here. */
+  onFinish(fn: () => void | Promise<void>): void;
+  /** True once the run was cancelled. */
+  cancelled(): boolean;
+}

@@ -1,0 +1,487 @@
+/**
+ * One run inside a worker: installs the request into a fresh sandbox, drives main and
+ * on_shutdown as coroutines, serves their futures, and reports the outcome (worker side).
+ */
+import { receiveMessageOnPort } from "node:worker_threads";
+import type { MessagePort } from "node:worker_threads";
+import { pathToFileURL } from "node:url";
+import { LUA_REGISTRYINDEX } from "./lua-values.ts";
+import type { LuaVm, PhaseTable, PollStatus, RunPrims, Sandbox } from "./lua-vm.ts";
+import type { HostValue, RunError, WorkerModuleContext } from "./types.ts";
+import { epochNow, F64_DEADLINE, fromWire, SLOT_CANCEL, SLOT_KILL, SLOT_REPLY, toRunError, toWire } from "./wire.ts";
+import type { FromWorker, PhaseResult, RunSpec, SyncReply } from "./wire.ts";
+
+interface Future {
+  status: "pending" | "ok" | "error";
+  value: HostValue;
+  error?: RunError;
+  sleep: boolean;
+  listeners: (() => void)[];
+}
+
+interface LocalFn {
+  kind: "sync" | "async";
+  guarded: boolean;
+  fn: (...args: HostValue[]) => HostValue | Promise<HostValue>;
+}
+
+export interface WorkerChannel {
+  post(msg: FromWorker): void;
+  replyPort: MessagePort;
+  i32: Int32Array;
+  f64: Float64Array;
+}
+
+/** Thrown by ctx.callSync / rejected by ctx.callAsync when a host binding fails. */
+export class HostCallError extends Error {
+  constructor(readonly code: string, message: string, readonly details?: Record<string, HostValue>) {
+    super(message);
+  }
+}
+
+const moduleCache = new Map<string, Promise<{ install?: (ctx: WorkerModuleContext) => void | Promise<void> }>>();
+
+export class WorkerRun implements RunPrims {
+  private readonly futures = new Map<number, Future>();
+  private nextFuture = 1;
+  private nextCall = 1;
+  private phase: "setup" | "main" | "shutdown" | "finish" = "setup";
+  private waiting: number | null = null;
+  private co = 0;
+  private coRef = 0;
+  private phaseDone: ((r: PhaseTable | { status: "crash"; message: string }) => void) | null = null;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly immediates = new Set<NodeJS.Immediate>();
+  private deadlineTimer: NodeJS.Timeout | null = null;
+  private readonly locals = new Map<string, LocalFn>();
+  private readonly finishers: (() => void | Promise<void>)[] = [];
+  private readonly bindingKinds: Map<string, string>;
+
+  get runId(): string {
+    return this.spec.runId;
+  }
+
+  constructor(private readonly spec: RunSpec, private readonly vm: LuaVm, private readonly sb: Sandbox, private readonly ch: WorkerChannel) {
+    this.bindingKinds = new Map(spec.bindings.map((b) => [b.name, b.kind]));
+  }
+
+  async execute(): Promise<void> {
+    const { spec, vm, sb } = this;
+    vm.activate(sb, this);
+    let main: PhaseResult;
+    let shutdown: { ran: boolean; result?: PhaseResult } = { ran: false };
+    try {
+      const chunk = vm.compile(sb, spec.source, spec.chunkName);
+      if ("problem" in chunk) {
+        this.post({ t: "done", runId: spec.runId, main: { status: "error", error: chunk.problem }, shutdown });
+        return;
+      }
+      let preludeRef = 0;
+      if (spec.preludeLua !== null) {
+        const p = vm.compile(sb, spec.preludeLua, "prelude");
+        if ("problem" in p) {
+          this.post({ t: "done", runId: spec.runId, main: { status: "error", error: { ...p.problem, type: "PreludeError" } }, shutdown });
+          return;
+        }
+        preludeRef = p.ref;
+      }
+      this.install();
+      await this.loadWorkerModules();
+      vm.activate(sb, this);
+      vm.callApi(sb, "seed", () => (vm.lua.lua_pushinteger(sb.L, BigInt(Math.trunc(spec.seed))), 1), 0);
+      sb.stats.max = sb.stats.used + spec.memoryBytes;
+
+      this.setDeadline(spec.timeoutMs);
+      this.phase = "main";
+      main = await this.runPhase("main_phase", () => {
+        const L = this.co;
+        if (preludeRef) vm.lua.lua_rawgeti(L, LUA_REGISTRYINDEX, BigInt(preludeRef));
+        else vm.lua.lua_pushnil(L);
+        vm.lua.lua_rawgeti(L, LUA_REGISTRYINDEX, BigInt(chunk.ref));
+        return 2;
+      });
+      vm.activate(sb, this);
+      if (main.status !== "killed" && this.hasShutdown()) {
+        this.phase = "shutdown";
+        this.setDeadline(spec.shutdownTimeoutMs);
+        this.post({ t: "phase", runId: spec.runId, phase: "shutdown", main });
+        const r = await this.runPhase("shutdown_phase", () => 0);
+        shutdown = { ran: true, result: r };
+      }
+    } catch (e) {
+      main = { status: "error", error: { type: "InternalError", message: `engine failure: ${e instanceof Error ? e.message : String(e)}` } };
+    }
+    this.phase = "finish";
+    this.clearDeadline();
+    this.ch.f64[F64_DEADLINE] = 0;
+    for (const f of this.finishers) {
+      try {
+        await f();
+      } catch (e) {
+        if (main.status === "ok") main = { status: "error", error: { ...toRunError(e), message: `worker module onFinish failed: ${toRunError(e).message}` } };
+      }
+    }
+    this.dispose();
+    this.post({ t: "done", runId: spec.runId, main, shutdown });
+  }
+
+  /** A settle message arrived from the main thread for an async host call. */
+  settleFromHost(id: number, ok: boolean, value: HostValue, error?: RunError): void {
+    if (ok) this.settle(id, "ok", value);
+    else this.settle(id, "error", null, error ?? { type: "InternalError", message: "async call failed" });
+  }
+
+  /** Cancel or kill happened: a run parked on an await wakes and re-checks. */
+  wake(): void {
+    if (this.waiting !== null) {
+      this.waiting = null;
+      this.step(0);
+    }
+  }
+
+  // ---- RunPrims (called from Lua through the VM's C functions) ----
+
+  hostCall(name: string, args: HostValue[]): { ok: true; value: HostValue } | { ok: false; error: RunError } | "fatal" {
+    const local = this.locals.get(name);
+    if (local) {
+      try {
+        const out = local.fn(...args);
+        if (out instanceof Promise) {
+          out.catch(() => undefined);
+          return { ok: false, error: { type: "InvalidOperation", message: `worker function ${name} returned a promise; define it with { kind: "async" }` } };
+        }
+        return { ok: true, value: out };
+      } catch (e) {
+        return { ok: false, error: toRunError(e) };
+      }
+    }
+    const id = this.nextCall++;
+    this.post({ t: "call", runId: this.spec.runId, id, name, args: args.map(toWire) });
+    const reply = this.waitReply(id);
+    if (reply === "fatal") return "fatal";
+    return reply.ok ? { ok: true, value: fromWire(reply.value) } : { ok: false, error: reply.error ?? { type: "InternalError", message: "call failed" } };
+  }
+
+  hostAsync(name: string, args: HostValue[]): { ok: true; id: number } | { ok: false; error: RunError } {
+    const id = this.newFuture(false);
+    const local = this.locals.get(name);
+    if (local) {
+      let p: Promise<HostValue>;
+      try {
+        p = Promise.resolve(local.fn(...args));
+      } catch (e) {
+        p = Promise.reject(e);
+      }
+      p.then(
+        (v) => this.settle(id, "ok", v),
+        (e) => this.settle(id, "error", null, toRunError(e)),
+      );
+      return { ok: true, id };
+    }
+    this.post({ t: "async", runId: this.spec.runId, id, name, args: args.map(toWire) });
+    return { ok: true, id };
+  }
+
+  emit(name: string, args: HostValue[]): void {
+    this.post({ t: "event", runId: this.spec.runId, name, args: args.map(toWire) });
+  }
+
+  poll(id: number): [PollStatus, HostValue] {
+    if (this.isFatal()) return ["fatal", null];
+    const f = this.futures.get(id);
+    if (f && f.status === "ok") return ["ok", f.value];
+    if (f && f.status === "error") {
+      const e = f.error ?? { type: "InternalError", message: "failed" };
+      return ["error", { type: e.type, message: e.message, details: e.details ?? {} }];
+    }
+    if (this.awaitCancels()) return ["cancelled", null];
+    if (!f) return ["error", { type: "InvalidOperation", message: `unknown future ${id}`, details: {} }];
+    return ["pending", null];
+  }
+
+  isFatal(): boolean {
+    if (Atomics.load(this.ch.i32, SLOT_KILL) === 1) return true;
+    const d = this.ch.f64[F64_DEADLINE];
+    return d > 0 && epochNow() > d;
+  }
+
+  awaitCancels(): boolean {
+    return this.phase === "main" && this.cancelled();
+  }
+
+  cancelled(): boolean {
+    return Atomics.load(this.ch.i32, SLOT_CANCEL) === 1;
+  }
+
+  sleep(ms: number): number {
+    const id = this.newFuture(true);
+    if (!(ms > 0)) {
+      const im = setImmediate(() => {
+        this.immediates.delete(im);
+        this.settle(id, "ok", null);
+      });
+      this.immediates.add(im);
+    } else {
+      const t = setTimeout(() => {
+        this.timers.delete(t);
+        this.settle(id, "ok", null);
+      }, ms);
+      this.timers.add(t);
+    }
+    return id;
+  }
+
+  race(ids: number[]): number {
+    const id = this.newFuture(false);
+    ids.forEach((inputId, i) => {
+      const input = this.futures.get(inputId);
+      if (!input) return;
+      const check = (): void => {
+        const me = this.futures.get(id);
+        if (!me || me.status !== "pending") return;
+        if (input.status === "ok") this.settle(id, "ok", input.sleep ? { index: i + 1, timeout: true } : { index: i + 1, value: input.value });
+        else if (input.status === "error") this.settle(id, "error", null, input.error);
+      };
+      if (input.status !== "pending") check();
+      else input.listeners.push(check);
+    });
+    return id;
+  }
+
+  resolved(value: HostValue): number {
+    const id = this.newFuture(false);
+    this.settle(id, "ok", value);
+    return id;
+  }
+
+  unhandled(name: string, error: RunError): "skip" | "abort" | "fatal" {
+    const id = this.nextCall++;
+    this.post({ t: "unhandled", runId: this.spec.runId, id, name, error });
+    const reply = this.waitReply(id);
+    if (reply === "fatal") return "fatal";
+    return reply.decision === "skip" ? "skip" : "abort";
+  }
+
+  firstLine(): void {
+    this.post({ t: "firstLine", runId: this.spec.runId, at: epochNow() });
+  }
+
+  // ---- internals ----
+
+  private post(msg: FromWorker): void {
+    this.ch.post(msg);
+  }
+
+  private install(): void {
+    const { vm, sb, spec } = this;
+    const L = sb.L;
+    for (const [path, value] of Object.entries(spec.globals)) {
+      vm.callApi(sb, "install_value", () => {
+        vm.values.pushString(L, path);
+        vm.values.push(L, fromWire(value));
+        return 2;
+      }, 0);
+    }
+    for (const b of spec.bindings) {
+      // A "print" binding is where the sandbox's print sends its lines, not a replacement for it.
+      if (!b.expose || b.name === "print") continue;
+      this.installBinding(b.name, b.name, b.kind, b.guarded);
+    }
+    const names = new Set(spec.bindings.map((b) => b.name));
+    const target = names.has("print") ? "print" : names.has("log.info") ? "log.info" : null;
+    vm.callApi(sb, "set_print_target", () => (target ? vm.values.pushString(L, target) : vm.lua.lua_pushnil(L), 1), 0);
+  }
+
+  private installBinding(path: string, name: string, kind: string, guarded: boolean): void {
+    const { vm, sb } = this;
+    vm.activate(sb, this);
+    vm.callApi(sb, "install_binding", () => {
+      vm.values.pushString(sb.L, path);
+      vm.values.pushString(sb.L, name);
+      vm.values.pushString(sb.L, kind);
+      vm.lua.lua_pushboolean(sb.L, guarded ? 1 : 0);
+      return 4;
+    }, 0);
+  }
+
+  private async loadWorkerModules(): Promise<void> {
+    for (const m of this.spec.workerModules) {
+      let loading = moduleCache.get(m.path);
+      if (!loading) {
+        loading = import(pathToFileURL(m.path).href) as Promise<{ install?: (ctx: WorkerModuleContext) => void | Promise<void> }>;
+        moduleCache.set(m.path, loading);
+      }
+      const mod = await loading;
+      if (typeof mod.install !== "function") throw new Error(`worker module ${m.path} does not export install(ctx)`);
+      await mod.install(this.contextFor(fromWire(m.options)));
+    }
+  }
+
+  private contextFor(options: HostValue): WorkerModuleContext {
+    const fail = (r: RunError): never => {
+      throw new HostCallError(r.type, r.message, r.details);
+    };
+    return {
+      runId: this.spec.runId,
+      chunkName: this.spec.chunkName,
+      options,
+      define: (path, fn, opts) => {
+        const kind = opts?.kind ?? "sync";
+        const name = `\u0000local:${path}`;
+        this.locals.set(name, { kind, guarded: opts?.guarded ?? false, fn });
+        this.installBinding(path, name, kind, opts?.guarded ?? false);
+      },
+      callSync: (name, args) => {
+        if (!this.bindingKinds.has(name) && !this.locals.has(name)) fail({ type: "InvalidOperation", message: `no host binding named ${name}` });
+        const r = this.hostCall(name, args);
+        if (r === "fatal") return fail({ type: "Timeout", message: "the run was stopped during a host call" });
+        return r.ok ? r.value : fail(r.error);
+      },
+      callAsync: (name, args) =>
+        new Promise<HostValue>((resolve, reject) => {
+          const r = this.hostAsync(name, args);
+          if (!r.ok) return reject(new HostCallError(r.error.type, r.error.message, r.error.details));
+          const f = this.futures.get(r.id);
+          const done = (): void => {
+            if (f?.status === "ok") resolve(f.value);
+            else reject(new HostCallError(f?.error?.type ?? "InternalError", f?.error?.message ?? "failed", f?.error?.details));
+          };
+          if (f && f.status !== "pending") done();
+          else f?.listeners.push(done);
+        }),
+      emit: (name, args) => this.emit(name, args),
+      onFinish: (fn) => void this.finishers.push(fn),
+      cancelled: () => this.cancelled(),
+    };
+  }
+
+  private hasShutdown(): boolean {
+    const { vm, sb } = this;
+    vm.callApi(sb, "has_shutdown", () => 0, 1);
+    const yes = vm.lua.lua_toboolean(sb.L, -1) !== 0;
+    vm.lua.lua_settop(sb.L, -2);
+    return yes;
+  }
+
+  private runPhase(apiName: string, pushArgs: () => number): Promise<PhaseResult> {
+    const { vm, sb } = this;
+    const lua = vm.lua;
+    const co = lua.lua_newthread(sb.L);
+    this.coRef = lua.luaL_ref(sb.L, LUA_REGISTRYINDEX);
+    this.co = co;
+    vm.pushApi(co, sb, apiName);
+    const nargs = pushArgs();
+    return new Promise<PhaseResult>((resolve) => {
+      this.phaseDone = (t) => {
+        lua.luaL_unref(sb.L, LUA_REGISTRYINDEX, this.coRef);
+        this.phaseDone = null;
+        this.waiting = null;
+        resolve(this.toPhaseResult(t));
+      };
+      this.step(nargs);
+    });
+  }
+
+  private toPhaseResult(t: PhaseTable | { status: "crash"; message: string }): PhaseResult {
+    const killed = Atomics.load(this.ch.i32, SLOT_KILL) === 1;
+    if (killed) return { status: "killed" };
+    if (t.status === "fatal") return { status: "timeout" };
+    const cancelled = this.phase === "main" && this.cancelled();
+    if (t.status === "ok") return cancelled ? { status: "cancelled" } : { status: "ok" };
+    if (t.status === "crash") {
+      if (this.isFatal()) return { status: "timeout" };
+      const mem = /not enough memory/.test(t.message);
+      return { status: "error", error: { type: mem ? "MemoryLimit" : "ScriptError", message: mem ? `${t.message} (limit ${this.spec.memoryBytes} bytes)` : t.message } };
+    }
+    const { status: _s, ...error } = t;
+    if (error.type === "ScriptError") {
+      const m = /^(.*?):(\d+): ([\s\S]*)$/.exec(error.message);
+      if (m && (error.file === undefined || m[1] === error.file)) {
+        error.file = m[1];
+        error.line = Number(m[2]);
+        error.message = m[3];
+      }
+      if (/not enough memory/.test(error.message)) {
+        error.type = "MemoryLimit";
+        error.message = `${error.message} (limit ${this.spec.memoryBytes} bytes)`;
+      }
+    }
+    if (error.details && Array.isArray(error.details)) error.details = {};
+    return { status: "error", error };
+  }
+
+  private step(nargs: number): void {
+    this.vm.activate(this.sb, this);
+    for (;;) {
+      const r = this.vm.resume(this.sb.L, this.co, nargs);
+      nargs = 0;
+      if (r.kind === "yield") {
+        if (r.id === null) continue;
+        const f = this.futures.get(r.id);
+        if ((f && f.status !== "pending") || this.isFatal() || this.awaitCancels()) continue;
+        this.waiting = r.id;
+        return;
+      }
+      const done = this.phaseDone;
+      if (done) done(r.kind === "done" ? r.table : { status: "crash", message: r.message });
+      return;
+    }
+  }
+
+  private newFuture(sleep: boolean): number {
+    const id = this.nextFuture++;
+    this.futures.set(id, { status: "pending", value: null, sleep, listeners: [] });
+    return id;
+  }
+
+  private settle(id: number, status: "ok" | "error", value: HostValue, error?: RunError): void {
+    const f = this.futures.get(id);
+    if (!f || f.status !== "pending") return;
+    f.status = status;
+    f.value = value;
+    f.error = error;
+    const ls = f.listeners.splice(0);
+    for (const l of ls) l();
+    if (this.waiting === id) {
+      this.waiting = null;
+      this.step(0);
+    }
+  }
+
+  private waitReply(id: number): SyncReply | "fatal" {
+    const { i32, f64, replyPort } = this.ch;
+    for (;;) {
+      const m = receiveMessageOnPort(replyPort);
+      if (m) {
+        const r = m.message as SyncReply;
+        if (r.id === id && r.runId === this.spec.runId) return r;
+        continue;
+      }
+      if (this.isFatal()) return "fatal";
+      const d = f64[F64_DEADLINE];
+      const remaining = d > 0 ? Math.max(1, d - epochNow()) : 1000;
+      Atomics.wait(i32, SLOT_REPLY, 0, Math.min(remaining, 1000));
+      Atomics.store(i32, SLOT_REPLY, 0);
+    }
+  }
+
+  private setDeadline(ms: number): void {
+    this.clearDeadline();
+    this.ch.f64[F64_DEADLINE] = epochNow() + ms;
+    this.deadlineTimer = setTimeout(() => this.wake(), ms + 1);
+  }
+
+  private clearDeadline(): void {
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = null;
+  }
+
+  private dispose(): void {
+    for (const t of this.timers) clearTimeout(t);
+    for (const im of this.immediates) clearImmediate(im);
+    this.timers.clear();
+    this.immediates.clear();
+    this.futures.clear();
+    if (this.vm.current === this) this.vm.deactivate();
+  }
+}
