@@ -14,6 +14,8 @@ const suites: Suite[] = [
   { name: "query", load: () => import("./query.ts") },
   { name: "persistence", load: () => import("./persistence.ts") },
   { name: "peer", load: () => import("./peer.ts") },
+  { name: "lua-engine", load: () => import("./lua-engine.ts") },
+  { name: "triggers", load: () => import("./triggers.ts") },
 ];
 
 const argv = process.argv.slice(2);

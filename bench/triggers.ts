@@ -1,0 +1,117 @@
+/**
+ * Trigger and capability costs:
+ * - capability.check.us: one scoped data.write check (module, facet and field patterns mixed);
+ *   capability.check.set_has.us is a bare Set.has in the same run, for scale.
+ * - trigger.when_filtered.us: a watched change whose `when` is false (nothing starts).
+ * - trigger.cycle_check.ms@1000: loading 1,000 triggers (parse, resolve, cycle check).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { loadModules, parseWorkspaceConfig } from "../daemon/config/index.ts";
+import type { ChangeEvent } from "../daemon/crdt/change-feed.ts";
+import { Schema } from "../daemon/crdt/schema.ts";
+import type { FieldDef } from "../daemon/crdt/schema.ts";
+import { WorkspaceStore } from "../daemon/crdt/store.ts";
+import { CapabilitySet, parseCapability } from "../daemon/scripts/capabilities/index.ts";
+import { TriggerDispatcher, loadTriggers, triggerSections } from "../daemon/triggers/index.ts";
+import type { KnownScript } from "../daemon/triggers/index.ts";
+
+type Report = (name: string, value: number, unit: string) => void;
+const EXAMPLE_SHOW = path.resolve(import.meta.dirname, "../examples/show");
+
+export async function run(report: Report): Promise<void> {
+  benchCapabilities(report);
+  await benchWhenFiltered(report);
+  benchCycleCheck(report);
+}
+
+function benchCapabilities(report: Report): void {
+  const caps = new CapabilitySet(
+    ["data.write:sm.*", "data.write:lighting.Cue", "data.write:lighting.fixture.channel", "ui.notify"].map(parseCapability),
+  );
+  const keys = ["lighting.cue.number", "lighting.fixture.channel", "lighting.fixture.notes", "sm.contact.name", "video.clip.name"];
+  const n = 2_000_000;
+  let hits = 0;
+  let t0 = performance.now();
+  for (let i = 0; i < n; i++) if (caps.canWrite(keys[i % keys.length])) hits++;
+  const check = ((performance.now() - t0) * 1000) / n;
+  const set = new Set(keys.slice(0, 3));
+  t0 = performance.now();
+  for (let i = 0; i < n; i++) if (set.has(keys[i % keys.length])) hits++;
+  const bare = ((performance.now() - t0) * 1000) / n;
+  if (hits === 0) throw new Error("no capability check passed: the bench measured nothing");
+  report("capability.check.us", check, "us");
+  report("capability.check.set_has.us", bare, "us");
+}
+
+async function benchWhenFiltered(report: Report): Promise<void> {
+  const dir = mkdtempSync(path.join(tmpdir(), "openprod-bench-triggers-"));
+  const { schema } = await loadModules(EXAMPLE_SHOW);
+  const store = await WorkspaceStore.open({ dir, schema, workspaceId: "ws-bench", peerId: "bench" });
+  try {
+    const config = parseWorkspaceConfig(
+      "bench/openprod.toml",
+      `[workspace]\nname = "b"\nid = "b"\n[script.log]\n[trigger.cue_started]\non_field_change = "lighting.cue.status"\nwhen = "new_value == 'running' and old_value != 'running'"\nrun_script = "log"\n`,
+    );
+    const { triggers } = loadTriggers(triggerSections(config.triggers, []), {
+      schema,
+      scripts: new Map([["log", { writes: new Set<string>() }]]),
+    });
+    let runs = 0;
+    const d = new TriggerDispatcher({
+      store,
+      triggers,
+      runner: { run: async () => ({ runId: `r${++runs}`, status: "ok" }) },
+    });
+    const event: ChangeEvent = {
+      origin: "local",
+      bundles: [{ hash: "b0", meta: { v: 1, hlc: "0", peer: "bench", actor: { kind: "user", name: "b" }, entities: ["e1"], ops: 1 } }],
+      changes: [{ kind: "field", entity: "e1", field: "lighting.cue.status", oldValue: "standby", newValue: "stopped" }],
+      heads: [],
+    };
+    const n = 300_000;
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) d.handle(event);
+    report("trigger.when_filtered.us", ((performance.now() - t0) * 1000) / n, "us");
+    if (runs !== 0 || d.traces("cue_started").length === 0) throw new Error("the filtered change started a run");
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function benchCycleCheck(report: Report): void {
+  // 50 facets x 20 fields; 1,000 triggers on random fields; 200 scripts writing 5 random fields each.
+  let seed = 42;
+  const rand = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  const facets = Array.from({ length: 50 }, (_, f) => {
+    const fields: FieldDef[] = Array.from({ length: 20 }, (_, i) => ({
+      module: "m",
+      facet: `F${f}`,
+      name: `x${i}`,
+      type: "int",
+      key: `m.f${f}.x${i}`,
+      facetKey: `m.F${f}`,
+    }));
+    return { module: "m", name: `F${f}`, key: `m.F${f}`, fields };
+  });
+  const schema = new Schema({ facets, tables: [], edgeTypes: [] });
+  const keys = [...schema.fields.keys()];
+  const scripts = new Map<string, KnownScript>();
+  for (let s = 0; s < 200; s++) scripts.set(`s${s}`, { writes: new Set(Array.from({ length: 5 }, () => keys[rand(keys.length)])) });
+  let toml = `[workspace]\nname = "b"\nid = "b"\n`;
+  for (let t = 0; t < 1000; t++) {
+    toml += `[trigger.t${t}]\non_field_change = "${keys[rand(keys.length)]}"\nrun_script = "s${rand(200)}"\n`;
+  }
+  const t0 = performance.now();
+  const config = parseWorkspaceConfig("bench/openprod.toml", toml);
+  const loaded = loadTriggers(triggerSections(config.triggers, []), { schema, scripts });
+  const ms = performance.now() - t0;
+  if (loaded.triggers.length + loaded.rejected.length !== 1000) throw new Error("not every trigger was loaded or rejected");
+  report("trigger.cycle_check.ms@1000", ms, "ms");
+  report("trigger.cycle_check.rejected@1000", loaded.rejected.length, "triggers");
+}

@@ -1,0 +1,20 @@
+/**
+ * Triggers: `[trigger.*]` configuration checked against the schema and the
+ * scripts, the cycle check (trigger → script → fields it may write →
+ * triggers), and the dispatcher that turns change events into script runs
+ * with a runtime safety net and per-trigger traces.
+ */
+export { loadTriggers, triggerSections } from "./load-triggers.ts";
+export type { LoadedTriggers, TriggerSection } from "./load-triggers.ts";
+export { parseTrigger, TRIGGER_KEYS, DEFAULT_MAX_TRACES } from "./parse-trigger.ts";
+export type { TriggerContext } from "./parse-trigger.ts";
+export { CONCURRENCY_MODES, RUN_MODES } from "./trigger-def.ts";
+export type { Concurrency, KnownScript, ParamSource, RejectedTrigger, RunMode, TriggerDef } from "./trigger-def.ts";
+export { triggerCycles } from "./trigger-cycles.ts";
+export type { TriggerNode } from "./trigger-cycles.ts";
+export { stronglyConnectedComponents } from "./tarjan.ts";
+export { TriggerDispatcher, createTriggerDispatcher } from "./dispatcher.ts";
+export type { TriggerDispatcherOptions, TriggerEvent, TriggerStore, TriggerSummary } from "./dispatcher.ts";
+export { MAX_CHAIN_AGE_MS, MAX_CHAIN_DEPTH, chainOf } from "./causal-chain.ts";
+export type { TraceStatus, TriggerTrace } from "./trace-log.ts";
+export type { CausalChain, TriggerRunner, TriggerRunRequest, TriggerRunOutcome } from "./runner.ts";

@@ -1,0 +1,46 @@
+/**
+ * The seam between triggers and the script runtime: a trigger asks for a run,
+ * the runtime runs the script and says how it ended.
+ */
+
+/** Causal chain of a run: bundles a run makes carry `origin.chain` = this with depth + 1. */
+export interface CausalChain {
+  /** Same for every run caused, directly or not, by one original change. */
+  id: string;
+  /** Trigger runs before this one in the chain (0 for a run caused by a person's edit). */
+  depth: number;
+  /** When the original change was made (ms since epoch, the daemon's clock). */
+  startedAt: number;
+}
+
+export interface TriggerRunRequest {
+  trigger: string;
+  script: string;
+  /** Overrides the script's execution_mode when set. */
+  mode?: "session" | "autoCommit";
+  /** The trigger's `params`, resolved: what the script sees as `args`. */
+  args: Record<string, unknown>;
+  /** What `context.trigger_entity()`, `trigger_field()`, `old_value()`, `new_value()` return. */
+  context: { trigger_entity: string; trigger_field: string; old_value: unknown; new_value: unknown };
+  chain: CausalChain;
+}
+
+export interface TriggerRunOutcome {
+  runId: string;
+  /** `ok` for a run that completed; anything else (`failed`, `cancelled`, `timeout`...) is kept as a failure. */
+  status: string;
+  error?: { type: string; message: string };
+}
+
+export interface TriggerRunner {
+  /**
+   * Run the script. Resolves when the run has ended (for a session run: when
+   * its overlay is left for review or committed).
+   *
+   * @remarks The runner must stamp `origin.chain = {...req.chain, depth: req.chain.depth + 1}`
+   * on every bundle the run makes; that is what lets the safety net stop runaway chains.
+   * `signal` aborts when a trigger with `concurrency = "restart"` fires again for the
+   * same entity: the run should end promptly (its result is then recorded as cancelled).
+   */
+  run(req: TriggerRunRequest, signal: AbortSignal): Promise<TriggerRunOutcome>;
+}
