@@ -2,6 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from "@libp2p/crypto/keys";
 import type { PrivateKey } from "@libp2p/interface";
+import { peerIdFromPrivateKey } from "@libp2p/peer-id";
 import { StorageError } from "../crdt/errors.ts";
 
 /** File under the state dir (.openprod/) holding this peer's Ed25519 identity, protobuf-encoded. */
@@ -29,4 +30,9 @@ export async function loadOrCreateIdentity(stateDir: string): Promise<PrivateKey
   fs.writeFileSync(tmp, privateKeyToProtobuf(key), { mode: 0o600 });
   fs.renameSync(tmp, file);
   return key;
+}
+
+/** The peer id this state dir stands for (creating the identity on first use); the store stamps it on every bundle. */
+export async function loadOrCreatePeerId(stateDir: string): Promise<string> {
+  return peerIdFromPrivateKey(await loadOrCreateIdentity(stateDir)).toString();
 }

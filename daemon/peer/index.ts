@@ -5,8 +5,10 @@ export type { PeerInfo, PeerDown, SyncErrorEvent, PeerNodeEvents, PeerLog, LogLe
 export type { SyncChannelLimits } from "./sync-channel.ts";
 export type { Backoff } from "./static-peers.ts";
 export { generateWorkspaceKey, parseWorkspaceKey, readWorkspaceKey, writeWorkspaceKey } from "./workspace-key.ts";
-export { loadOrCreateIdentity, IDENTITY_FILE } from "./identity.ts";
+export { loadOrCreateIdentity, loadOrCreatePeerId, IDENTITY_FILE } from "./identity.ts";
 export { SYNC_PROTOCOL_ID, SYNC_PROTOCOL_VERSION } from "./hello.ts";
 export { encodeFrame, FrameKind } from "./frame.ts";
 export { createTransport } from "./transport.ts";
 export type { TransportOptions } from "./transport.ts";
+export { storeSyncDocument } from "./store-sync-document.ts";
+export type { SyncableStore } from "./store-sync-document.ts";

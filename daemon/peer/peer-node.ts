@@ -2,7 +2,7 @@ import "./polyfill.ts";
 import type { Connection, Libp2p, Stream } from "@libp2p/interface";
 import { peerIdFromPrivateKey } from "@libp2p/peer-id";
 import { multiaddr } from "@multiformats/multiaddr";
-import { NetworkError, Timeout } from "../crdt/errors.ts";
+import { ConfigError, NetworkError, Timeout } from "../crdt/errors.ts";
 import { SYNC_PROTOCOL_ID } from "./hello.ts";
 import type { Refusal } from "./hello.ts";
 import { loadOrCreateIdentity } from "./identity.ts";
@@ -13,6 +13,8 @@ import type { Backoff } from "./static-peers.ts";
 import { SyncChannel } from "./sync-channel.ts";
 import type { SyncChannelLimits } from "./sync-channel.ts";
 import type { SyncDocument } from "./sync-document.ts";
+import { storeSyncDocument } from "./store-sync-document.ts";
+import type { SyncableStore } from "./store-sync-document.ts";
 import { createTransport } from "./transport.ts";
 
 export interface PeerNodeOptions {
@@ -28,7 +30,10 @@ export interface PeerNodeOptions {
   connect?: string[];
   /** Discover peers on the LAN by mDNS. */
   mdns?: boolean;
-  document: SyncDocument;
+  /** The workspace store this peer syncs (the daemon's case). Give exactly one of `store` and `document`. */
+  store?: SyncableStore;
+  /** Any other document behind the sync seam (tests, tools). */
+  document?: SyncDocument;
   log: PeerLog;
   limits?: Partial<SyncChannelLimits>;
   backoff?: Partial<Backoff>;
@@ -61,10 +66,20 @@ const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
 const DEFAULT_BACKOFF: Backoff = { initialMs: 250, maxMs: 15_000 };
 
 export async function createPeerNode(opts: PeerNodeOptions): Promise<PeerNode> {
+  const document = documentOf(opts);
   const privateKey = await loadOrCreateIdentity(opts.stateDir);
-  const node = new Node(opts, privateKey);
+  const node = new Node(opts, document, privateKey);
   if (opts.start !== false) await node.start();
   return node;
+}
+
+function documentOf(opts: PeerNodeOptions): SyncDocument {
+  if (opts.store !== undefined && opts.document !== undefined) {
+    throw new ConfigError(`peer node for ${opts.stateDir}: give either a store or a document to sync, not both`, { stateDir: opts.stateDir });
+  }
+  if (opts.store !== undefined) return storeSyncDocument(opts.store);
+  if (opts.document !== undefined) return opts.document;
+  throw new ConfigError(`peer node for ${opts.stateDir}: nothing to sync (pass the workspace store as \`store\`)`, { stateDir: opts.stateDir });
 }
 
 type PrivateKey = Awaited<ReturnType<typeof loadOrCreateIdentity>>;
@@ -83,6 +98,7 @@ class Node implements PeerNode {
 
   constructor(
     private readonly opts: PeerNodeOptions,
+    private readonly document: SyncDocument,
     private readonly privateKey: PrivateKey,
   ) {
     this.listen = opts.listen ?? DEFAULT_LISTEN;
@@ -144,7 +160,7 @@ class Node implements PeerNode {
         this.opts.log("info", `cannot reach discovered peer ${id.toString()}: ${(err as Error).message}`, { peerId: id.toString() });
       });
     });
-    this.unsubscribeDocument = this.opts.document.onChange(() => {
+    this.unsubscribeDocument = this.document.onChange(() => {
       for (const channel of this.channels.values()) channel.notifyChange();
     });
     this.staticPeers.start();
@@ -271,7 +287,7 @@ class Node implements PeerNode {
       stream,
       connection,
       localPeerId: this.peerId,
-      document: this.opts.document,
+      document: this.document,
       limits: this.limits,
       log: this.opts.log,
       // The store sees one session per peer at a time: a replacement waits for the old one to close.
