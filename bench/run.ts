@@ -16,6 +16,7 @@ const suites: Suite[] = [
   { name: "peer", load: () => import("./peer.ts") },
   { name: "lua-engine", load: () => import("./lua-engine.ts") },
   { name: "triggers", load: () => import("./triggers.ts") },
+  { name: "runtime", load: () => import("./runtime.ts") },
 ];
 
 const argv = process.argv.slice(2);

@@ -1,0 +1,20 @@
+/**
+ * The script runtime: runs Lua scripts against the workspace with the Scripts Specification's
+ * core API, in session overlays (persisted, streamed, committed atomically) or autoCommit.
+ */
+export { createScriptRuntime } from "./runtime.ts";
+export type { RunOptions, RunResult, RunStart, RunStatus, ScriptRuntime, ScriptRuntimeOptions } from "./runtime.ts";
+export { parseScriptConfig, parseDuration, parseSize, DEFAULT_SCRIPT_CONFIG } from "./script-config.ts";
+export type { ScriptConfig, ExecutionMode, OnError, Isolation } from "./script-config.ts";
+export { showScripts, inlineScripts, contentHash } from "./script-catalog.ts";
+export type { ScriptCatalog, LoadedScript, ShowScriptsInput } from "./script-catalog.ts";
+export type { RuntimeEvent, RuntimeEvents, Dialogs, DialogRequest } from "./events.ts";
+export { Session, SESSIONS_NAMESPACE } from "./session.ts";
+export type { CommitOutcome, SessionSummary, SessionMeta } from "./session.ts";
+export { storeBase } from "./overlay-base.ts";
+export type { OverlayBase } from "./overlay-base.ts";
+export type { SessionConflict } from "./commit-conflicts.ts";
+export type { RunRecord, RunSkip } from "./run-records.ts";
+export { SCRIPT_API } from "./script-api.ts";
+export type { ApiFunction } from "./script-api.ts";
+export type { ScriptCapabilities } from "./script-run.ts";

@@ -1,0 +1,91 @@
+/**
+ * Where scripts come from: user scripts `workspace/scripts/<name>.lua` (id `name`, configured in
+ * openprod.toml) and module scripts `modules/<m>/scripts/<name>.lua` (id `m/name`, configured in
+ * the module's module.toml). Every `[script.*]` section is validated when the catalog is built.
+ */
+import { createHash } from "node:crypto";
+import path from "node:path";
+import { ConfigError, EntityNotFound } from "../../crdt/errors.ts";
+import type { ModuleManifest, WorkspaceConfig } from "../../config/index.ts";
+import { DEFAULT_SCRIPT_CONFIG, parseScriptConfig } from "./script-config.ts";
+import type { ScriptConfig } from "./script-config.ts";
+
+export interface LoadedScript {
+  id: string;
+  /** Absolute path of the .lua file. */
+  file: string;
+  /** Shown in Lua errors and tracebacks: the path relative to the show. */
+  chunkName: string;
+  source: string;
+  /** sha-256 of the source, hex. */
+  hash: string;
+  config: ScriptConfig;
+}
+
+/** The seam the runtime loads scripts through. */
+export interface ScriptCatalog {
+  /** Throws EntityNotFound for an unknown script, ConfigError for a bad section. */
+  load(scriptId: string): Promise<LoadedScript>;
+}
+
+export function contentHash(source: string): string {
+  return createHash("sha256").update(source).digest("hex");
+}
+
+export interface ShowScriptsInput {
+  root: string;
+  config: Pick<WorkspaceConfig, "scripts">;
+  modules: readonly Pick<ModuleManifest, "name" | "dir" | "scripts">[];
+  /** File access comes in from the caller (tests, the daemon). */
+  readFile: (file: string) => Promise<string>;
+}
+
+/** A catalog over a show directory. Throws ConfigError for the first bad `[script.*]` section. */
+export function showScripts(input: ShowScriptsInput): ScriptCatalog {
+  const configs = new Map<string, { file: string; config: ScriptConfig }>();
+  for (const [name, section] of Object.entries(input.config.scripts)) {
+    configs.set(name, { file: path.join(input.root, "workspace", "scripts", `${name}.lua`), config: parseScriptConfig(section) });
+  }
+  for (const m of input.modules) {
+    for (const [name, section] of Object.entries(m.scripts)) {
+      configs.set(`${m.name}/${name}`, { file: path.join(m.dir, "scripts", `${name}.lua`), config: parseScriptConfig(section) });
+    }
+  }
+  const moduleDirs = new Map(input.modules.map((m) => [m.name, m.dir]));
+  return {
+    async load(scriptId: string): Promise<LoadedScript> {
+      let entry = configs.get(scriptId);
+      if (!entry) {
+        const slash = scriptId.indexOf("/");
+        const dir = slash > 0 ? moduleDirs.get(scriptId.slice(0, slash)) : undefined;
+        const file = slash > 0 ? (dir ? path.join(dir, "scripts", `${scriptId.slice(slash + 1)}.lua`) : null) : path.join(input.root, "workspace", "scripts", `${scriptId}.lua`);
+        if (!file || !/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)?$/.test(scriptId)) {
+          throw new EntityNotFound(`unknown script "${scriptId}" (user scripts are workspace/scripts/<name>.lua, module scripts <module>/<name>)`, { script: scriptId });
+        }
+        entry = { file, config: { ...DEFAULT_SCRIPT_CONFIG, capabilities: [] } };
+      }
+      let source: string;
+      try {
+        source = await input.readFile(entry.file);
+      } catch (e) {
+        const configured = entry.config.file ? ` (configured at ${entry.config.file}:${entry.config.line ?? "?"})` : "";
+        throw new EntityNotFound(`script "${scriptId}" has no file ${entry.file}${configured}: ${(e as Error).message}`, { script: scriptId, file: entry.file });
+      }
+      return { id: scriptId, file: entry.file, chunkName: path.relative(input.root, entry.file) || entry.file, source, hash: contentHash(source), config: entry.config };
+    },
+  };
+}
+
+/** A catalog of scripts given in memory (tests, scripts sent over the socket). */
+export function inlineScripts(scripts: Record<string, { source: string; config?: Partial<ScriptConfig>; chunkName?: string }>): ScriptCatalog {
+  return {
+    async load(scriptId: string): Promise<LoadedScript> {
+      const s = scripts[scriptId];
+      if (!s) throw new EntityNotFound(`unknown script "${scriptId}" (known: ${Object.keys(scripts).join(", ") || "none"})`, { script: scriptId });
+      const config = { ...DEFAULT_SCRIPT_CONFIG, capabilities: [], ...(s.config ?? {}) };
+      if (config.shutdownTimeoutMs > 60_000) throw new ConfigError(`script "${scriptId}": shutdown_timeout must be at most 60s`, { script: scriptId });
+      const chunkName = s.chunkName ?? `${scriptId}.lua`;
+      return { id: scriptId, file: chunkName, chunkName, source: s.source, hash: contentHash(s.source), config };
+    },
+  };
+}

@@ -1,0 +1,89 @@
+/**
+ * `[script.<name>]` sections (openprod.toml for user scripts, module.toml for a module's
+ * scripts): how a run of that script behaves. Every mistake is a ConfigError at the key's line
+ * naming the allowed values.
+ */
+import { checkKeys, configError, describeValue, stringList } from "../../config/index.ts";
+import type { RawSection } from "../../config/index.ts";
+
+export type ExecutionMode = "session" | "autoCommit";
+export type OnError = "skip" | "abort" | "prompt";
+export type Isolation = "snapshot" | "live";
+
+export interface ScriptConfig {
+  executionMode: ExecutionMode;
+  onError: OnError;
+  isolation: Isolation;
+  timeoutMs: number;
+  memoryBytes: number;
+  shutdownTimeoutMs: number;
+  /** Kept as written; the capabilities part interprets them. */
+  capabilities: string[];
+  /** Where the section was written (undefined for a script without a section). */
+  file?: string;
+  line?: number;
+}
+
+export const DEFAULT_SCRIPT_CONFIG: Readonly<ScriptConfig> = Object.freeze({
+  executionMode: "session",
+  onError: "abort",
+  isolation: "snapshot",
+  timeoutMs: 30_000,
+  memoryBytes: 256 * 1024 * 1024,
+  shutdownTimeoutMs: 5_000,
+  capabilities: [],
+});
+
+const KEYS = ["execution_mode", "on_error", "isolation", "timeout", "memory", "shutdown_timeout", "capabilities"];
+const MAX_SHUTDOWN_MS = 60_000;
+const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|min)$/;
+const SIZE = /^(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB|KB|MB|GB)$/;
+const SIZE_UNITS: Record<string, number> = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, KB: 1000, MB: 1000 ** 2, GB: 1000 ** 3 };
+
+/** "500ms", "30s", "2m" → milliseconds; null when the text is not a duration. */
+export function parseDuration(text: string): number | null {
+  const m = DURATION.exec(text.trim());
+  if (!m) return null;
+  const n = Number(m[1]);
+  const unit = m[2] === "ms" ? 1 : m[2] === "s" ? 1000 : 60_000;
+  return Math.round(n * unit);
+}
+
+/** "256MiB", "1GiB", "64MB" → bytes; null when the text is not a size. */
+export function parseSize(text: string): number | null {
+  const m = SIZE.exec(text.trim());
+  if (!m) return null;
+  return Math.round(Number(m[1]) * SIZE_UNITS[m[2]]);
+}
+
+export function parseScriptConfig(section: RawSection): ScriptConfig {
+  const { doc, path, values } = section;
+  checkKeys(doc, path, values, KEYS);
+  const choice = <T extends string>(key: string, allowed: readonly T[], fallback: T): T => {
+    const v = values[key];
+    if (v === undefined) return fallback;
+    if (typeof v !== "string" || !(allowed as readonly string[]).includes(v)) {
+      throw configError(doc, [...path, key], `must be one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}, got ${describeValue(v)}`);
+    }
+    return v as T;
+  };
+  const measured = (key: string, parse: (s: string) => number | null, example: string, fallback: number, min: number, max: number): number => {
+    const v = values[key];
+    if (v === undefined) return fallback;
+    const n = typeof v === "string" ? parse(v) : null;
+    if (n === null) throw configError(doc, [...path, key], `expected ${example}, got ${describeValue(v)}`);
+    if (n < min || n > max) throw configError(doc, [...path, key], `must be between ${min} and ${max} (${example}), got ${describeValue(v)}`);
+    return n;
+  };
+  return {
+    executionMode: choice("execution_mode", ["session", "autoCommit"] as const, DEFAULT_SCRIPT_CONFIG.executionMode),
+    onError: choice("on_error", ["skip", "abort", "prompt"] as const, DEFAULT_SCRIPT_CONFIG.onError),
+    isolation: choice("isolation", ["snapshot", "live"] as const, DEFAULT_SCRIPT_CONFIG.isolation),
+    timeoutMs: measured("timeout", parseDuration, 'a duration such as "500ms", "30s" or "2m"', DEFAULT_SCRIPT_CONFIG.timeoutMs, 1, 24 * 3600_000),
+    memoryBytes: measured("memory", parseSize, 'a size such as "64MiB" or "1GiB"', DEFAULT_SCRIPT_CONFIG.memoryBytes, 1024 * 1024, 16 * 1024 ** 3),
+    shutdownTimeoutMs: measured("shutdown_timeout", parseDuration, 'a duration up to "60s"', DEFAULT_SCRIPT_CONFIG.shutdownTimeoutMs, 0, MAX_SHUTDOWN_MS),
+    capabilities: stringList(doc, path, values, "capabilities", []),
+    file: section.file,
+    line: section.line,
+  };
+}

@@ -1,0 +1,279 @@
+/**
+ * A script session: an overlay of uncommitted operations over a snapshot of canonical,
+ * persisted as it grows (side records in the store's LevelDB, so it survives a restart),
+ * streamed to observers, and committed as one bundle or discarded, by the script or later
+ * by a person.
+ */
+import { InvalidOperation, headsEqual } from "../../crdt/index.ts";
+import type { Actor, FieldValue, Heads, Operation, WorkspaceStore } from "../../crdt/index.ts";
+import { Overlay } from "./overlay.ts";
+import type { OverlayBase } from "./overlay-base.ts";
+import { storeBase } from "./overlay-base.ts";
+import { findCommitConflicts } from "./commit-conflicts.ts";
+import type { SessionConflict } from "./commit-conflicts.ts";
+import type { Isolation } from "./script-config.ts";
+import type { RuntimeEvent } from "./events.ts";
+
+export const SESSIONS_NAMESPACE = "sessions";
+
+export interface SessionMeta {
+  id: string;
+  scriptId: string;
+  runId: string;
+  /** sha-256 of the script source. */
+  hash: string;
+  chain?: unknown;
+  isolation: Isolation;
+  /** Canonical heads when the session opened: snapshot reads and conflict detection start here. */
+  heads: Heads;
+  startHlc: string;
+  user?: string;
+  /** Choices made by a person for commit conflicts, by conflict id. */
+  resolutions: Record<string, "script" | "canonical">;
+}
+
+export type CommitOutcome =
+  | { status: "committed"; hash: string | null; ops: number }
+  | { status: "conflicts"; conflicts: SessionConflict[]; bulk: boolean };
+
+export interface SessionSummary {
+  id: string;
+  scriptId: string;
+  runId: string;
+  ops: Operation[];
+  heads: Heads;
+  isolation: Isolation;
+  conflicts: SessionConflict[];
+}
+
+interface SessionDeps {
+  store: WorkspaceStore;
+  emit: (e: RuntimeEvent) => void;
+  progress?: () => { current: number; total: number | null } | null;
+}
+
+/** Ops streamed per "overlay.ops" event at most. */
+const STREAM_BATCH = 1000;
+
+export class Session {
+  readonly overlay: Overlay;
+  status: "open" | "committed" | "discarded" = "open";
+  private unwritten: Operation[] = [];
+  private seq = 0;
+  private scheduled = false;
+  private writing: Promise<void> = Promise.resolve();
+  private writeError: Error | null = null;
+  private lastConflicts: SessionConflict[] = [];
+
+  constructor(private readonly deps: SessionDeps, readonly meta: SessionMeta) {
+    this.overlay = new Overlay(deps.store.schema, { newEntityId: () => deps.store.newEntityId(), random: Math.random });
+  }
+
+  get id(): string {
+    return this.meta.id;
+  }
+
+  /** Writes the session's header (queued with its ops: `flush()` waits for it) and announces it. */
+  persistHeader(): void {
+    const space = this.deps.store.records(SESSIONS_NAMESPACE);
+    this.writing = this.writing.then(() => space.putJson(this.id, this.meta)).catch((e: unknown) => {
+      this.writeError = e as Error;
+    });
+    this.deps.emit({ type: "session.opened", sessionId: this.id, runId: this.meta.runId, script: this.meta.scriptId });
+  }
+
+  /** Reads every open session back from the store, replaying its ops into a fresh overlay. */
+  static async restoreAll(deps: SessionDeps): Promise<Session[]> {
+    const space = deps.store.records(SESSIONS_NAMESPACE);
+    const metas = new Map<string, SessionMeta>();
+    const batches = new Map<string, [string, Operation[]][]>();
+    for await (const [key, bytes] of space.list()) {
+      const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
+      const slash = key.indexOf("/");
+      if (slash < 0) metas.set(key, JSON.parse(text) as SessionMeta);
+      else {
+        const id = key.slice(0, slash);
+        let list = batches.get(id);
+        if (!list) batches.set(id, (list = []));
+        list.push([key, JSON.parse(text) as Operation[]]);
+      }
+    }
+    const out: Session[] = [];
+    for (const meta of metas.values()) {
+      const s = new Session(deps, meta);
+      const list = (batches.get(meta.id) ?? []).sort((a, b) => (a[0] < b[0] ? -1 : 1));
+      const base = s.base();
+      for (const [, ops] of list) for (const op of ops) s.overlay.replay(op, base);
+      s.seq = list.length;
+      out.push(s);
+    }
+    return out;
+  }
+
+  /** Where this session's reads start: canonical at its snapshot, or canonical now for live isolation. */
+  base(): OverlayBase {
+    const { store } = this.deps;
+    return this.meta.isolation === "live" || !store.hasHeads(this.meta.heads) ? storeBase(store) : storeBase(store, this.meta.heads);
+  }
+
+  liveBase(): OverlayBase {
+    return storeBase(this.deps.store);
+  }
+
+  /** Adds one operation (validated over the session's view); it is persisted and streamed shortly after. */
+  apply(op: Operation, base: OverlayBase = this.base()): { id?: string; edgeId?: string; ids?: string[] } {
+    this.assertOpen();
+    const result = this.overlay.apply(op, base);
+    this.unwritten.push(this.overlay.ops[this.overlay.ops.length - 1]);
+    this.schedule();
+    return result;
+  }
+
+  /** The TS session API's set_field (what the Lua path is benchmarked against). */
+  setField(id: string, field: string, value: FieldValue, base?: OverlayBase): void {
+    this.apply({ op: "SetField", id, field, value }, base);
+  }
+
+  /** Resolves when every op so far is durable. */
+  async flush(): Promise<void> {
+    if (this.unwritten.length) this.writeBatch();
+    await this.writing;
+    if (this.writeError) throw this.writeError;
+  }
+
+  summary(): SessionSummary {
+    return {
+      id: this.id,
+      scriptId: this.meta.scriptId,
+      runId: this.meta.runId,
+      ops: [...this.overlay.ops],
+      heads: this.meta.heads,
+      isolation: this.meta.isolation,
+      conflicts: this.lastConflicts,
+    };
+  }
+
+  /**
+   * Commit: if canonical changed any field this session wrote since the snapshot, nothing is
+   * applied and the conflicts are returned (with the choices made so far); otherwise one bundle.
+   */
+  async commit(input: { actor: Actor; origin: Record<string, unknown> }): Promise<CommitOutcome> {
+    this.assertOpen();
+    await this.flush();
+    const { store } = this.deps;
+    const changed = !headsEqual(store.heads(), this.meta.heads);
+    const conflicts = changed ? findCommitConflicts(store, this.meta, this.overlay, this.base()) : [];
+    for (const c of conflicts) c.resolution = this.meta.resolutions[c.id];
+    this.lastConflicts = conflicts;
+    const open = conflicts.filter((c) => c.resolution === undefined);
+    if (open.length) {
+      this.deps.emit({ type: "session.conflicts", sessionId: this.id, runId: this.meta.runId, script: this.meta.scriptId, conflicts: open.length });
+      return { status: "conflicts", conflicts, bulk: open.length > 100 };
+    }
+    const ops = this.resolvedOps(conflicts);
+    const result = ops.length ? await store.apply(ops, input) : { hash: null };
+    await this.close("committed");
+    this.deps.emit({ type: "session.committed", sessionId: this.id, runId: this.meta.runId, script: this.meta.scriptId, hash: result.hash, ops: ops.length });
+    return { status: "committed", hash: result.hash, ops: ops.length };
+  }
+
+  async resolve(conflictId: string, choice: "script" | "canonical"): Promise<void> {
+    this.assertOpen();
+    if (choice !== "script" && choice !== "canonical") throw new InvalidOperation(`a conflict is resolved with "script" or "canonical", got ${JSON.stringify(choice)}`, { choice });
+    if (!this.lastConflicts.some((c) => c.id === conflictId)) {
+      throw new InvalidOperation(`session ${this.id} has no conflict ${conflictId} (known: ${this.lastConflicts.map((c) => c.id).slice(0, 5).join(", ") || "none; commit first"})`, { session: this.id, conflict: conflictId });
+    }
+    this.meta.resolutions[conflictId] = choice;
+    await this.deps.store.records(SESSIONS_NAMESPACE).putJson(this.id, this.meta);
+  }
+
+  /** One choice for every open conflict: only offered for more than 100 of them, as the spec's bulk conflict. */
+  async resolveBulk(choice: "script" | "canonical"): Promise<number> {
+    this.assertOpen();
+    const open = this.lastConflicts.filter((c) => this.meta.resolutions[c.id] === undefined);
+    if (open.length <= 100) {
+      throw new InvalidOperation(`session ${this.id} has ${open.length} open conflict(s): bulk resolution is for more than 100; resolve them one by one`, { session: this.id, open: open.length });
+    }
+    for (const c of open) this.meta.resolutions[c.id] = choice;
+    await this.deps.store.records(SESSIONS_NAMESPACE).putJson(this.id, this.meta);
+    return open.length;
+  }
+
+  async discard(): Promise<void> {
+    this.assertOpen();
+    await this.flush().catch(() => undefined);
+    await this.close("discarded");
+    this.deps.emit({ type: "session.discarded", sessionId: this.id, runId: this.meta.runId, script: this.meta.scriptId, ops: this.overlay.size });
+  }
+
+  // ------------------------------------------------------------ internals
+
+  private resolvedOps(conflicts: SessionConflict[]): Operation[] {
+    if (!conflicts.length) return this.overlay.ops;
+    const choice = new Map(conflicts.map((c) => [`${c.entity}\u0000${c.field}`, c]));
+    const lastAt = new Map<string, number>();
+    this.overlay.ops.forEach((op, i) => {
+      const t = target(op);
+      if (t && choice.has(t)) lastAt.set(t, i);
+    });
+    const out: Operation[] = [];
+    this.overlay.ops.forEach((op, i) => {
+      const t = target(op);
+      const c = t ? choice.get(t) : undefined;
+      if (!c) return void out.push(op);
+      // "script": the value the script ended with, written once over whatever canonical holds now.
+      if (c.resolution === "script" && lastAt.get(t as string) === i) out.push({ op: "SetField", id: c.entity, field: c.field, value: c.scriptValue });
+    });
+    return out;
+  }
+
+  private schedule(): void {
+    if (this.unwritten.length >= STREAM_BATCH) {
+      this.writeBatch();
+      return;
+    }
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      if (this.unwritten.length) this.writeBatch();
+    });
+  }
+
+  private writeBatch(): void {
+    const ops = this.unwritten;
+    this.unwritten = [];
+    const key = `${this.id}/ops/${String(++this.seq).padStart(10, "0")}`;
+    const space = this.deps.store.records(SESSIONS_NAMESPACE);
+    this.writing = this.writing.then(() => space.putJson(key, ops)).catch((e: unknown) => {
+      this.writeError = e as Error;
+    });
+    this.deps.emit({
+      type: "overlay.ops",
+      sessionId: this.id,
+      runId: this.meta.runId,
+      script: this.meta.scriptId,
+      ops,
+      total: this.overlay.size,
+      progress: this.deps.progress?.() ?? null,
+    });
+  }
+
+  private async close(status: "committed" | "discarded"): Promise<void> {
+    this.status = status;
+    await this.writing;
+    const space = this.deps.store.records(SESSIONS_NAMESPACE);
+    const keys: string[] = [];
+    for await (const [k] of space.list(this.id)) if (k === this.id || k.startsWith(this.id + "/")) keys.push(k);
+    await this.deps.store.writeRecords(keys.map((key) => ({ namespace: SESSIONS_NAMESPACE, key, value: null })));
+  }
+
+  private assertOpen(): void {
+    if (this.status !== "open") throw new InvalidOperation(`session ${this.id} is already ${this.status}`, { session: this.id, status: this.status });
+  }
+}
+
+function target(op: Operation): string | null {
+  if (op.op === "SetField" || op.op === "ApplyCRDT") return `${op.id}\u0000${op.field}`;
+  return null;
+}
