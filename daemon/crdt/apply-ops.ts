@@ -41,6 +41,8 @@ export interface OpContext {
   edgeCandidates: (entity: string) => Iterable<string>;
   /** Candidate ordered-edge ids pointing at a target with a type (from the index). */
   siblingCandidates: (target: string, type: string) => Iterable<string>;
+  /** The position every copy shows for an edge whose position is in conflict (latest HLC), if any. */
+  provisionalPosition?: (edgeId: string) => string | undefined;
 }
 
 export type OpResult = { id?: string; edgeId?: string; ids?: string[] } | undefined;
@@ -343,7 +345,7 @@ export function liveEdgesOf(ctx: Pick<OpContext, "doc" | "edgeCandidates">, enti
 
 /** Siblings of (target, type) in position order, tie-broken by edge id. */
 export function orderedSiblings(
-  ctx: Pick<OpContext, "doc" | "siblingCandidates">,
+  ctx: Pick<OpContext, "doc" | "siblingCandidates" | "provisionalPosition">,
   target: string,
   type: string,
   heads?: Heads,
@@ -351,7 +353,10 @@ export function orderedSiblings(
   const out: { id: string; pos: string }[] = [];
   for (const id of new Set(ctx.siblingCandidates(target, type))) {
     const e = ctx.doc.edge(id, heads);
-    if (e && !e.deleted && e.target === target && e.type === type && e.position !== null) out.push({ id, pos: e.position });
+    if (!e || e.deleted || e.target !== target || e.type !== type || e.position === null) continue;
+    // Place relative to what the user sees, not to Automerge's internal pick among conflicting moves.
+    const shown = heads ? undefined : ctx.provisionalPosition?.(id);
+    out.push({ id, pos: shown ?? e.position });
   }
   out.sort((a, b) => (a.pos < b.pos ? -1 : a.pos > b.pos ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return out;

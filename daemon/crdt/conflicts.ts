@@ -141,7 +141,8 @@ export class ConflictTracker {
       this.insert(rec);
       opened.push(rec);
     }
-    this.regroup();
+    // Regrouping walks every open conflict: only worth it when the set changed.
+    if (opened.length || closed.length) this.regroup();
     return { opened, closed };
   }
 

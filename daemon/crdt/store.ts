@@ -115,6 +115,10 @@ export class WorkspaceStore {
     this.random = opts.random ?? Math.random;
     this.newId = createIdGenerator(this.now, this.random);
     this.doc = new WorkspaceDoc(be, opts.schema);
+    this.doc.provisionalMerge = (id) => {
+      const p = this.conflictTracker.provisional("entity", id, K_MERGED_INTO);
+      return typeof p === "string" ? p : undefined;
+    };
     this.locator = new ChangeLocator(be);
     this.conflictTracker = new ConflictTracker(be, opts.schema, this.locator, (id) => {
       try {
@@ -228,7 +232,8 @@ export class WorkspaceStore {
     // A local write to a conflicted key has seen every competing value: it resolves the conflict.
     const recheck: ConflictLocation[] = [];
     for (const c of ctx.changes) {
-      if (c.kind === "field" && this.conflictTracker.has("entity", c.entity, c.field)) {
+      // "entity" changes name structural keys too (a resolved `@merged_into`).
+      if ((c.kind === "field" || c.kind === "entity") && this.conflictTracker.has("entity", c.entity, c.field)) {
         recheck.push({ container: "entity", entity: c.entity, obj: this.entityObjCached(c.entity) as string, key: c.field });
       }
     }
@@ -553,20 +558,54 @@ export class WorkspaceStore {
     const changes = metas.map((m) => ({ hash: m.hash, bytes: this.be.getChangeByHash(m.hash) as Uint8Array }));
     const patches = this.be.diff(before, this.be.getHeads());
     const digest = digestPatches(this.doc, patches, before);
-    this.applyToIndexes(digest.changes);
+    // What each touched field showed before: an open conflict's provisional value, else the document's.
+    const shownBefore = new Map<string, FieldValue>();
+    for (const loc of digest.conflictKeys) {
+      const p = loc.container === "entity" ? this.conflictTracker.provisional("entity", loc.entity, loc.key) : undefined;
+      if (p !== undefined) shownBefore.set(ConflictTracker.keyOf("entity", loc.entity, loc.key), p);
+    }
     const delta = this.conflictTracker.examine(digest.conflictKeys);
     for (const c of digest.clashes) {
       const d = this.conflictTracker.examineClash(c.id, c.raw);
       delta.opened.push(...d.opened);
       delta.closed.push(...d.closed);
     }
-    for (const c of digest.changes) {
-      if (c.kind === "field") c.newValue = this.provisional("entity", c.entity, c.field, c.newValue ?? null);
-    }
+    this.showProvisional(digest.changes, digest.conflictKeys, shownBefore);
+    // Indexes follow what every copy shows, so they are updated only once conflicts are known.
+    this.applyToIndexes(digest.changes);
     await this.persist(changes, infos, delta.opened, delta.closed, side);
     this.publish(origin, infos, digest.changes);
     const last = infos[infos.length - 1];
     return { hash: last?.hash ?? null, hlc: last?.meta.hlc ?? this.hlc.last(), results: [], changes: digest.changes, conflicts: delta.opened };
+  }
+
+  /**
+   * Field changes as users see them: a conflict's provisional value stands in for Automerge's own
+   * pick, and a conflict opening or closing can change what a field shows while the document's
+   * winning value stays the same.
+   */
+  private showProvisional(changes: FieldChange[], keys: ConflictLocation[], shownBefore: Map<string, FieldValue>): void {
+    const reported = new Set<string>();
+    for (const c of changes) {
+      if (c.kind !== "field") continue;
+      const k = ConflictTracker.keyOf("entity", c.entity, c.field);
+      reported.add(k);
+      if (shownBefore.has(k)) c.oldValue = shownBefore.get(k);
+      c.newValue = this.provisional("entity", c.entity, c.field, c.newValue ?? null);
+    }
+    for (const loc of keys) {
+      const k = ConflictTracker.keyOf("entity", loc.entity, loc.key);
+      if (loc.container !== "entity" || reported.has(k)) continue;
+      const now = this.conflictTracker.provisional("entity", loc.entity, loc.key);
+      if (now === undefined && !shownBefore.has(k)) continue;
+      const def = this.schema.fields.get(loc.key);
+      if (!def || !this.doc.isLive(loc.entity)) continue;
+      reported.add(k);
+      const raw = this.doc.readField(loc.obj, def);
+      const oldValue = shownBefore.has(k) ? (shownBefore.get(k) as FieldValue) : raw;
+      const newValue = now === undefined ? raw : now;
+      if (JSON.stringify(oldValue) !== JSON.stringify(newValue)) changes.push({ kind: "field", entity: loc.entity, field: loc.key, oldValue, newValue });
+    }
   }
 
   private async persist(
@@ -616,6 +655,10 @@ export class WorkspaceStore {
       findConflict: (id) => this.conflictTarget(id),
       edgeCandidates: (entity) => [...this.indexes.edgesFrom(entity), ...this.indexes.edgesTo(entity), ...createdEdges(ctx)],
       siblingCandidates: (target, type) => [...this.indexes.edgesTo(target, type), ...createdEdges(ctx)],
+      provisionalPosition: (id) => {
+        const p = this.conflictTracker.provisional("edge", id, "pos");
+        return typeof p === "string" ? p : undefined;
+      },
     };
     return ctx;
   }

@@ -46,6 +46,11 @@ export class WorkspaceDoc {
   readonly entities: Obj;
   readonly edges: Obj;
   readonly clashes: Obj;
+  /**
+   * Where an entity merged into two survivors at once redirects while that conflict is open: the
+   * provisional winner every copy shows (set by the store; Automerge's own pick may differ).
+   */
+  provisionalMerge: (id: string) => string | undefined = () => undefined;
 
   constructor(
     readonly be: Backend,
@@ -69,7 +74,7 @@ export class WorkspaceDoc {
     for (let hops = 0; hops < 64; hops++) {
       const obj = this.entityObj(current, heads);
       if (!obj) throw new EntityNotFound(`entity ${id} does not exist`, { entity: id });
-      const merged = this.be.get(obj, K_MERGED_INTO, heads);
+      const merged = (heads ? undefined : this.provisionalMerge(current)) ?? this.be.get(obj, K_MERGED_INTO, heads);
       if (typeof merged === "string") {
         current = merged;
         continue;
