@@ -17,6 +17,8 @@ const suites: Suite[] = [
   { name: "lua-engine", load: () => import("./lua-engine.ts") },
   { name: "triggers", load: () => import("./triggers.ts") },
   { name: "runtime", load: () => import("./runtime.ts") },
+  { name: "io", load: () => import("./io.ts") },
+  { name: "rpc", load: () => import("./rpc.ts") },
 ];
 
 const argv = process.argv.slice(2);

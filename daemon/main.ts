@@ -1,0 +1,215 @@
+/**
+ * Wiring only: builds the daemon's parts for one show directory and starts
+ * them (config → store → peer node → socket server), and stops them in the
+ * reverse order. Script runtime and triggers plug in as `services`.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { loadShow } from "./config/index.ts";
+import type { ShowConfig } from "./config/index.ts";
+import { StorageError, WorkspaceStore } from "./crdt/index.ts";
+import { createPeerNode, generateWorkspaceKey, loadOrCreatePeerId, readWorkspaceKey, writeWorkspaceKey } from "./peer/index.ts";
+import type { PeerNode } from "./peer/index.ts";
+import { EventHub, MethodRegistry, RpcServer, bridgeEvents, createLogger, peerSettings, registerCoreMethods } from "./server/index.ts";
+import type { LogFormat, Logger } from "./server/index.ts";
+import { MAX_SOCKET_PATH_BYTES, socketPath } from "../protocol/socket-path.ts";
+import { DAEMON_VERSION } from "../protocol/version.ts";
+
+/** What a plugged-in part (script runtime, triggers...) gets: only what it needs to register methods and events. */
+export interface ServiceContext {
+  show: ShowConfig;
+  store: WorkspaceStore;
+  peer: PeerNode | null;
+  methods: MethodRegistry;
+  events: EventHub;
+  log: Logger;
+}
+
+export interface DaemonService {
+  readonly name: string;
+  /** Register methods/events and start; the returned stop runs at shutdown, before the store closes. */
+  start(ctx: ServiceContext): Promise<{ stop(): Promise<void> } | void>;
+}
+
+export interface DaemonOptions {
+  showDir: string;
+  logFormat?: LogFormat;
+  /** Console copy of the log (default stderr); null silences it (the log file is still written). */
+  console?: NodeJS.WritableStream | null;
+  /** Where the startup banner goes (default stdout); null: nowhere. */
+  banner?: NodeJS.WritableStream | null;
+  services?: DaemonService[];
+  /** Run without the libp2p node (tests of the socket alone). */
+  network?: boolean;
+  /** How long running requests may take to finish at shutdown (default 10 s). */
+  shutdownGraceMs?: number;
+  now?: () => number;
+}
+
+export interface RunningDaemon {
+  readonly showDir: string;
+  readonly socket: string;
+  readonly peerId: string;
+  readonly store: WorkspaceStore;
+  readonly peer: PeerNode | null;
+  readonly log: Logger;
+  /** Stop accepting work, let running work finish, flush and close. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
+  const now = opts.now ?? Date.now;
+  const startedAt = now();
+  const show = await loadShow(opts.showDir);
+  const settings = peerSettings(show.config.peer, show.dir.root);
+  const socket = socketPath(show.dir.root);
+  if (Buffer.byteLength(socket) > MAX_SOCKET_PATH_BYTES) {
+    throw new StorageError(
+      `the socket path ${socket} is ${Buffer.byteLength(socket)} bytes, more than the ${MAX_SOCKET_PATH_BYTES} a Unix socket allows; move the show to a shorter path`,
+      { socket },
+    );
+  }
+  fs.mkdirSync(show.dir.stateDir, { recursive: true, mode: 0o700 });
+  const log = createLogger({ format: opts.logFormat ?? "text", file: path.join(show.dir.stateDir, "logs", "daemon.log"), console: opts.console });
+  let ready = false;
+  const cleanups: (() => Promise<void> | void)[] = [
+    () => {
+      if (ready) log.info("daemon stopped", {});
+      log.close();
+    },
+  ];
+  const unwind = async (): Promise<void> => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  };
+  try {
+    const peerId = await loadOrCreatePeerId(show.dir.stateDir);
+    const store = await openStoreOnce(show, peerId);
+    cleanups.push(() => store.close());
+    const pidFile = path.join(show.dir.stateDir, "daemon.pid");
+    fs.writeFileSync(pidFile, `${process.pid}\n`);
+    cleanups.push(() => fs.rmSync(pidFile, { force: true }));
+
+    const events = new EventHub();
+    const untap = log.tap((r) => {
+      if (events.wants("log")) events.publish({ type: "log", ...r });
+    });
+    cleanups.push(() => void untap());
+
+    let peer: PeerNode | null = null;
+    if (opts.network !== false) {
+      if (!fs.existsSync(settings.keyFile)) {
+        writeWorkspaceKey(settings.keyFile, generateWorkspaceKey());
+        log.info(`created a new workspace key at ${settings.keyFile}: copy this file to every peer of the show`, { keyFile: settings.keyFile });
+      }
+      const workspaceKey = readWorkspaceKey(settings.keyFile);
+      peer = await createPeerNode({
+        stateDir: show.dir.stateDir,
+        listen: settings.listen,
+        connect: settings.connect,
+        mdns: settings.mdns,
+        allowPeers: settings.allow.length ? settings.allow : undefined,
+        workspaceKey,
+        store,
+        log: (level, msg, fields) => log.log(level, msg, fields),
+      });
+      const node = peer;
+      cleanups.push(() => node.stop());
+    }
+
+    const methods = new MethodRegistry();
+    registerCoreMethods(methods, {
+      store,
+      peer,
+      info: { version: DAEMON_VERSION, showDir: show.dir.root, socket, workspaceName: show.config.workspace.name, startedAt },
+      now,
+    });
+    cleanups.push(bridgeEvents(store, peer, events));
+    for (const service of opts.services ?? []) {
+      const handle = await service.start({ show, store, peer, methods, events, log });
+      if (handle) cleanups.push(() => handle.stop());
+    }
+
+    // We hold the store's lock, so a socket file left here is from a daemon that died.
+    fs.rmSync(socket, { force: true });
+    const server = await RpcServer.listen({ path: socket, methods, events, log });
+    const grace = opts.shutdownGraceMs ?? 10_000;
+    cleanups.push(async () => {
+      await server.close(grace);
+      fs.rmSync(socket, { force: true });
+    });
+
+    const addresses = peer?.addresses() ?? [];
+    log.info(`daemon ready for ${show.dir.root}`, { socket, peerId, addresses, workspace: show.config.workspace.id, pid: process.pid });
+    writeBanner(opts.banner === undefined ? process.stdout : opts.banner, { show, socket, peerId, addresses, keyFile: settings.keyFile });
+
+    ready = true;
+    let stopping: Promise<void> | null = null;
+    return {
+      showDir: show.dir.root,
+      socket,
+      peerId,
+      store,
+      peer,
+      log,
+      stop: () => {
+        stopping ??= (async () => {
+          log.info("daemon stopping: no new requests; waiting for running ones", { grace });
+          // Reverse order of start: the socket (waits for running requests), services, the peer node, then the store.
+          await unwind();
+        })();
+        return stopping;
+      },
+    };
+  } catch (e) {
+    await unwind().catch(() => undefined);
+    throw e;
+  }
+}
+
+async function openStoreOnce(show: ShowConfig, peerId: string): Promise<WorkspaceStore> {
+  try {
+    return await WorkspaceStore.open({
+      dir: show.dir.storeDir,
+      schema: show.schema,
+      workspaceId: show.config.workspace.id,
+      peerId,
+      fsync: show.config.store.fsync,
+      compactEvery: show.config.store.compactEvery,
+    });
+  } catch (e) {
+    if (e instanceof StorageError && e.details.levelCode === "LEVEL_LOCKED") {
+      const pidFile = path.join(show.dir.stateDir, "daemon.pid");
+      const pid = fs.existsSync(pidFile) ? fs.readFileSync(pidFile, "utf8").trim() : "unknown";
+      throw new StorageError(
+        `another openprod daemon is already running for ${show.dir.root} (pid ${pid}); only one daemon may serve a show directory. Stop it first, or use \`openprod status --dir ${show.dir.root}\` to talk to it`,
+        { dir: show.dir.root, pid, alreadyRunning: true },
+      );
+    }
+    throw e;
+  }
+}
+
+function writeBanner(
+  out: NodeJS.WritableStream | null,
+  b: { show: ShowConfig; socket: string; peerId: string; addresses: string[]; keyFile: string },
+): void {
+  if (out === null) return;
+  const dial = b.addresses.find((a) => a.includes("/tcp/")) ?? b.addresses[0];
+  const lines = [
+    `openprod daemon: ${b.show.config.workspace.name} (${b.show.config.workspace.id})`,
+    `  show directory  ${b.show.dir.root}`,
+    `  socket          ${b.socket}`,
+    `  peer id         ${b.peerId}`,
+    ...(b.addresses.length ? b.addresses.map((a, i) => `  ${i === 0 ? "listening on   " : "               "} ${a}`) : ["  networking      off"]),
+  ];
+  if (dial) {
+    lines.push(
+      "",
+      "To add a second peer: copy this show directory (without .openprod/) to the other machine or folder,",
+      `copy the workspace key ${b.keyFile} to the same place under it (.openprod/workspace.key),`,
+      "give it its own [peer] listen port, and add to its openprod.toml:",
+      `  [peer] connect = ["${dial}"]`,
+    );
+  }
+  out.write(lines.join("\n") + "\n");
+}

@@ -1,0 +1,147 @@
+/**
+ * An HTTP server a script answers request by request. Requests are read whole (bounded in
+ * size and time) before the script sees them and wait in a queue for `server:accept()`;
+ * a request nobody answers in time gets 504, one still queued at the end 503.
+ */
+import http from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { NetworkError } from "../../crdt/errors.ts";
+import type { HostValue } from "../engine/index.ts";
+import { headersForLua } from "./http-headers.ts";
+import { Inbox } from "./inbox.ts";
+
+export interface HttpServerOptions {
+  host: string;
+  port: number;
+  maxBodyBytes: number;
+  /** Deadline for the request line and headers. */
+  headersTimeoutMs: number;
+  /** Deadline for the whole request, body included (slow clients get 408). */
+  requestTimeoutMs: number;
+  /** How long the script has to answer before the client gets 504. */
+  responseTimeoutMs: number;
+  queue: number;
+  onLog: (level: "info" | "warn", msg: string, fields?: Record<string, unknown>) => void;
+}
+
+/** A request read in full, waiting for the script's answer. */
+export class PendingRequest {
+  answered = false;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(readonly req: IncomingMessage, private readonly res: ServerResponse, readonly view: { [k: string]: HostValue }, responseTimeoutMs: number) {
+    this.timer = setTimeout(() => this.fail(504, "the script did not answer in time"), responseTimeoutMs);
+    this.timer.unref();
+  }
+
+  respond(status: number, body: string, headers: Record<string, string>): void {
+    this.answered = true;
+    clearTimeout(this.timer);
+    if (this.res.writableEnded || this.res.destroyed) return;
+    const h: Record<string, string | number> = { "content-type": "text/plain; charset=utf-8", ...headers };
+    h["content-length"] = Buffer.byteLength(body);
+    this.res.writeHead(status, h);
+    this.res.end(body);
+  }
+
+  fail(status: number, why: string): void {
+    if (this.answered) return;
+    this.respond(status, `${why}\n`, { connection: "close" });
+  }
+
+  close(): void {
+    this.fail(503, "the script serving this port stopped");
+  }
+}
+
+export class HttpServer {
+  readonly inbox: Inbox<PendingRequest>;
+  constructor(private readonly server: http.Server, readonly port: number, readonly host: string, inbox: Inbox<PendingRequest>) {
+    this.inbox = inbox;
+  }
+
+  static async start(o: HttpServerOptions, admit: (p: PendingRequest) => void): Promise<HttpServer> {
+    const inbox = new Inbox<PendingRequest>({
+      capacity: o.queue,
+      onOverflow: () => o.onLog("warn", `HTTP port ${o.port}: ${o.queue} requests wait for accept(); new ones get 503`, { port: o.port }),
+      onRecovered: (n) => o.onLog("warn", `HTTP port ${o.port}: answered ${n} requests with 503 while the queue was full`, { port: o.port, dropped: n }),
+    });
+    const server = http.createServer({
+      headersTimeout: Math.min(o.headersTimeoutMs, o.requestTimeoutMs),
+      requestTimeout: o.requestTimeoutMs,
+      // Node enforces both deadlines on this tick; its 30 s default would let slow clients linger.
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(Math.min(o.headersTimeoutMs, o.requestTimeoutMs) / 4))),
+      keepAliveTimeout: 5000,
+    });
+    server.on("request", (req: IncomingMessage, res: ServerResponse) => readRequest(o, req, res, inbox, admit));
+    server.on("clientError", (e: NodeJS.ErrnoException, socket) => {
+      const status = e.code === "ERR_HTTP_REQUEST_TIMEOUT" ? "408 Request Timeout" : e.code === "HPE_HEADER_OVERFLOW" ? "431 Request Header Fields Too Large" : "400 Bad Request";
+      if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\n\r\n`);
+      else socket.destroy();
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", (e: NodeJS.ErrnoException) => {
+        const why = e.code === "EADDRINUSE" ? "is already in use (another program or server has it)" : e.code === "EACCES" ? "may not be opened by this user" : `cannot be opened (${e.code ?? e.message})`;
+        reject(new NetworkError(`http.serve: TCP port ${o.port} on ${o.host} ${why}`, { port: o.port, host: o.host, code: e.code ?? null }));
+      });
+      server.listen(o.port, o.host, () => resolve());
+    });
+    server.on("error", (e) => o.onLog("warn", `HTTP port ${o.port}: ${e.message}`, { port: o.port }));
+    const addr = server.address() as AddressInfo;
+    return new HttpServer(server, addr.port, o.host, inbox);
+  }
+
+  async close(): Promise<void> {
+    for (const p of this.inbox.close()) p.close();
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+}
+
+function readRequest(o: HttpServerOptions, req: IncomingMessage, res: ServerResponse, inbox: Inbox<PendingRequest>, admit: (p: PendingRequest) => void): void {
+  const reject = (status: number, why: string): void => {
+    res.writeHead(status, { "content-type": "text/plain; charset=utf-8", connection: "close" });
+    res.end(`${why}\n`);
+    // stop reading whatever the client still sends
+    req.resume();
+  };
+  const declared = Number(req.headers["content-length"] ?? 0);
+  if (declared > o.maxBodyBytes) {
+    reject(413, `request body of ${declared} bytes exceeds the limit of ${o.maxBodyBytes} bytes`);
+    return;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let tooBig = false;
+  req.on("data", (c: Buffer) => {
+    if (tooBig) return;
+    size += c.length;
+    if (size > o.maxBodyBytes) {
+      tooBig = true;
+      chunks.length = 0;
+      reject(413, `request body exceeds the limit of ${o.maxBodyBytes} bytes`);
+      return;
+    }
+    chunks.push(c);
+  });
+  req.on("end", () => {
+    if (tooBig || res.writableEnded) return;
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const params: { [k: string]: string } = {};
+    for (const [k, v] of url.searchParams) params[k] = v;
+    const view: { [k: string]: HostValue } = {
+      method: req.method ?? "GET",
+      path: url.pathname,
+      params,
+      headers: headersForLua(req.headers),
+      body: Buffer.concat(chunks).toString("utf8"),
+      remote: req.socket.remoteAddress ?? null,
+    };
+    const p = new PendingRequest(req, res, view, o.responseTimeoutMs);
+    admit(p);
+    if (!inbox.push(p)) p.fail(503, "the script is busy: too many requests are waiting");
+  });
+}

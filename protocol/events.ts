@@ -1,0 +1,28 @@
+/**
+ * Notifications of a `subscribe` stream. Each arrives as
+ * `{"jsonrpc":"2.0","method":"event","params":{"subscription":"s1","event":{...}}}`.
+ * Services add their own event types (script progress, overlay ops, toasts,
+ * dialog requests) by extending `EventMap`.
+ */
+import type { BundleInfo, ConflictRecord, FieldChange } from "../daemon/crdt/index.ts";
+import type { PeerInfo } from "../daemon/peer/index.ts";
+
+export interface EventMap {
+  /** Bundles applied to the workspace: written here ("local") or merged from a peer ("remote"). */
+  bundle: { origin: "local" | "remote"; bundles: BundleInfo[]; changes: FieldChange[]; heads: string[] };
+  "conflict.opened": { conflict: ConflictRecord };
+  "conflict.closed": { id: string };
+  "peer.up": { peer: PeerInfo };
+  "peer.down": { peerId: string; reason: string };
+  log: { time: string; level: "debug" | "info" | "warn" | "error"; msg: string; fields: Record<string, unknown> };
+}
+
+export type EventType = keyof EventMap;
+export type DaemonEvent = { [K in EventType]: { type: K } & EventMap[K] }[EventType];
+
+export const EVENT_TYPES: readonly EventType[] = ["bundle", "conflict.opened", "conflict.closed", "peer.up", "peer.down", "log"];
+
+export interface EventNotification {
+  subscription: string;
+  event: DaemonEvent;
+}

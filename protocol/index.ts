@@ -1,0 +1,11 @@
+/** The daemon's socket protocol: method and event types, errors, and the client library. */
+export { connect } from "./client.ts";
+export type { Client, ConnectOptions, Subscription } from "./client.ts";
+export { RpcError, DaemonNotRunning, RPC_CODES } from "./errors.ts";
+export type { WireErrorData, WireErrorType } from "./errors.ts";
+export { EVENT_TYPES } from "./events.ts";
+export type { DaemonEvent, EventMap, EventType, EventNotification } from "./events.ts";
+export type * from "./methods.ts";
+export { LineSplitter, MAX_MESSAGE_BYTES } from "./line-splitter.ts";
+export { socketPath, MAX_SOCKET_PATH_BYTES } from "./socket-path.ts";
+export { DAEMON_VERSION } from "./version.ts";

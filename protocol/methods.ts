@@ -1,0 +1,101 @@
+/**
+ * The socket's methods: name → params and result. The daemon validates params
+ * at run time (see daemon/server/params.ts); these types are what clients
+ * compile against. Services plugged in later (scripts.*, sessions.*,
+ * triggers.*, dialog.respond, capabilities.revoke) extend `Methods` by
+ * declaration merging from their own files.
+ */
+import type {
+  BulkConflict,
+  BundleInfo,
+  ConflictRecord,
+  EdgeState,
+  EntityState,
+  FieldChange,
+  FieldValue,
+  Fields,
+  OpResult,
+  Operation,
+} from "../daemon/crdt/index.ts";
+import type { PeerInfo } from "../daemon/peer/index.ts";
+import type { EventType } from "./events.ts";
+
+export type { BundleInfo, FieldValue, Fields, Operation, FieldChange, BulkConflict, ConflictRecord, EdgeState, PeerInfo };
+
+export interface EntityView extends EntityState {
+  fields: Record<string, FieldValue>;
+}
+
+/** What a write returns: the bundle made (hash null when nothing changed). */
+export interface BundleResult {
+  hash: string | null;
+  hlc: string;
+  results: OpResult[];
+  changes: FieldChange[];
+}
+
+export interface StatusResult {
+  version: string;
+  pid: number;
+  showDir: string;
+  socket: string;
+  workspace: { id: string; name: string };
+  peerId: string;
+  addresses: string[];
+  peers: number;
+  entities: number;
+  conflicts: number;
+  bulkConflicts: number;
+  heads: string[];
+  changes: number;
+  uptimeMs: number;
+  client: string;
+}
+
+export interface SchemaResult {
+  facets: { key: string; module: string; name: string; fields: { name: string; key: string; type: string }[] }[];
+  tables: { name: string; module: string; facets: string[] }[];
+  edgeTypes: { name: string; module: string; ordered: boolean }[];
+}
+
+export interface Methods {
+  /** Names the client; bundles it writes carry actor {kind:"app", name}. */
+  hello: { params: { name: string }; result: { name: string; peerId: string; workspace: string; version: string } };
+  status: { params: Record<string, never>; result: StatusResult };
+  schema: { params: Record<string, never>; result: SchemaResult };
+  /** `expr` in the query language; `?` placeholders bound from `params` in order. */
+  query: { params: { expr: string; params?: FieldValue[]; limit?: number; idsOnly?: boolean }; result: { count: number; ids: string[]; entities?: EntityView[] } };
+  /** The whole entity, or one field (any addressing form) when `field` is given. */
+  get: { params: { id: string; field?: string }; result: { entity: EntityView } | { id: string; field: string; value: FieldValue } };
+  /** Bundles newest first. */
+  history: { params: { entity?: string; limit?: number }; result: { bundles: BundleInfo[] } };
+  /** Any operations of the vocabulary, as one atomic bundle. */
+  apply: { params: { ops: Operation[]; origin?: Record<string, unknown> }; result: BundleResult };
+  "entity.create": { params: { id?: string; tables?: string[]; facets?: string[]; fields?: Fields }; result: BundleResult & { id: string } };
+  /** One field (`field` + `value`) or several (`fields`), one bundle. */
+  "entity.set": { params: { id: string; field?: string; value?: FieldValue; fields?: Fields }; result: BundleResult };
+  "entity.delete": { params: { id: string }; result: BundleResult };
+  "table.add": { params: { id: string; table: string; membership?: Fields }; result: BundleResult };
+  "table.remove": { params: { id: string; table: string }; result: BundleResult };
+  "edge.create": {
+    params: { type: string; source: string; target: string; properties?: Fields; edgeId?: string; after?: string; before?: string };
+    result: BundleResult & { edgeId: string };
+  };
+  "edge.delete": { params: { edgeId: string }; result: BundleResult };
+  "edge.move": { params: { edgeId: string; after?: string; before?: string }; result: BundleResult };
+  "conflicts.list": { params: Record<string, never>; result: { conflicts: ConflictRecord[]; bulk: BulkConflict[] } };
+  /** Give `value`, or `keep` "ours" (this peer's value) / "theirs" (the other peer's). */
+  "conflicts.resolve": { params: { id: string; value?: FieldValue; keep?: "ours" | "theirs" }; result: BundleResult };
+  /** `keep`: "ours", "theirs", or a change set id from the bulk conflict's sides. */
+  "conflicts.resolveBulk": { params: { id: string; keep: string }; result: BundleResult };
+  "peers.list": { params: Record<string, never>; result: { peerId: string; addresses: string[]; peers: PeerInfo[] } };
+  /** Dial a peer (multiaddr with /p2p/<id>) and wait until sync is up; it is then kept connected. */
+  "peers.connect": { params: { addr: string }; result: { peers: PeerInfo[] } };
+  /** Start a stream of `event` notifications; `events` filters by type (default: all). */
+  subscribe: { params: { events?: EventType[] }; result: { subscription: string } };
+  unsubscribe: { params: { subscription: string }; result: { ok: boolean } };
+}
+
+export type MethodName = keyof Methods;
+export type ParamsOf<M extends MethodName> = Methods[M]["params"];
+export type ResultOf<M extends MethodName> = Methods[M]["result"];
