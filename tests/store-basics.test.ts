@@ -221,3 +221,26 @@ describe("durability and history", () => {
     expect(store.queryIds("table == 'lighting_fixtures' AND channel == 1")).toEqual([]);
   });
 });
+
+describe("restarting a compacted workspace", () => {
+  it("indexes saved at compaction plus the changes made since answer queries exactly", async () => {
+    const a = await fixture({ unit_number: "A1", channel: 1 });
+    const b = await fixture({ unit_number: "B1", channel: 2 });
+    const list = await fixture({ unit_number: "LIST" });
+    const e1 = (await store.apply([{ op: "CreateOrderedEdge", type: "in_cue_list", source: a, target: list }], USER)).results[0]?.edgeId as string;
+    expect(store.queryIds("table == 'lighting_fixtures' AND unit_number == ?", ["A1"])).toEqual([a]);
+    await store.compact();
+    // Changes after the compaction: a new entity, a deletion, a field change, an edge.
+    const c = await fixture({ unit_number: "C1", channel: 3 });
+    await store.apply([{ op: "DeleteEntity", id: b }], USER);
+    await store.apply([{ op: "SetField", id: a, field: "unit_number", value: "A2" }], USER);
+    await store.apply([{ op: "CreateOrderedEdge", type: "in_cue_list", source: c, target: list, before: e1 }], USER);
+    await store.close();
+    store = await openTestStore(tmp.dir);
+    expect(store.queryIds("table == 'lighting_fixtures' AND unit_number == ?", ["A1"])).toEqual([]);
+    expect(store.queryIds("table == 'lighting_fixtures' AND unit_number == ?", ["A2"])).toEqual([a]);
+    expect(store.queryIds("table == 'lighting_fixtures' AND unit_number == ?", ["C1"])).toEqual([c]);
+    expect(store.queryIds("table == 'lighting_fixtures' ORDER BY channel").sort()).toEqual([a, c, list].sort());
+    expect(store.orderedEdges(list, "in_cue_list").map((e) => e.source)).toEqual([c, a]);
+  });
+});

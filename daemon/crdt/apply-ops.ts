@@ -167,6 +167,8 @@ export function applyOperation(ctx: OpContext, op: Operation): OpResult {
 function note(ctx: OpContext, kind: FieldChange["kind"], entity: string, field: string, oldValue: FieldValue | undefined, newValue: FieldValue | undefined): void {
   ctx.changes.push({ kind, entity, field, oldValue, newValue });
   ctx.touched.add(entity);
+  if (kind === "entity") ctx.doc.invalidateLiveness();
+  if (kind !== "field") ctx.doc.invalidate(entity);
 }
 
 function createEntity(ctx: OpContext, id: string | undefined, tables: string[], facets: string[], fields: Fields): string {
@@ -216,7 +218,7 @@ function createEntity(ctx: OpContext, id: string | undefined, tables: string[], 
 
 function setField(ctx: OpContext, id: string, name: string, value: FieldValue): void {
   const e = ctx.doc.live(id);
-  const def = ctx.schema.resolveField(name, ctx.doc.facets(e.obj), `entity ${e.id}`);
+  const def = ctx.schema.resolveField(name, ctx.doc.facets(e.obj, undefined, e.id), `entity ${e.id}`);
   writeFieldNoted(ctx, e.id, e.obj, def, value);
 }
 
@@ -238,7 +240,7 @@ function moveToHidden(ctx: OpContext, obj: string, def: FieldDef, value: FieldVa
 
 function applyCrdt(ctx: OpContext, id: string, name: string, edit: CrdtEdit): void {
   const e = ctx.doc.live(id);
-  const def = ctx.schema.resolveField(name, ctx.doc.facets(e.obj), `entity ${e.id}`);
+  const def = ctx.schema.resolveField(name, ctx.doc.facets(e.obj, undefined, e.id), `entity ${e.id}`);
   const old = ctx.doc.readField(e.obj, def);
   const be = ctx.doc.be;
   const kind = edit.kind.startsWith("text.") ? "text" : "list";

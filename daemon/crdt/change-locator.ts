@@ -20,6 +20,10 @@ export class ChangeLocator {
 
   constructor(private readonly be: Backend) {}
 
+  isBuilt(): boolean {
+    return this.byActor !== null;
+  }
+
   /** Record changes just applied (cheap; ignored until first use builds the table). */
   added(metas: ChangeMetadata[]): void {
     if (!this.byActor) return;

@@ -36,6 +36,13 @@ interface FieldIndex {
 
 const EMPTY: ReadonlySet<string> = new Set<string>();
 
+/** Serializable contents of the indexes (JSON-safe). */
+export interface IndexState {
+  tables: [table: string, ids: string[]][];
+  edges: [id: string, type: string, source: string, target: string][];
+  fields: [key: string, entries: [id: string, value: string | number | boolean][]][];
+}
+
 export class WorkspaceIndexes {
   private readonly tables = new Map<string, Set<string>>();
   private readonly entityTables = new Map<string, Ids>();
@@ -43,6 +50,32 @@ export class WorkspaceIndexes {
   private readonly edges = new Map<string, IndexedEdge>();
   private readonly edgesBySource = new Map<string, Ids>();
   private readonly edgesByTarget = new Map<string, Ids>();
+
+  /**
+   * Everything the indexes hold, as plain data: saved beside a compaction so
+   * a restart can load it instead of scanning the whole workspace.
+   */
+  exportState(): IndexState {
+    return {
+      tables: [...this.tables].map(([t, ids]) => [t, [...ids]]),
+      edges: [...this.edges.values()].map((e) => [e.id, e.type, e.source, e.target]),
+      fields: [...this.fields].map(([key, index]) => [key, [...index.byEntity]]),
+    };
+  }
+
+  /** Load what exportState() saved (into empty indexes). */
+  importState(state: IndexState): void {
+    for (const [table, ids] of state.tables) for (const id of ids) this.addToTable(id, table);
+    for (const [id, type, source, target] of state.edges) this.addEdge({ id, type, source, target });
+    for (const [key, entries] of state.fields) {
+      const index: FieldIndex = { byValue: new Map(), byEntity: new Map() };
+      for (const [id, k] of entries) {
+        index.byEntity.set(id, k);
+        addId(index.byValue, k, id);
+      }
+      this.fields.set(key, index);
+    }
+  }
 
   // ---- table membership
 

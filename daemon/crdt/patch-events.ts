@@ -20,11 +20,25 @@ export interface PatchDigest {
   touched: Set<string>;
 }
 
-export function digestPatches(doc: WorkspaceDoc, patches: Patch[], before: Heads): PatchDigest {
+export interface DigestOptions {
+  /** Keys with an open conflict: they are re-examined even when the patch does not flag them. */
+  isTracked?: (container: "entity" | "edge", id: string, key: string) => boolean;
+  /**
+   * Let the event loop run every this many entities (a peer joining a big show merges it in one
+   * go; the daemon must keep serving meanwhile). The caller holds the store's write lock.
+   */
+  yieldEvery?: number;
+}
+
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+export async function digestPatches(doc: WorkspaceDoc, patches: Patch[], before: Heads, opts: DigestOptions = {}): Promise<PatchDigest> {
   // Collapse to the set of (container, id, key) touched; values are re-read, so order does not matter.
   const entityKeys = new Map<string, Set<string>>();
   const edgeKeys = new Map<string, Set<string>>();
   const clashIds = new Set<string>();
+  // Keys Automerge reports as holding concurrent values after the change.
+  const flagged = new Set<string>();
   for (const p of patches) {
     const [root, id, key] = p.path as [string, string | undefined, string | number | undefined];
     if (typeof id !== "string") continue;
@@ -38,8 +52,16 @@ export function digestPatches(doc: WorkspaceDoc, patches: Patch[], before: Heads
     if (!set) target.set(id, (set = new Set()));
     if (typeof key === "string") {
       set.add(key);
+      if (p.path.length === 3 && ((p.action === "put" && p.conflict) || p.action === "conflict")) flagged.add(`${root}\u0000${id}\u0000${key}`);
     } else if (key === undefined) set.add("");
   }
+  const isTracked = opts.isTracked ?? (() => true);
+  const mustExamine = (container: "entity" | "edge", id: string, key: string, everything: boolean): boolean =>
+    everything || flagged.has(`${container === "entity" ? ENTITIES : EDGES}\u0000${id}\u0000${key}`) || isTracked(container, id, key);
+  const yieldEvery = opts.yieldEvery ?? Infinity;
+  let sinceYield = 0;
+  // Which entities existed before: one listing beats thousands of lookups into the past.
+  const beforeIds = entityKeys.size > 1000 ? new Set(doc.be.keys(doc.entities, before)) : null;
 
   const changes: FieldChange[] = [];
   const conflictKeys: ConflictLocation[] = [];
@@ -47,17 +69,24 @@ export function digestPatches(doc: WorkspaceDoc, patches: Patch[], before: Heads
   const be = doc.be;
 
   for (const [id, keys] of entityKeys) {
+    if (++sinceYield >= yieldEvery) {
+      sinceYield = 0;
+      await yieldToEventLoop();
+    }
     const obj = doc.entityObj(id);
     if (!obj) continue;
     touched.add(id);
-    const existedBefore = doc.entityObj(id, before) !== null;
+    const oldObj = beforeIds && !beforeIds.has(id) ? null : doc.entityObj(id, before);
+    const existedBefore = oldObj !== null;
     if (!existedBefore) changes.push({ kind: "entity", entity: id, field: "created", oldValue: null, newValue: true });
     // A merge arriving makes every field of the merged entity worth a look: edits it never saw are stranded there.
-    const allKeys = keys.has("") || keys.has(K_MERGED_INTO) ? new Set([...keys, ...be.keys(obj)]) : keys;
+    const merging = keys.has(K_MERGED_INTO);
+    // An edit landing on an entity that is (now) merged away is stranded unless examined.
+    const mergedAway = merging || be.get(obj, K_MERGED_INTO) !== undefined;
+    const allKeys = keys.has("") || merging ? new Set([...keys, ...be.keys(obj)]) : keys;
     for (const key of allKeys) {
       if (key === "") continue;
-      conflictKeys.push({ container: "entity", entity: id, obj, key });
-      const oldObj = existedBefore ? doc.entityObj(id, before) : null;
+      if (mustExamine("entity", id, key, mergedAway)) conflictKeys.push({ container: "entity", entity: id, obj, key });
       const oldRaw = oldObj ? be.get(oldObj, key, before) : undefined;
       const newRaw = be.get(obj, key);
       if (key === K_DELETED) {
@@ -88,7 +117,7 @@ export function digestPatches(doc: WorkspaceDoc, patches: Patch[], before: Heads
     if (!now) continue;
     const obj = doc.edgeObj(id) as string;
     const was = doc.edge(id, before);
-    for (const key of keys) if (key !== "") conflictKeys.push({ container: "edge", entity: id, obj, key });
+    for (const key of keys) if (key !== "" && mustExamine("edge", id, key, false)) conflictKeys.push({ container: "edge", entity: id, obj, key });
     touched.add(now.source);
     touched.add(now.target);
     const shape = (e: { type: string; source: string; target: string }): { [k: string]: FieldValue } => ({ type: e.type, source: e.source, target: e.target });

@@ -20,6 +20,7 @@ import { HybridLogicalClock } from "./hlc.ts";
 import { createIdGenerator } from "./ids.ts";
 import type { IdGenerator } from "./ids.ts";
 import { WorkspaceIndexes } from "./indexes.ts";
+import type { IndexState } from "./indexes.ts";
 import { EDGES, ENTITIES, K_DELETED, K_MERGED_INTO, TABLE_PREFIX } from "./layout.ts";
 import type { BundleInfo, BundleInput, BundleMeta, FieldValue, Operation } from "./operations.ts";
 import { HistoryIndex } from "./history-index.ts";
@@ -78,6 +79,15 @@ export interface SyncSession {
 }
 
 const ENTITY_CAP = 1000;
+/** Entities digested between two turns of the event loop when a merge is absorbed. */
+const DIGEST_SLICE = 2000;
+const INDEX_SNAPSHOT = "index-snapshot";
+
+interface IndexSnapshot {
+  v: 1;
+  heads: Heads;
+  state: IndexState;
+}
 const NS_META = "meta";
 const NS_SYNC = "sync";
 const NS_CONFLICTS = "conflicts";
@@ -94,11 +104,11 @@ export class WorkspaceStore {
   private readonly newId: IdGenerator;
   private readonly random: () => number;
   private readonly now: () => number;
-  private readonly objCache = new Map<string, string>();
   private readonly changedSinceCache = new Map<string, Set<string>>();
   private readonly syncListeners = new Set<() => void>();
   private historyIndex: HistoryIndex | null = null;
   private pendingDurable = 0;
+  private lockTail: Promise<void> = Promise.resolve();
   private bundlesSinceCompaction = 0;
   private lastSeq = 0;
   private broken: Error | null = null;
@@ -191,7 +201,7 @@ export class WorkspaceStore {
           genesis,
         );
       }
-      store.rebuildIndexes();
+      await store.loadIndexes();
       await store.restoreConflicts();
       return store;
     } catch (e) {
@@ -212,6 +222,23 @@ export class WorkspaceStore {
 
   /** Apply operations as one bundle; durable when the promise resolves. */
   async apply(ops: Operation[], input: BundleInput): Promise<BundleResult> {
+    const release = await this.writeLock();
+    let pending: { durable: Promise<void>; finish: () => BundleResult };
+    try {
+      pending = this.applyLocked(ops, input);
+    } finally {
+      release();
+    }
+    await pending.durable;
+    return pending.finish();
+  }
+
+  /**
+   * The synchronous part of a bundle: ops into the document, indexes and
+   * conflicts updated, the write queued. Returns the durability promise and
+   * what to announce once it resolves.
+   */
+  private applyLocked(ops: Operation[], input: BundleInput): { durable: Promise<void>; finish: () => BundleResult } {
     this.assertWritable();
     const hlc = this.hlc.tick();
     const ctx = this.context(hlc);
@@ -220,14 +247,17 @@ export class WorkspaceStore {
       for (const op of ops) results.push(applyOperation(ctx, op));
     } catch (e) {
       this.be.rollback();
+      this.forget(ctx.touched);
       throw e;
     }
     const meta = this.meta(hlc, input, ctx.touched, ops.length);
     const hash = this.be.commit(JSON.stringify(meta), Math.floor(this.now() / 1000));
-    if (!hash) return { hash: null, hlc, results, changes: [] };
+    if (!hash) return { durable: Promise.resolve(), finish: () => ({ hash: null, hlc, results, changes: [] }) };
     const bytes = this.be.getChangeByHash(hash) as Uint8Array;
-    const cmeta = this.be.getChangeMetaByHash(hash);
-    if (cmeta) this.locator.added([cmeta]);
+    if (this.locator.isBuilt()) {
+      const cmeta = this.be.getChangeMetaByHash(hash);
+      if (cmeta) this.locator.added([cmeta]);
+    }
     this.applyToIndexes(ctx.changes);
     // A local write to a conflicted key has seen every competing value: it resolves the conflict.
     const recheck: ConflictLocation[] = [];
@@ -245,9 +275,14 @@ export class WorkspaceStore {
       conflictDelta.closed.push(...d.closed);
     }
     const info: BundleInfo = { hash, meta };
-    await this.persist([{ hash, bytes }], [info], conflictDelta.opened, conflictDelta.closed, []);
-    this.publish("local", [info], ctx.changes);
-    return { hash, hlc, results, changes: ctx.changes };
+    const durable = this.persist([{ hash, bytes }], [info], conflictDelta.opened, conflictDelta.closed, []);
+    return {
+      durable,
+      finish: () => {
+        this.publish("local", [info], ctx.changes);
+        return { hash, hlc, results, changes: ctx.changes };
+      },
+    };
   }
 
   /**
@@ -257,14 +292,24 @@ export class WorkspaceStore {
    */
   async commitAt(heads: Heads, ops: Operation[], input: BundleInput): Promise<CommitAtResult> {
     this.assertWritable();
+    if (sameHeads(this.be.getHeads(), heads)) return { ...(await this.apply(ops, input)), conflicts: [] };
+    const release = await this.writeLock();
+    try {
+      return await this.commitAtLocked(heads, ops, input, release);
+    } finally {
+      release();
+    }
+  }
+
+  private async commitAtLocked(heads: Heads, ops: Operation[], input: BundleInput, release: () => void): Promise<CommitAtResult> {
     const before = this.be.getHeads();
-    if (sameHeads(before, heads)) return { ...(await this.apply(ops, input)), conflicts: [] };
     const missing = this.be.getMissingDeps(heads);
     if (missing.length) throw new InvalidOperation(`unknown snapshot heads ${heads.join(",")}`, { heads });
     const hlc = this.hlc.tick();
     const ctx = this.context(hlc);
     const results: OpResult[] = [];
     this.be.isolate(heads);
+    this.doc.isolated = true;
     let hash: string | null;
     const meta = this.meta(hlc, input, ctx.touched, ops.length);
     try {
@@ -275,11 +320,14 @@ export class WorkspaceStore {
     } catch (e) {
       this.be.rollback();
       this.be.integrate();
+      this.doc.isolated = false;
+      this.forget(ctx.touched);
       throw e;
     }
     this.be.integrate();
+    this.doc.isolated = false;
     if (!hash) return { hash: null, hlc, results, changes: [], conflicts: [] };
-    return { ...(await this.absorb("local", before, [{ hash, meta }])), results };
+    return { ...(await this.absorb("local", before, [{ hash, meta }], [], release)), results };
   }
 
   async resolveConflict(conflictId: string, value: FieldValue, input: BundleInput): Promise<BundleResult> {
@@ -351,13 +399,13 @@ export class WorkspaceStore {
   /** Facets an entity carries (after following merges). */
   facetsOf(id: string, opts: ReadOptions = {}): string[] {
     const e = this.doc.live(id, opts.heads);
-    return this.doc.facets(e.obj, opts.heads);
+    return this.doc.facets(e.obj, opts.heads, e.id);
   }
 
   /** One field by any addressing form; nil (null) when unset. */
   getField(id: string, name: string, opts: ReadOptions = {}): FieldValue {
     const e = this.doc.live(id, opts.heads);
-    const def = this.schema.resolveField(name, this.doc.facets(e.obj, opts.heads), `entity ${e.id}`);
+    const def = this.schema.resolveField(name, this.doc.facets(e.obj, opts.heads, e.id), `entity ${e.id}`);
     const v = this.doc.readField(e.obj, def, opts.heads);
     return opts.heads ? v : this.provisional("entity", e.id, def.key, v);
   }
@@ -510,17 +558,35 @@ export class WorkspaceStore {
 
   /** Compact now: a full save replaces the incremental change records. */
   async compact(): Promise<void> {
-    this.assertWritable();
-    const heads = this.be.getHeads();
-    const upto = this.lastSeq;
-    const bytes = this.be.save();
-    await this.persistence.compact(bytes, heads, upto);
+    const release = await this.writeLock();
+    let heads: Heads;
+    let compacted: Promise<void>;
+    try {
+      this.assertWritable();
+      heads = this.be.getHeads();
+      compacted = this.persistence.compact(this.be.save(), heads, this.lastSeq);
+    } finally {
+      release();
+    }
+    await compacted;
     this.bundlesSinceCompaction = 0;
+    // The indexes as of these heads, so a restart loads them instead of scanning every entity.
+    const snapshot: IndexSnapshot = { v: 1, heads, state: this.indexes.exportState() };
+    await this.persistence.writeRecords([{ namespace: NS_META, key: INDEX_SNAPSHOT, value: enc.encode(JSON.stringify(snapshot)) }]);
   }
 
   // ------------------------------------------------------------ internals
 
   private async receiveSync(peerId: string, state: WasmSyncState, msg: Uint8Array): Promise<void> {
+    const release = await this.writeLock();
+    try {
+      await this.receiveSyncLocked(peerId, state, msg, release);
+    } finally {
+      release();
+    }
+  }
+
+  private async receiveSyncLocked(peerId: string, state: WasmSyncState, msg: Uint8Array, release: () => void): Promise<void> {
     this.assertWritable();
     try {
       api.decodeSyncMessage(msg);
@@ -536,7 +602,9 @@ export class WorkspaceStore {
     const after = this.be.getHeads();
     const syncWrite: RecordWrite = { namespace: NS_SYNC, key: peerId, value: api.encodeSyncState(state) };
     if (sameHeads(before, after)) {
-      await this.persistence.writeRecords([syncWrite]);
+      const written = this.persistence.writeRecords([syncWrite]);
+      release();
+      await written;
       return;
     }
     const metas = this.be.getChangesMeta(before);
@@ -548,16 +616,37 @@ export class WorkspaceStore {
         this.hlc.observe(meta.hlc);
       }
     }
-    await this.absorb("remote", before, infos, [syncWrite]);
+    await this.absorb("remote", before, infos, [syncWrite], release);
   }
 
   /** Persist and announce changes already in the document since `before` (merges, commitAt). */
-  private async absorb(origin: "local" | "remote", before: Heads, infos: BundleInfo[], side: RecordWrite[] = []): Promise<CommitAtResult> {
-    const metas = this.be.getChangesMeta(before);
-    this.locator.added(metas);
-    const changes = metas.map((m) => ({ hash: m.hash, bytes: this.be.getChangeByHash(m.hash) as Uint8Array }));
-    const patches = this.be.diff(before, this.be.getHeads());
-    const digest = digestPatches(this.doc, patches, before);
+  private async absorb(
+    origin: "local" | "remote",
+    before: Heads,
+    infos: BundleInfo[],
+    side: RecordWrite[],
+    release: () => void,
+  ): Promise<CommitAtResult> {
+    // The document moved under the caches: readers must not trust them while this merge is digested.
+    this.doc.invalidateAll();
+    this.pendingDurable++;
+    let digest;
+    let changes: { hash: string; bytes: Uint8Array }[];
+    try {
+      const metas = this.be.getChangesMeta(before);
+      this.locator.added(metas);
+      changes = metas.map((m) => ({ hash: m.hash, bytes: this.be.getChangeByHash(m.hash) as Uint8Array }));
+      // Applying a big sync message and diffing it are two long wasm calls: let other work run between them.
+      if (changes.length > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      const patches = this.be.diff(before, this.be.getHeads());
+      digest = await digestPatches(this.doc, patches, before, {
+        isTracked: (container, id, key) => this.conflictTracker.has(container, id, key),
+        yieldEvery: DIGEST_SLICE,
+      });
+    } finally {
+      this.pendingDurable--;
+    }
+    this.forget(digest.touched);
     // What each touched field showed before: an open conflict's provisional value, else the document's.
     const shownBefore = new Map<string, FieldValue>();
     for (const loc of digest.conflictKeys) {
@@ -572,8 +661,10 @@ export class WorkspaceStore {
     }
     this.showProvisional(digest.changes, digest.conflictKeys, shownBefore);
     // Indexes follow what every copy shows, so they are updated only once conflicts are known.
-    this.applyToIndexes(digest.changes);
-    await this.persist(changes, infos, delta.opened, delta.closed, side);
+    await this.applyToIndexesSliced(digest.changes);
+    const durable = this.persist(changes, infos, delta.opened, delta.closed, side);
+    release();
+    await durable;
     this.publish(origin, infos, digest.changes);
     const last = infos[infos.length - 1];
     return { hash: last?.hash ?? null, hlc: last?.meta.hlc ?? this.hlc.last(), results: [], changes: digest.changes, conflicts: delta.opened };
@@ -692,39 +783,104 @@ export class WorkspaceStore {
   }
 
   private entityObjCached(id: string): string | null {
-    const hit = this.objCache.get(id);
-    if (hit) return hit;
-    const obj = this.doc.entityObj(id);
-    if (obj) this.objCache.set(id, obj);
-    return obj;
+    return this.doc.entityObj(id);
+  }
+
+  /**
+   * Writers take turns: each holds the lock while it changes the document and
+   * queues its write, and lets go before waiting for the disk, so concurrent
+   * bundles still share one sync. The returned function releases (idempotent).
+   */
+  private writeLock(): Promise<() => void> {
+    let releaseNext!: () => void;
+    const next = new Promise<void>((resolve) => (releaseNext = resolve));
+    const acquired = this.lockTail.then(() => {
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        releaseNext();
+      };
+    });
+    this.lockTail = this.lockTail.then(() => next);
+    return acquired;
+  }
+
+  /** Drop cached facts about entities a failed bundle touched. */
+  private forget(entities: Iterable<string>): void {
+    for (const id of entities) this.doc.invalidate(id);
+    this.doc.invalidateLiveness();
   }
 
   private applyToIndexes(changes: FieldChange[]): void {
+    for (const c of changes) this.indexChange(c);
+    this.dropRemoved(changes);
+  }
+
+  /** applyToIndexes for big merges: lets the event loop run between slices. */
+  private async applyToIndexesSliced(changes: FieldChange[]): Promise<void> {
+    for (let i = 0; i < changes.length; i++) {
+      this.indexChange(changes[i]);
+      if (i % (DIGEST_SLICE * 8) === DIGEST_SLICE * 8 - 1) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    this.dropRemoved(changes);
+  }
+
+  private indexChange(c: FieldChange): void {
     const ix = this.indexes;
-    for (const c of changes) {
-      switch (c.kind) {
-        case "field":
-          ix.fieldChanged(c.entity, c.field, c.oldValue ?? null, c.newValue ?? null);
-          break;
-        case "table":
-          if (c.newValue === null || c.newValue === undefined) ix.removeFromTable(c.entity, c.field);
-          else if (this.doc.isLive(c.entity)) ix.addToTable(c.entity, c.field);
-          break;
-        case "entity":
-          if (c.field === "deleted" || c.field === "merged") ix.removeEntity(c.entity);
-          break;
-        case "edge": {
-          if (c.field === "deleted") ix.removeEdge(c.entity);
-          else if (c.field === "created" || c.field === "moved") {
-            const e = this.doc.edge(c.entity);
-            ix.removeEdge(c.entity);
-            if (e && !e.deleted) ix.addEdge({ id: e.id, type: e.type, source: e.source, target: e.target });
-          }
-          break;
+    if (c.kind !== "field" && c.kind !== "edge") this.doc.invalidate(c.entity);
+    if (c.kind === "entity") this.doc.invalidateLiveness();
+    switch (c.kind) {
+      case "field":
+        ix.fieldChanged(c.entity, c.field, c.oldValue ?? null, c.newValue ?? null);
+        break;
+      case "table":
+        if (c.newValue === null || c.newValue === undefined) ix.removeFromTable(c.entity, c.field);
+        else ix.addToTable(c.entity, c.field);
+        break;
+      case "edge": {
+        if (c.field === "deleted") ix.removeEdge(c.entity);
+        else if (c.field === "created" || c.field === "moved") {
+          const e = this.doc.edge(c.entity);
+          ix.removeEdge(c.entity);
+          if (e && !e.deleted) ix.addEdge({ id: e.id, type: e.type, source: e.source, target: e.target });
         }
-        case "facet":
-          break;
+        break;
       }
+      case "entity":
+      case "facet":
+        break;
+    }
+  }
+
+  /** Deleted and merged-away entities leave every index (after their other changes were applied). */
+  private dropRemoved(changes: FieldChange[]): void {
+    for (const c of changes) {
+      if (c.kind === "entity" && (c.field === "deleted" || c.field === "merged")) this.indexes.removeEntity(c.entity);
+    }
+  }
+
+
+  /**
+   * Indexes on open: from the snapshot saved at the last compaction plus the
+   * changes made since, or by a full scan when there is no usable snapshot.
+   */
+  private async loadIndexes(): Promise<void> {
+    const raw = await this.persistence.records(NS_META).get(INDEX_SNAPSHOT);
+    let snapshot: IndexSnapshot | null = null;
+    try {
+      snapshot = raw ? (JSON.parse(dec.decode(raw)) as IndexSnapshot) : null;
+    } catch {
+      snapshot = null;
+    }
+    if (!snapshot || snapshot.v !== 1 || this.be.getMissingDeps(snapshot.heads).length > 0) {
+      this.rebuildIndexes();
+      return;
+    }
+    this.indexes.importState(snapshot.state);
+    if (!sameHeads(snapshot.heads, this.be.getHeads())) {
+      const digest = await digestPatches(this.doc, this.be.diff(snapshot.heads, this.be.getHeads()), snapshot.heads);
+      this.applyToIndexes(digest.changes);
     }
   }
 
@@ -741,7 +897,6 @@ export class WorkspaceStore {
         else if (k.startsWith(TABLE_PREFIX)) tables.push(k.slice(TABLE_PREFIX.length));
       }
       if (!live) continue;
-      this.objCache.set(id, obj);
       for (const t of tables) this.indexes.addToTable(id, t);
     }
     for (const id of be.keys(this.doc.edges)) {

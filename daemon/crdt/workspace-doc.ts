@@ -51,6 +51,16 @@ export class WorkspaceDoc {
    * provisional winner every copy shows (set by the store; Automerge's own pick may differ).
    */
   provisionalMerge: (id: string) => string | undefined = () => undefined;
+  /**
+   * True while the backend is isolated at older heads (an overlay committed at its snapshot):
+   * the caches below describe the current state and must not be used then.
+   */
+  isolated = false;
+  // Current-state caches. Entity object ids never change; liveness and facets change only
+  // through changes the store sees, which call invalidate().
+  private readonly objCache = new Map<string, Obj>();
+  private readonly liveCache = new Map<string, { id: string; obj: Obj }>();
+  private readonly facetCache = new Map<string, string[]>();
 
   constructor(
     readonly be: Backend,
@@ -64,12 +74,47 @@ export class WorkspaceDoc {
   // ---------------------------------------------------------------- reads
 
   entityObj(id: string, heads?: Heads): Obj | null {
+    const cacheable = !heads && !this.isolated;
+    if (cacheable) {
+      const hit = this.objCache.get(id);
+      if (hit) return hit;
+    }
     const v = this.be.getWithType(this.entities, id, heads);
-    return v && v[0] === "map" ? v[1] : null;
+    const obj = v && v[0] === "map" ? v[1] : null;
+    if (obj && cacheable) this.objCache.set(id, obj);
+    return obj;
+  }
+
+  /** Forget what the caches know about an entity (its liveness, redirects or facets changed). */
+  invalidate(id: string): void {
+    this.liveCache.delete(id);
+    this.facetCache.delete(id);
+  }
+
+  /** Forget every liveness and facet answer (the document changed in ways not yet digested). */
+  invalidateAll(): void {
+    this.liveCache.clear();
+    this.facetCache.clear();
+  }
+
+  /** Forget every liveness answer (a merge redirect changed somewhere). */
+  invalidateLiveness(): void {
+    this.liveCache.clear();
   }
 
   /** The live entity an id names, following merge redirects; EntityNotFound otherwise. */
   live(id: string, heads?: Heads): { id: string; obj: Obj } {
+    const cacheable = !heads && !this.isolated;
+    if (cacheable) {
+      const hit = this.liveCache.get(id);
+      if (hit) return hit;
+    }
+    const found = this.resolveLive(id, heads);
+    if (cacheable) this.liveCache.set(id, found);
+    return found;
+  }
+
+  private resolveLive(id: string, heads?: Heads): { id: string; obj: Obj } {
     let current = id;
     for (let hops = 0; hops < 64; hops++) {
       const obj = this.entityObj(current, heads);
@@ -117,7 +162,18 @@ export class WorkspaceDoc {
    * (`@facet:x = false`). Implicit table facets keep a new entity to one
    * marker key, which matters for bulk imports.
    */
-  facets(obj: Obj, heads?: Heads): string[] {
+  facets(obj: Obj, heads?: Heads, entity?: string): string[] {
+    const cacheable = entity !== undefined && !heads && !this.isolated;
+    if (cacheable) {
+      const hit = this.facetCache.get(entity);
+      if (hit) return hit;
+    }
+    const out = this.readFacets(obj, heads);
+    if (cacheable) this.facetCache.set(entity, out);
+    return out;
+  }
+
+  private readFacets(obj: Obj, heads?: Heads): string[] {
     const set = new Set<string>();
     const detached: string[] = [];
     for (const k of this.be.keys(obj, heads)) {
