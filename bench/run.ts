@@ -19,6 +19,7 @@ const suites: Suite[] = [
   { name: "runtime", load: () => import("./runtime.ts") },
   { name: "io", load: () => import("./io.ts") },
   { name: "rpc", load: () => import("./rpc.ts") },
+  { name: "packaging", load: () => import("./packaging.ts") },
 ];
 
 const argv = process.argv.slice(2);

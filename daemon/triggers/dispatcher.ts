@@ -281,8 +281,15 @@ export class TriggerDispatcher {
     signal: AbortSignal,
     end: (status: TriggerTrace["status"], reason: string | null) => void,
   ): Promise<void> {
-    // A run may have waited in the queue: the chain's age is checked again as it starts.
-    const stop = chainExceeded(trace.chain, this.now(), this.limits);
+    // A run may have waited in the queue: the chain's age is checked again as it starts. A chain
+    // at depth 0 is a person's (or app's) own change, which cannot be a loop: its clock starts
+    // when its first automated run does, so a bulk edit's queue is not mistaken for a runaway.
+    const now = this.now();
+    if (trace.chain.depth === 0) {
+      trace.chain = { ...trace.chain, startedAt: now };
+      req.chain = { ...req.chain, startedAt: now };
+    }
+    const stop = chainExceeded(trace.chain, now, this.limits);
     if (stop !== null) return this.stopChain(def, trace, stop, end);
     trace.status = "running";
     try {

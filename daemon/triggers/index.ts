@@ -2,7 +2,9 @@
  * Triggers: `[trigger.*]` configuration checked against the schema and the
  * scripts, the cycle check (trigger → script → fields it may write →
  * triggers), and the dispatcher that turns change events into script runs
- * with a runtime safety net and per-trigger traces.
+ * with a runtime safety net and per-trigger traces. loadShowTriggers loads a
+ * whole show's triggers (write sets from the scripts' capabilities);
+ * createRuntimeTriggerRunner runs them as real Lua through the script runtime.
  */
 export { loadTriggers, triggerSections } from "./load-triggers.ts";
 export type { LoadedTriggers, TriggerSection } from "./load-triggers.ts";
@@ -18,3 +20,7 @@ export type { TriggerDispatcherOptions, TriggerEvent, TriggerStore, TriggerSumma
 export { MAX_CHAIN_AGE_MS, MAX_CHAIN_DEPTH, chainOf } from "./causal-chain.ts";
 export type { TraceStatus, TriggerTrace } from "./trace-log.ts";
 export type { CausalChain, TriggerRunner, TriggerRunRequest, TriggerRunOutcome } from "./runner.ts";
+export { createRuntimeTriggerRunner } from "./runtime-runner.ts";
+export type { RuntimeTriggerRunnerOptions } from "./runtime-runner.ts";
+export { loadShowTriggers } from "./show-triggers.ts";
+export type { ShowTriggers, ShowTriggersInput, ShowTriggersOptions } from "./show-triggers.ts";
