@@ -20,6 +20,7 @@ const suites: Suite[] = [
   { name: "io", load: () => import("./io.ts") },
   { name: "rpc", load: () => import("./rpc.ts") },
   { name: "packaging", load: () => import("./packaging.ts") },
+  { name: "background", load: () => import("./background.ts") },
 ];
 
 const argv = process.argv.slice(2);

@@ -1,7 +1,8 @@
 /**
  * Wiring only: builds the daemon's parts for one show directory and starts
- * them (config → store → peer node → socket server), and stops them in the
- * reverse order. Script runtime and triggers plug in as `services`.
+ * them (config → store → peer node → services → socket server), and stops
+ * them in the reverse order. The script runtime and triggers are built-in
+ * services; others plug in as `services`.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -10,8 +11,18 @@ import type { ShowConfig } from "./config/index.ts";
 import { StorageError, WorkspaceStore } from "./crdt/index.ts";
 import { createPeerNode, generateWorkspaceKey, loadOrCreatePeerId, readWorkspaceKey, writeWorkspaceKey } from "./peer/index.ts";
 import type { PeerNode } from "./peer/index.ts";
-import { EventHub, MethodRegistry, RpcServer, bridgeEvents, createLogger, peerSettings, registerCoreMethods } from "./server/index.ts";
-import type { LogFormat, Logger } from "./server/index.ts";
+import {
+  EventHub,
+  MethodRegistry,
+  RpcServer,
+  bridgeEvents,
+  createLogger,
+  createScriptsService,
+  createTriggersService,
+  peerSettings,
+  registerCoreMethods,
+} from "./server/index.ts";
+import type { LogFormat, Logger, ScriptsServiceOptions } from "./server/index.ts";
 import { MAX_SOCKET_PATH_BYTES, socketPath } from "../protocol/socket-path.ts";
 import { DAEMON_VERSION } from "../protocol/version.ts";
 
@@ -38,7 +49,10 @@ export interface DaemonOptions {
   console?: NodeJS.WritableStream | null;
   /** Where the startup banner goes (default stdout); null: nowhere. */
   banner?: NodeJS.WritableStream | null;
+  /** Started after the built-in scripts and triggers services. */
   services?: DaemonService[];
+  /** The scripts and triggers services (on by default); false leaves them out (socket-only tests). */
+  scripts?: ScriptsServiceOptions | false;
   /** Run without the libp2p node (tests of the socket alone). */
   network?: boolean;
   /** How long running requests may take to finish at shutdown (default 10 s). */
@@ -124,7 +138,12 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       now,
     });
     cleanups.push(bridgeEvents(store, peer, events));
-    for (const service of opts.services ?? []) {
+    const builtins: DaemonService[] = [];
+    if (opts.scripts !== false) {
+      const scripts = createScriptsService({ now, ...opts.scripts });
+      builtins.push(scripts, createTriggersService({ scripts, now }));
+    }
+    for (const service of [...builtins, ...(opts.services ?? [])]) {
       const handle = await service.start({ show, store, peer, methods, events, log });
       if (handle) cleanups.push(() => handle.stop());
     }

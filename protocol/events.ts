@@ -2,10 +2,11 @@
  * Notifications of a `subscribe` stream. Each arrives as
  * `{"jsonrpc":"2.0","method":"event","params":{"subscription":"s1","event":{...}}}`.
  * Services add their own event types (script progress, overlay ops, toasts,
- * dialog requests) by extending `EventMap`.
+ * dialog requests) by extending `EventMap` (see script-events.ts).
  */
 import type { BundleInfo, ConflictRecord, FieldChange } from "../daemon/crdt/index.ts";
 import type { PeerInfo } from "../daemon/peer/index.ts";
+import { SCRIPT_EVENT_TYPES } from "./script-events.ts";
 
 export interface EventMap {
   /** Bundles applied to the workspace: written here ("local") or merged from a peer ("remote"). */
@@ -20,7 +21,7 @@ export interface EventMap {
 export type EventType = keyof EventMap;
 export type DaemonEvent = { [K in EventType]: { type: K } & EventMap[K] }[EventType];
 
-export const EVENT_TYPES: readonly EventType[] = ["bundle", "conflict.opened", "conflict.closed", "peer.up", "peer.down", "log"];
+export const EVENT_TYPES: readonly EventType[] = ["bundle", "conflict.opened", "conflict.closed", "peer.up", "peer.down", "log", ...SCRIPT_EVENT_TYPES];
 
 export interface EventNotification {
   subscription: string;

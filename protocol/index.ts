@@ -9,3 +9,6 @@ export type * from "./methods.ts";
 export { LineSplitter, MAX_MESSAGE_BYTES } from "./line-splitter.ts";
 export { socketPath, MAX_SOCKET_PATH_BYTES } from "./socket-path.ts";
 export { DAEMON_VERSION } from "./version.ts";
+export { SCRIPT_EVENT_TYPES } from "./script-events.ts";
+export type { DialogEvent, DialogClosed, TriggerFired } from "./script-events.ts";
+export type * from "./script-methods.ts";

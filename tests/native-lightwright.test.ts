@@ -32,7 +32,7 @@ async function run(source: string, granted: string[] | (() => CapabilitySet), ex
 }
 
 describe("lightwright.parse reads a Lightwright export into fixtures", () => {
-  it("gives every fixture its unit, channel, dimmer, type, position and every other column, numbers as integers", async () => {
+  it("gives every fixture its unit, channel, dimmer, type, position and every other column; numbers as integers, labels as text", async () => {
     const { outcome, logs, inputs } = await run(`
       local lw = core.await(lightwright.parse("imports/show.lw6.xml"))
       local f = lw.fixtures[1]
@@ -41,7 +41,8 @@ describe("lightwright.parse reads a Lightwright export into fixtures", () => {
       log.info(f.accessories[1].instrument_type, lw.fixtures[4].dimmer, lw.fixtures[11].gobo, lw.fixtures[18].gobo, lw.source.action, lw.columns[1].key, lw.columns[1].label)`, ["fs.read:imports/*", "native.lightwright"]);
     expect(outcome.error).toBeUndefined();
     expect(logs).toEqual([
-      [40, 1, 1, "integer", 100, "ETC Source Four 19deg", "FOH Truss"],
+      // Unit numbers and dimmers are labels to match on (text); channels are numbers.
+      [40, "1", 1, "integer", "100", "ETC Source Four 19deg", "FOH Truss"],
       ["750W", "R02", "Area 1 Warm", "01", "1600.1.1.0.1", "Light", "float", 7620.5],
       // An LED unit has no dimmer; a Rosco gobo number with a leading zero stays text.
       ["Top Hat 6in", null, "00123", "R78172", "Entire Plot", "unit_number", "Unit Number"],

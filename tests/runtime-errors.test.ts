@@ -140,7 +140,10 @@ describe("configuration and syntax mistakes are reported before anything runs", 
 
   it("names the file, line and allowed values", () => {
     expect(() => parseScriptConfig(section(`on_error = "ignore"`))).toThrow(/openprod\.toml:6: \[script\.renumber\] on_error: must be one of "skip", "abort", "prompt", got the string "ignore"/);
-    expect(() => parseScriptConfig(section(`isolation = "snapshot"\nmode = "session"`))).toThrow(/openprod\.toml:7: .*unknown key.*allowed keys: execution_mode, on_error/);
+    expect(() => parseScriptConfig(section(`isolation = "snapshot"\nmode = "session"`))).toThrow(
+      /openprod\.toml:7: \[script\.renumber\] mode: must be "manual" or "background".*write execution_mode = "session"/,
+    );
+    expect(() => parseScriptConfig(section(`isolation = "snapshot"\nmodde = "manual"`))).toThrow(/openprod\.toml:7: .*unknown key.*allowed keys: execution_mode, on_error/);
     expect(() => parseScriptConfig(section(`shutdown_timeout = "90s"`))).toThrow(/:6: .*shutdown_timeout: must be between 0 and 60000/);
     expect(() => parseScriptConfig(section(`timeout = 30`))).toThrow(/:6: .*timeout: expected a duration such as "500ms"/);
     expect(() => parseScriptConfig(section(`memory = "lots"`))).toThrow(/:6: .*memory: expected a size/);

@@ -5,11 +5,16 @@ export interface FlagSpec {
   help: string;
   /** One-letter alias, e.g. "f" for -f. */
   short?: string;
+  /** A string flag that may be given several times: every value is kept in `lists`. */
+  repeat?: boolean;
 }
 
 export interface ParsedArgs {
   positional: string[];
+  /** The last value of each flag given. */
   flags: Record<string, string | boolean>;
+  /** Every value of each `repeat` flag, in order. */
+  lists: Record<string, string[]>;
 }
 
 export class UsageError extends Error {
@@ -26,7 +31,7 @@ export class UsageError extends Error {
 const NUMBER_LIKE = /^-\d/;
 
 export function parseArgs(argv: readonly string[], specs: Record<string, FlagSpec>, command?: string): ParsedArgs {
-  const out: ParsedArgs = { positional: [], flags: {} };
+  const out: ParsedArgs = { positional: [], flags: {}, lists: {} };
   const byShort = new Map(Object.entries(specs).flatMap(([name, s]) => (s.short ? [[s.short, name] as const] : [])));
   for (let i = 0; i < argv.length; i++) {
     const tok = argv[i];
@@ -61,6 +66,7 @@ export function parseArgs(argv: readonly string[], specs: Record<string, FlagSpe
       const v = inline ?? argv[++i];
       if (v === undefined) throw new UsageError(`--${name} needs a value`, command);
       out.flags[name] = v;
+      if (spec.repeat) (out.lists[name] ??= []).push(v);
     }
   }
   return out;
@@ -73,4 +79,16 @@ export function parseValue(text: string): unknown {
   } catch {
     return text;
   }
+}
+
+/** `--args` text: one JSON object, else a usage error naming the command. */
+export function jsonObject(text: string, command: string): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`--args must be a JSON object, e.g. '{"scene_id":"01JF..."}': ${(e as Error).message}`, command);
+  }
+  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new UsageError(`--args must be a JSON object, got ${text}`, command);
+  return v as Record<string, unknown>;
 }

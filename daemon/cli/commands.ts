@@ -13,6 +13,7 @@ import type { CliIO } from "./output.ts";
 import { formatValue } from "./output.ts";
 import type { BundleInfo, BundleResult, ConflictRecord, BulkConflict, EntityView, PeerInfo, StatusResult } from "../../protocol/methods.ts";
 import type { DaemonEvent } from "../../protocol/events.ts";
+import { SCRIPT_COMMANDS } from "./script-commands.ts";
 
 export interface CommandContext {
   dir: string;
@@ -92,17 +93,25 @@ export const COMMANDS: Command[] = [
     summary: "run the peer daemon for a show (store, sync, local socket)",
     details:
       "Stops cleanly on Ctrl-C / SIGTERM (running requests finish, everything is flushed); a second signal exits at once. Logs go to stderr and .openprod/logs/daemon.log.",
-    examples: ["openprod daemon --dir ~/shows/hamlet", "openprod daemon --log-format json"],
+    examples: ["openprod daemon --dir ~/shows/hamlet", "openprod daemon --log-format json", "openprod daemon --dialog-timeout 2m"],
     flags: {
       "log-format": { type: "string", help: "text (default) or json: one JSON object per line" },
       "no-network": { type: "boolean", help: "do not start the libp2p peer node (no sync)" },
+      "dialog-timeout": { type: "string", help: "how long a script's dialog waits for an answer, e.g. 30s or 2m (default 60s)" },
     },
     args: [0, 0],
     async run(ctx) {
       const format = ctx.args.flags["log-format"] ?? "text";
       if (format !== "text" && format !== "json") throw new UsageError(`--log-format must be text or json, got "${String(format)}"`, "daemon");
+      let dialogTimeoutMs: number | undefined;
+      const dt = ctx.args.flags["dialog-timeout"];
+      if (typeof dt === "string") {
+        const m = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(dt.trim());
+        if (!m) throw new UsageError(`--dialog-timeout must be a duration such as 500ms, 30s or 2m, got "${dt}"`, "daemon");
+        dialogTimeoutMs = Number(m[1]) * (m[2] === "ms" ? 1 : m[2] === "s" ? 1000 : 60_000);
+      }
       const { runDaemon } = await import("./run-daemon.ts");
-      return runDaemon({ dir: ctx.dir, json: ctx.json, io: ctx.io, logFormat: format, network: ctx.args.flags["no-network"] !== true });
+      return runDaemon({ dir: ctx.dir, json: ctx.json, io: ctx.io, logFormat: format, network: ctx.args.flags["no-network"] !== true, dialogTimeoutMs });
     },
   },
   {
@@ -306,6 +315,7 @@ export const COMMANDS: Command[] = [
       return { doc: r, text };
     },
   },
+  ...SCRIPT_COMMANDS,
 ];
 
 async function followLog(ctx: CommandContext): Promise<number> {

@@ -40,9 +40,11 @@ export async function readConnection(dir: string): Promise<Connection> {
 async function openStoreHere(dir: string, notRunning: DaemonNotRunning): Promise<Connection> {
   // The config first: a directory that is no show fails fast, before the store's code is loaded.
   const show = await (await import("../config/index.ts")).loadShow(dir);
-  const [{ WorkspaceStore, StorageError }, { MethodRegistry, registerCoreMethods }] = await Promise.all([
+  // The core methods alone: the server's index also brings the script runtime, which an offline read never needs.
+  const [{ WorkspaceStore, StorageError }, { MethodRegistry }, { registerCoreMethods }] = await Promise.all([
     import("../crdt/index.ts"),
-    import("../server/index.ts"),
+    import("../server/method-registry.ts"),
+    import("../server/core-methods.ts"),
   ]);
   if (!fs.existsSync(path.join(show.dir.storeDir, "CURRENT"))) {
     throw new StorageError(`${notRunning.message}; the show has no workspace store yet (${show.dir.storeDir}), the daemon creates it`, {

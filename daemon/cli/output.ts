@@ -5,6 +5,8 @@ import { UsageError } from "./args.ts";
 export interface CliIO {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
+  /** Where interactive answers come from (default process.stdin; only read when it is a terminal). */
+  stdin?: NodeJS.ReadStream;
 }
 
 export interface ErrorDoc {

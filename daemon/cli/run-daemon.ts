@@ -1,6 +1,10 @@
 /** `openprod daemon`: start, then run until SIGINT/SIGTERM; a second signal exits at once. */
+import path from "node:path";
+import { pathToFileURL } from "node:url";
 import type { CliIO } from "./output.ts";
+import { packageRoot } from "./package-root.ts";
 import type { LogFormat } from "../server/index.ts";
+import type * as DaemonMain from "../main.ts";
 
 export interface RunDaemonOptions {
   dir: string;
@@ -8,11 +12,13 @@ export interface RunDaemonOptions {
   io: CliIO;
   logFormat: LogFormat;
   network: boolean;
+  /** How long scripts' dialogs wait for an answer (default 60 s). */
+  dialogTimeoutMs?: number;
 }
 
 export async function runDaemon(opts: RunDaemonOptions): Promise<number> {
-  const { startDaemon } = await import("../main.ts");
-  const d = await startDaemon({ showDir: opts.dir, logFormat: opts.logFormat, network: opts.network, console: opts.io.stderr, banner: opts.json ? null : opts.io.stdout });
+  const { startDaemon } = await loadDaemon();
+  const d = await startDaemon({ showDir: opts.dir, logFormat: opts.logFormat, network: opts.network, scripts: { dialogTimeoutMs: opts.dialogTimeoutMs }, console: opts.io.stderr, banner: opts.json ? null : opts.io.stdout });
   // Handlers before the ready line: whoever reads that line may signal at once.
   const stopped = new Promise<number>((resolve) => {
     let signals = 0;
@@ -39,4 +45,15 @@ export async function runDaemon(opts: RunDaemonOptions): Promise<number> {
     opts.io.stdout.write(JSON.stringify({ ready: true, showDir: d.showDir, socket: d.socket, peerId: d.peerId, addresses: d.peer?.addresses() ?? [], pid: process.pid }) + "\n");
   }
   return stopped;
+}
+
+/**
+ * The daemon runs from its TypeScript sources even when this CLI is the built bundle: the
+ * script runtime reads its Lua preludes next to its sources and its worker threads load
+ * TypeScript through tsx anyway. Only the client commands gain from the bundle's fast start.
+ */
+async function loadDaemon(): Promise<typeof DaemonMain> {
+  if (!import.meta.url.endsWith(".ts")) (await import("tsx/esm/api")).register();
+  const source = pathToFileURL(path.join(packageRoot(), "daemon", "main.ts")).href;
+  return (await import(source)) as typeof DaemonMain;
 }

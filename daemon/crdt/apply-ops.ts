@@ -173,7 +173,8 @@ function note(ctx: OpContext, kind: FieldChange["kind"], entity: string, field: 
 
 function createEntity(ctx: OpContext, id: string | undefined, tables: string[], facets: string[], fields: Fields): string {
   const entityId = id ?? ctx.newId();
-  if (ctx.doc.entityObj(entityId)) {
+  // Generated ids are unique by construction; only a caller-chosen id can collide.
+  if (id !== undefined && ctx.doc.entityObj(entityId)) {
     throw new InvalidOperation(`entity ${entityId} already exists`, { entity: entityId });
   }
   const facetSet = new Set<string>();

@@ -220,12 +220,16 @@ export class WorkspaceStore {
 
   // --------------------------------------------------------------- writes
 
-  /** Apply operations as one bundle; durable when the promise resolves. */
-  async apply(ops: Operation[], input: BundleInput): Promise<BundleResult> {
+  /**
+   * Apply operations as one bundle; durable when the promise resolves.
+   * `records` are side records written in the same atomic write as the bundle
+   * (e.g. a committed session's overlay removed exactly when its bundle lands).
+   */
+  async apply(ops: Operation[], input: BundleInput, opts: { records?: RecordWrite[] } = {}): Promise<BundleResult> {
     const release = await this.writeLock();
     let pending: { durable: Promise<void>; finish: () => BundleResult };
     try {
-      pending = this.applyLocked(ops, input);
+      pending = this.applyLocked(ops, input, opts.records ?? []);
     } finally {
       release();
     }
@@ -238,7 +242,7 @@ export class WorkspaceStore {
    * conflicts updated, the write queued. Returns the durability promise and
    * what to announce once it resolves.
    */
-  private applyLocked(ops: Operation[], input: BundleInput): { durable: Promise<void>; finish: () => BundleResult } {
+  private applyLocked(ops: Operation[], input: BundleInput, records: RecordWrite[]): { durable: Promise<void>; finish: () => BundleResult } {
     this.assertWritable();
     const hlc = this.hlc.tick();
     const ctx = this.context(hlc);
@@ -252,7 +256,10 @@ export class WorkspaceStore {
     }
     const meta = this.meta(hlc, input, ctx.touched, ops.length);
     const hash = this.be.commit(JSON.stringify(meta), Math.floor(this.now() / 1000));
-    if (!hash) return { durable: Promise.resolve(), finish: () => ({ hash: null, hlc, results, changes: [] }) };
+    if (!hash) {
+      const durable = records.length ? this.persistence.writeRecords(records) : Promise.resolve();
+      return { durable, finish: () => ({ hash: null, hlc, results, changes: [] }) };
+    }
     const bytes = this.be.getChangeByHash(hash) as Uint8Array;
     if (this.locator.isBuilt()) {
       const cmeta = this.be.getChangeMetaByHash(hash);
@@ -275,7 +282,7 @@ export class WorkspaceStore {
       conflictDelta.closed.push(...d.closed);
     }
     const info: BundleInfo = { hash, meta };
-    const durable = this.persist([{ hash, bytes }], [info], conflictDelta.opened, conflictDelta.closed, []);
+    const durable = this.persist([{ hash, bytes }], [info], conflictDelta.opened, conflictDelta.closed, [...records]);
     return {
       durable,
       finish: () => {

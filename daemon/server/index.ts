@@ -16,3 +16,9 @@ export { InvalidParams, obj, opt, str, nonEmpty, int, num, bool, value, list, re
 export type { Check } from "./params.ts";
 export { operation, OPERATION_NAMES } from "./operation-check.ts";
 export { toWireError } from "./wire-error.ts";
+export { DialogBroker, DEFAULT_DIALOG_TIMEOUT_MS } from "./dialog-broker.ts";
+export type { DialogBrokerOptions, DialogTimers } from "./dialog-broker.ts";
+export { createScriptsService } from "./scripts-service.ts";
+export type { ScriptsService, ScriptsServiceOptions } from "./scripts-service.ts";
+export { createTriggersService } from "./triggers-service.ts";
+export type { TriggersServiceOptions } from "./triggers-service.ts";

@@ -3,6 +3,7 @@
  * toasts, navigation, logs, session and run lifecycle) and dialogs it asks and waits on.
  */
 import type { Operation } from "../../crdt/index.ts";
+import type { BackgroundEvent } from "./background-events.ts";
 
 interface RunRef {
   runId: string;
@@ -20,7 +21,8 @@ export type RuntimeEvent =
   | ({ type: "progress"; phase: "start" | "update" | "complete"; label?: string; current?: number; total?: number | null } & RunRef)
   | ({ type: "navigate"; action: "to_view" | "to_entity" | "filter" | "sort"; target: unknown; direction?: string } & RunRef)
   | ({ type: "run.started" } & RunRef)
-  | ({ type: "run.finished"; status: string; ops: number; sessionId?: string } & RunRef);
+  | ({ type: "run.finished"; status: string; ops: number; sessionId?: string } & RunRef)
+  | BackgroundEvent;
 
 export interface RuntimeEvents {
   emit(event: RuntimeEvent): void;

@@ -4,6 +4,7 @@
  */
 import type { Heads, WorkspaceStore } from "../../crdt/index.ts";
 import type { RunLogLine } from "./script-run.ts";
+import type { ReplayableRecord } from "./replay.ts";
 
 export const RUNS_NAMESPACE = "runs";
 
@@ -12,7 +13,8 @@ export interface RunSkip {
   error: { type: string; message: string; line?: number; file?: string };
 }
 
-export interface RunRecord {
+/** What replay needs (script version, modules, capabilities, ops) is in ReplayableRecord. */
+export interface RunRecord extends ReplayableRecord {
   runId: string;
   script: string;
   /** sha-256 of the script source. */

@@ -6,17 +6,34 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { InvalidOperation } from "../../crdt/index.ts";
+import { InvalidOperation, PermissionDenied } from "../../crdt/index.ts";
 import type { Schema, SchemaSource, WorkspaceStore } from "../../crdt/index.ts";
-import type { HostValue, LuaEngine, RunError, RunHandle, SyntaxProblem } from "../engine/index.ts";
+import type { HostBinding, HostValue, LuaEngine, RunError, RunHandle, ShutdownOutcome, SyntaxProblem } from "../engine/index.ts";
+import { createNativeMidiPort } from "../io/index.ts";
+import type { MidiPort } from "../io/index.ts";
+import { BackgroundScripts } from "./background.ts";
+import type { BackgroundStatus, ReloadResult, StartBackgroundOptions } from "./background.ts";
+import { backgroundPreludeLua, PHASE_BINDING } from "./background-prelude.ts";
 import type { Dialogs, RuntimeEvents } from "./events.ts";
+import { ioCapabilities, wireRunIo } from "./io-wiring.ts";
+import type { RunIo } from "./io-wiring.ts";
 import { readRunRecord, writeRunRecord } from "./run-records.ts";
 import type { RunRecord, RunSkip } from "./run-records.ts";
+import { contentHash } from "./script-catalog.ts";
 import type { LoadedScript, ScriptCatalog } from "./script-catalog.ts";
 import type { ExecutionMode } from "./script-config.ts";
 import { ScriptRun } from "./script-run.ts";
 import type { ScriptCapabilities } from "./script-run.ts";
 import { Session } from "./session.ts";
+import { CapabilitySet } from "../capabilities/index.ts";
+import type { NativeRegistry } from "../native/index.ts";
+import { createRunGate, defaultNativeRegistry, showDirOf } from "./run-gating.ts";
+import type { RunGate } from "./run-gating.ts";
+import { capturingStore, finishRun, withRunHash } from "./replay.ts";
+import type { ReplayResult, ReplayRunInput } from "./replay.ts";
+import { replayRun } from "./replay-run.ts";
+import { updateScriptSource } from "./script-source.ts";
+import type { Operation } from "../../crdt/index.ts";
 import type { CommitOutcome, SessionSummary } from "./session.ts";
 import type { SessionWorkerOptions } from "./session-worker.ts";
 
@@ -36,6 +53,20 @@ export interface ScriptRuntimeOptions {
    * enforced on core calls. Without it every write is allowed (gating is wired by the daemon).
    */
   capabilities?: (script: LoadedScript) => ScriptCapabilities | null;
+  /** The MIDI system scripts with net.midi use; default: the native one (createNativeMidiPort). */
+  midi?: MidiPort | Promise<MidiPort>;
+  /** Native capabilities scripts may be granted (`native.<name>`); default: the ones the daemon ships. */
+  native?: NativeRegistry;
+  /** Show directory for scripts not loaded from one (in-memory catalogs); a show's scripts use their own. */
+  showDir?: string;
+  /** Writes a user script's file (updateScriptSource); default: the file system. */
+  writeFile?: (file: string, text: string) => Promise<void>;
+  /** Every configured script id (see configuredScriptIds): what startAutostart() looks through. */
+  scriptIds?: () => readonly string[];
+  /** How long past its shutdown_timeout a stopped background script may take before it is killed (default 5 s). */
+  stopGraceMs?: number;
+  /** Timers for restart backoff and stop escalation (tests may control them). */
+  timers?: { setTimeout: (fn: () => void, ms: number) => unknown; clearTimeout: (t: unknown) => void };
 }
 
 export interface RunOptions {
@@ -47,6 +78,10 @@ export interface RunOptions {
   mode?: ExecutionMode;
   /** Causal chain stamped on every bundle (`origin.chain`). */
   chain?: unknown;
+  /** A background run: no run time limit (it lives until stopped). */
+  background?: boolean;
+  /** Internal: a replay of a recorded run (see runtime.replay). */
+  replay?: ReplayRunInput;
 }
 
 export type RunStatus = "ok" | "error" | "timeout" | "cancelled" | "killed";
@@ -65,12 +100,21 @@ export interface RunResult {
   skips: RunSkip[];
   /** Request → first line of the script, ms. */
   startupMs?: number;
+  /** How on_shutdown() went, when the script defines one. */
+  shutdown?: ShutdownOutcome;
 }
 
 export interface RunStart {
   runId: string;
+  script: string;
   done: Promise<RunResult>;
-  cancel(reason: string): void;
+  /**
+   * Soft stop: context.cancelled() turns true, core.await returns nil, on_shutdown() runs.
+   * With a `cause`, the run ends with that error instead of "cancelled" (a revoked permission).
+   */
+  cancel(reason: string, cause?: RunError): void;
+  /** Hard stop: the run ends at once (on_shutdown does not run or is cut short). */
+  kill(reason: string): void;
 }
 
 export interface ScriptRuntime {
@@ -84,6 +128,41 @@ export interface ScriptRuntime {
   resolveSessionConflict(sessionId: string, conflictId: string, choice: "script" | "canonical"): Promise<void>;
   resolveSessionBulk(sessionId: string, choice: "script" | "canonical"): Promise<number>;
   runRecord(runId: string): Promise<RunRecord | undefined>;
+  /** Runs still going (any mode). */
+  running(): { runId: string; script: string }[];
+
+  /** Starts a `mode = "background"` script; a no-op when it already runs. */
+  startBackground(scriptId: string, opts?: StartBackgroundOptions): Promise<BackgroundStatus>;
+  /** Cancels it (on_shutdown runs) and waits until it ended; no restart follows. */
+  stopBackground(scriptId: string, reason: string): Promise<BackgroundStatus>;
+  restartBackground(scriptId: string): Promise<BackgroundStatus>;
+  /** Every background script started since the runtime was built: state, run, restarts, last error. */
+  backgroundStatus(): BackgroundStatus[];
+  /** Starts every configured background script with `autostart = true`. */
+  startAutostart(): Promise<BackgroundStatus[]>;
+  /**
+   * Hot reload: checks the new source and, when it compiles, uses it for every later run and
+   * restarts the script if it runs in the background. A broken edit leaves the old version
+   * running and emits script.reload_rejected with file, line and column.
+   */
+  reloadScript(scriptId: string, newSource: string): Promise<ReloadResult>;
+  /**
+   * A capability was taken away: runs of the script still going end with PermissionDenied
+   * (session overlays kept for review), the user is told, later runs do without it.
+   */
+  revokeCapability(scriptId: string, capability: string): string[];
+  /**
+   * Replays a recorded run: its recorded script version (and modules), snapshot heads, seed,
+   * file contents and dialog answers, in a scratch overlay that is discarded; says whether it
+   * made the same ops, and where they first differ.
+   */
+  replay(runId: string): Promise<ReplayResult>;
+  /** A show's files changed (see watchShow): later runs load scripts and capabilities from these. */
+  updateShow(next: { scripts?: ScriptCatalog; capabilities?: ScriptRuntimeOptions["capabilities"] }): void;
+  /** Replaces a user script's source (checked first); a module script is read-only: PermissionDenied. */
+  updateScriptSource(scriptId: string, source: string): Promise<void>;
+  /** Daemon shutdown / workspace closed: stops background scripts and cancels every run. */
+  shutdown(reason: string): Promise<void>;
 }
 
 const WORKER_MODULE = fileURLToPath(new URL("./session-worker.ts", import.meta.url));
@@ -102,10 +181,32 @@ function schemaForWorker(schema: Schema): { key: string; source: SchemaSource } 
   return hit;
 }
 
+/** Stands in for MIDI in runs that may not use it (their midi module is not installed). */
+const NO_MIDI: MidiPort = {
+  unavailable: "this run has no net.midi capability",
+  listInputs: () => [],
+  listOutputs: () => [],
+  openInput: () => {
+    throw new PermissionDenied("using MIDI needs capability \"net.midi\"", {});
+  },
+  openOutput: () => {
+    throw new PermissionDenied("using MIDI needs capability \"net.midi\"", {});
+  },
+};
+
 const LOCAL_PREFIX = "\u0000local:";
+/**
+ * A background run has no run time limit; the engine still needs a deadline, so one that a
+ * show never reaches and that fits a timer (2^31 ms): ~23 days.
+ */
+const BACKGROUND_TIMEOUT_MS = 2_000_000_000;
 
 export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
-  const { store, engine, scripts, events, dialogs } = opts;
+  const { store, engine, events, dialogs } = opts;
+  let scripts = opts.scripts;
+  let capabilityOf = opts.capabilities;
+  const native = opts.native ?? defaultNativeRegistry();
+  const gates = new Map<string, RunGate>();
   const clock = opts.clock ?? Date.now;
   const random = opts.random ?? Math.random;
   const open = new Map<string, Session>();
@@ -132,15 +233,42 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
     if (s.status !== "open") open.delete(s.id);
   };
 
+  /** Sources given by reloadScript: they win over the catalog's from then on. */
+  const reloaded = new Map<string, string>();
+  /** Capabilities revoked per script while the daemon runs. */
+  const revoked = new Map<string, Set<string>>();
+  const live = new Map<string, RunStart>();
+  let midiPort: Promise<MidiPort> | null = null;
+  const midi = (): Promise<MidiPort> => (midiPort ??= Promise.resolve(opts.midi ?? createNativeMidiPort()));
+
+  const loadScript = async (scriptId: string): Promise<LoadedScript> => {
+    const script = await scripts.load(scriptId);
+    const source = reloaded.get(scriptId);
+    return source === undefined ? script : { ...script, source, hash: contentHash(source) };
+  };
+
+  const runIo = async (script: LoadedScript, runId: string, sr: ScriptRun, given: unknown): Promise<RunIo> => {
+    const caps = ioCapabilities(script.config.capabilities, given, revoked.get(script.id) ?? new Set());
+    return wireRunIo({
+      capabilities: caps,
+      runId,
+      midi: caps.has("net.midi") ? await midi() : NO_MIDI,
+      log: (level, msg) => sr.logLine(level, [msg]),
+      record: (input) => sr.inputs.push({ kind: input.kind, value: input.data }),
+    });
+  };
+
   function run(scriptId: string, ro: RunOptions = {}): RunStart {
     const runId = `run-${store.newEntityId()}`;
     const requested = performance.now();
     let handle: RunHandle | null = null;
     let cancelled: string | null = null;
+    let killed: string | null = null;
+    let cause: RunError | null = null;
     const done = (async (): Promise<RunResult> => {
       const startedAt = clock();
-      const seed = Math.floor(random() * 2 ** 31);
-      const heads = store.heads();
+      const seed = ro.replay?.seed ?? Math.floor(random() * 2 ** 31);
+      const heads = ro.replay?.heads ?? store.heads();
       const base = { runId, script: scriptId, ops: 0, bundles: 0, skips: [] as RunSkip[] };
       const record = async (r: RunResult, extra: Partial<RunRecord>): Promise<RunResult> => {
         await writeRunRecord(store, {
@@ -173,7 +301,7 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
 
       let script;
       try {
-        script = await scripts.load(scriptId);
+        script = ro.replay?.script ?? (await loadScript(scriptId));
       } catch (e) {
         const err = e as { code?: string; message: string; details?: Record<string, HostValue> };
         return record({ ...base, status: "error", error: { type: err.code ?? "InternalError", message: err.message, details: err.details } }, {});
@@ -182,24 +310,53 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
       if (problem) {
         return record({ ...base, status: "error", error: { ...problem, message: `${problem.file}:${problem.line}:${problem.column}: ${problem.message}` } }, { hash: script.hash });
       }
+      if (killed !== null || cancelled !== null) {
+        const status: RunStatus = killed !== null ? "killed" : cause ? "error" : "cancelled";
+        return record({ ...base, status, error: cause ?? undefined }, { hash: script.hash });
+      }
       const mode = ro.mode ?? script.config.executionMode;
-      const capabilities = opts.capabilities?.(script) ?? null;
-      const sr = new ScriptRun(
-        { store, emit, dialogs, log: opts.log, adopt: (s) => open.set(s.id, s), capabilities },
-        runId,
+      const capabilities = ro.replay ? ro.replay.capabilities : (capabilityOf?.(script) ?? null);
+      const loaded = script;
+      let sink: ScriptRun | null = null;
+      const gate = createRunGate({
         script,
+        schema: store.schema,
+        granted: capabilities instanceof CapabilitySet ? capabilities : null,
+        revoked: () => revoked.get(loaded.id),
+        showDir: ro.replay?.showDir ?? showDirOf(script) ?? opts.showDir ?? null,
+        native,
+        moduleFiles: ro.replay?.moduleFiles,
+        record: (i) => sink?.inputs.push(i),
+        logError: (m) => sink?.logLine("error", [m]),
+      });
+      gates.set(runId, gate);
+      const autoOps: Operation[] = [];
+      const runDialogs = ro.replay?.dialogs ?? dialogs;
+      const sr = new ScriptRun(
+        { store: mode === "autoCommit" ? capturingStore(store, autoOps) : store, emit, dialogs: runDialogs, log: opts.log, adopt: (s) => open.set(s.id, s), capabilities: gate.capabilities ?? capabilities },
+        runId,
+        withRunHash(script, gate),
         mode,
         heads,
         store.hlcNow(),
         ro.user,
         ro.chain,
       );
+      sink = sr;
+      const io = await runIo(script, runId, sr, capabilities);
       if (mode === "session") sr.currentSession();
       emit({ type: "run.started", runId, script: script.id });
       const { key, source } = schemaForWorker(store.schema);
-      const workerOptions: SessionWorkerOptions = { schemaKey: key, schema: source, batch: mode === "session" && capabilities === null };
+      const workerOptions: SessionWorkerOptions = { schemaKey: key, schema: source, batch: mode === "session" && (capabilities === null || gate.capabilities !== null), gate: gate.worker };
       const onError = script.config.onError;
       const engineStart = performance.now();
+      const bindings: Record<string, HostBinding> = {
+        ...gate.wrap(sr.bindings(), { inShutdown: () => sr.shutdownStarted, lateSkip: (x) => sr.lateSkips.push(x) }),
+        ...gate.bindings,
+        ...(ro.replay ? { "rt.core.commit": { kind: "sync" as const, expose: false, fn: () => ({ v: { ok: true } }) } } : {}),
+        ...io.bindings,
+        [PHASE_BINDING]: { kind: "event", fn: (a) => void (a[0] === "shutdown" && sr.enterShutdown()) },
+      };
       handle = engine.run({
         runId,
         chunkName: script.chunkName,
@@ -208,16 +365,20 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
           args: JSON.parse(JSON.stringify(ro.args ?? {})) as HostValue,
           __run: JSON.parse(JSON.stringify({ ...(ro.context ?? {}), user: ro.user ?? null })) as HostValue,
         },
-        bindings: sr.bindings(),
+        bindings,
         workerModules: [{ path: WORKER_MODULE, options: workerOptions as unknown as HostValue }],
-        preludeLua: PRELUDE,
+        preludeLua: `${PRELUDE}\n${gate.preludeLua}\n${io.prelude}\n${backgroundPreludeLua}`,
         seed,
-        limits: { timeoutMs: script.config.timeoutMs, memoryBytes: script.config.memoryBytes, shutdownTimeoutMs: script.config.shutdownTimeoutMs },
+        limits: {
+          timeoutMs: ro.background ? BACKGROUND_TIMEOUT_MS : script.config.timeoutMs,
+          memoryBytes: script.config.memoryBytes,
+          shutdownTimeoutMs: script.config.shutdownTimeoutMs,
+        },
         onUnhandledError: async (err, binding) => {
           if (onError === "skip") return "skip";
           if (onError === "abort") return "abort";
           const name = binding.startsWith(LOCAL_PREFIX) ? binding.slice(LOCAL_PREFIX.length) : binding;
-          const answer = await dialogs.ask({
+          const answer = await runDialogs.ask({
             kind: "error",
             runId,
             script: script.id,
@@ -229,8 +390,16 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
           return answer === "skip" ? "skip" : "abort";
         },
       });
-      if (cancelled !== null) handle.cancel(cancelled);
-      const outcome = await handle.done;
+      if (killed !== null) handle.kill(killed);
+      else if (cancelled !== null) handle.cancel(cancelled);
+      let outcome;
+      try {
+        outcome = await handle.done;
+      } finally {
+        io.close();
+        gate.close();
+        gates.delete(runId);
+      }
 
       const skips: RunSkip[] = [
         ...outcome.skips.map((s) => ({
@@ -241,7 +410,10 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
       ];
       let status: RunStatus = outcome.status;
       let error: RunError | undefined = outcome.error;
-      const last = sr.session;
+      if (cause !== null && (status === "cancelled" || status === "error" || status === "killed")) {
+        status = "error";
+        error = cause;
+      }
       for (const s of sr.sessions) {
         try {
           await s.flush();
@@ -250,9 +422,22 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
           error = { type: "StorageError", message: (e as Error).message };
         }
       }
+      // main's session: kept for review when the run went well or lost a permission, else
+      // discarded (a cancelled run leaves nothing behind).
+      const last = sr.shutdownStarted ? sr.mainSession : sr.session;
       if (last && last.status === "open") {
         const keepForReview = status === "ok" || error?.type === "PermissionDenied";
         if (!keepForReview || last.overlay.size === 0) await last.discard();
+      }
+      // on_shutdown's session: its bundle commits when it finished in time, else rolls back.
+      const closing = sr.shutdownStarted ? sr.session : null;
+      if (closing && closing.status === "open") {
+        if (outcome.shutdown?.status === "ok" && closing.overlay.size > 0) {
+          const r = await closing.commit({ actor: sr.actor, origin: sr.origin() });
+          if (r.status === "committed" && r.hash) sr.bundles++;
+        } else {
+          await closing.discard();
+        }
       }
       for (const s of sr.sessions) forget(s);
       const result: RunResult = {
@@ -267,19 +452,43 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
         sessionStatus: last?.status,
         startupMs: outcome.firstLineAt !== undefined ? engineStart - requested + (outcome.firstLineAt - outcome.startedAt) : undefined,
       };
-      return record(result, { hash: script.hash, mode, inputs: sr.inputs, log: sr.lines });
+      if (outcome.shutdown) result.shutdown = outcome.shutdown;
+      const extra = await finishRun({ store, gate, sr, script, autoOps, replay: ro.replay });
+      if (ro.replay && result.sessionStatus === "open") result.sessionStatus = "discarded";
+      return record(result, { ...extra, mode, inputs: sr.inputs.toRecord(), log: sr.lines });
     })();
-    return {
+    const start: RunStart = {
       runId,
+      script: scriptId,
       done,
-      cancel(reason: string) {
+      cancel(reason: string, why?: RunError) {
+        if (cancelled !== null) return;
         cancelled = reason;
+        if (why) cause = why;
         handle?.cancel(reason);
       },
+      kill(reason: string) {
+        if (killed !== null) return;
+        killed = reason;
+        handle?.kill(reason);
+      },
     };
+    live.set(runId, start);
+    void done.finally(() => live.delete(runId));
+    return start;
   }
 
-  return {
+  const background = new BackgroundScripts({
+    run,
+    load: loadScript,
+    emit,
+    clock,
+    timers: opts.timers,
+    scriptIds: opts.scriptIds,
+    stopGraceMs: opts.stopGraceMs,
+  });
+
+  const runtimeApi: ScriptRuntime = {
     run,
     async check(scriptId) {
       const s = await scripts.load(scriptId);
@@ -310,5 +519,56 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
       return (await sessionById(sessionId)).resolveBulk(choice);
     },
     runRecord: (runId) => readRunRecord(store, runId),
+    running: () => [...live.values()].map((r) => ({ runId: r.runId, script: r.script })),
+    startBackground: (id, o) => background.start(id, o),
+    stopBackground: (id, reason) => background.stop(id, reason),
+    restartBackground: (id) => background.restart(id, "user"),
+    backgroundStatus: () => background.status(),
+    startAutostart: () => background.startAutostart(),
+    async reloadScript(scriptId, newSource) {
+      const script = await loadScript(scriptId);
+      const problem = await engine.checkSyntax(newSource, script.chunkName);
+      if (problem) {
+        const message = `${problem.file}:${problem.line}:${problem.column}: ${problem.message}; the previous version keeps running`;
+        emit({ type: "script.reload_rejected", script: scriptId, file: problem.file, line: problem.line, column: problem.column, message });
+        return { ok: false, problem };
+      }
+      reloaded.set(scriptId, newSource);
+      const restarted = await background.reloaded(scriptId);
+      emit({ type: "script.reloaded", script: scriptId, hash: contentHash(newSource), restarted });
+      return { ok: true, restarted };
+    },
+    revokeCapability(scriptId, capability) {
+      let set = revoked.get(scriptId);
+      if (!set) revoked.set(scriptId, (set = new Set()));
+      set.add(capability);
+      const message = `script "${scriptId}": capability "${capability}" was revoked while it ran; the run was stopped (a session overlay is kept for review)`;
+      const denied = new PermissionDenied(message, { script: scriptId, capability });
+      const cause: RunError = { type: denied.code, message, details: { script: scriptId, capability } };
+      background.revoked(scriptId, cause);
+      const runs: string[] = [];
+      for (const r of live.values()) {
+        if (r.script !== scriptId) continue;
+        gates.get(r.runId)?.revoke(capability, cause);
+        r.cancel(`permission revoked: ${capability}`, cause);
+        runs.push(r.runId);
+      }
+      emit({ type: "script.permission_revoked", script: scriptId, capability, runs, message });
+      return runs;
+    },
+    replay: (runId) => replayRun({ store, run, readRecord: (id) => readRunRecord(store, id) }, runId),
+    updateShow(next) {
+      if (next.scripts) scripts = next.scripts;
+      if (next.capabilities) capabilityOf = next.capabilities;
+    },
+    updateScriptSource: (scriptId, source) =>
+      updateScriptSource({ load: loadScript, checkSyntax: (src, chunk) => engine.checkSyntax(src, chunk), writeFile: opts.writeFile, reload: (id, src) => runtimeApi.reloadScript(id, src) }, scriptId, source),
+    async shutdown(reason) {
+      await background.shutdown(reason);
+      const rest = [...live.values()];
+      for (const r of rest) r.cancel(reason);
+      await Promise.all(rest.map((r) => r.done));
+    },
   };
+  return runtimeApi;
 }

@@ -3,12 +3,22 @@
  * scripts): how a run of that script behaves. Every mistake is a ConfigError at the key's line
  * naming the allowed values.
  */
-import { checkKeys, configError, describeValue, stringList } from "../../config/index.ts";
+import { checkKeys, configError, describeValue, isTable, optionalBool, optionalInt, stringList } from "../../config/index.ts";
 import type { RawSection } from "../../config/index.ts";
 
 export type ExecutionMode = "session" | "autoCommit";
 export type OnError = "skip" | "abort" | "prompt";
 export type Isolation = "snapshot" | "live";
+/** Lifecycle: a manual/trigger run ends when main returns; a background run lives until stopped. */
+export type ScriptMode = "manual" | "background";
+
+/** How a crashed background script comes back: after backoffMs, doubling up to maxBackoffMs. */
+export interface RestartPolicy {
+  backoffMs: number;
+  maxBackoffMs: number;
+}
+
+export const DEFAULT_RESTART: Readonly<RestartPolicy> = Object.freeze({ backoffMs: 1000, maxBackoffMs: 60_000 });
 
 export interface ScriptConfig {
   executionMode: ExecutionMode;
@@ -17,6 +27,11 @@ export interface ScriptConfig {
   timeoutMs: number;
   memoryBytes: number;
   shutdownTimeoutMs: number;
+  mode: ScriptMode;
+  /** Background scripts only: started when the daemon opens the show. */
+  autostart: boolean;
+  /** Background scripts only: null = a crashed script stays crashed. */
+  restart: RestartPolicy | null;
   /** Kept as written; the capabilities part interprets them. */
   capabilities: string[];
   /** Where the section was written (undefined for a script without a section). */
@@ -31,10 +46,14 @@ export const DEFAULT_SCRIPT_CONFIG: Readonly<ScriptConfig> = Object.freeze({
   timeoutMs: 30_000,
   memoryBytes: 256 * 1024 * 1024,
   shutdownTimeoutMs: 5_000,
+  mode: "manual",
+  autostart: false,
+  restart: null,
   capabilities: [],
 });
 
-const KEYS = ["execution_mode", "on_error", "isolation", "timeout", "memory", "shutdown_timeout", "capabilities"];
+const KEYS = ["execution_mode", "on_error", "isolation", "timeout", "memory", "shutdown_timeout", "capabilities", "mode", "autostart", "restart"];
+const RESTART_KEYS = ["backoff_ms", "max_backoff_ms"];
 const MAX_SHUTDOWN_MS = 60_000;
 const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|min)$/;
 const SIZE = /^(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB|KB|MB|GB)$/;
@@ -75,7 +94,22 @@ export function parseScriptConfig(section: RawSection): ScriptConfig {
     if (n < min || n > max) throw configError(doc, [...path, key], `must be between ${min} and ${max} (${example}), got ${describeValue(v)}`);
     return n;
   };
+  const mode = values.mode;
+  if (mode === "session" || mode === "autoCommit") {
+    throw configError(doc, [...path, "mode"], `must be "manual" or "background" (the lifecycle); "${mode}" is an execution mode: write execution_mode = "${mode}"`);
+  }
+  const lifecycle = choice("mode", ["manual", "background"] as const, DEFAULT_SCRIPT_CONFIG.mode);
+  const autostart = optionalBool(doc, path, values, "autostart", DEFAULT_SCRIPT_CONFIG.autostart);
+  const restart = restartPolicy(section);
+  if (lifecycle !== "background") {
+    for (const key of ["autostart", "restart"]) {
+      if (values[key] !== undefined && values[key] !== false) throw configError(doc, [...path, key], `only applies to background scripts: add mode = "background"`);
+    }
+  }
   return {
+    mode: lifecycle,
+    autostart,
+    restart,
     executionMode: choice("execution_mode", ["session", "autoCommit"] as const, DEFAULT_SCRIPT_CONFIG.executionMode),
     onError: choice("on_error", ["skip", "abort", "prompt"] as const, DEFAULT_SCRIPT_CONFIG.onError),
     isolation: choice("isolation", ["snapshot", "live"] as const, DEFAULT_SCRIPT_CONFIG.isolation),
@@ -86,4 +120,19 @@ export function parseScriptConfig(section: RawSection): ScriptConfig {
     file: section.file,
     line: section.line,
   };
+}
+
+/** `restart = false` (default), `restart = true` (1 s doubling to 60 s) or `{ backoff_ms, max_backoff_ms }`. */
+function restartPolicy(section: RawSection): RestartPolicy | null {
+  const { doc, path, values } = section;
+  const v = values.restart;
+  if (v === undefined || v === false) return null;
+  if (v === true) return { ...DEFAULT_RESTART };
+  const at = [...path, "restart"];
+  if (!isTable(v)) throw configError(doc, at, `expected false, true or a table like { backoff_ms = 1000, max_backoff_ms = 60000 }, got ${describeValue(v)}`);
+  checkKeys(doc, at, v, RESTART_KEYS);
+  const backoffMs = optionalInt(doc, at, v, "backoff_ms", DEFAULT_RESTART.backoffMs, 1);
+  const maxBackoffMs = optionalInt(doc, at, v, "max_backoff_ms", Math.max(backoffMs, DEFAULT_RESTART.maxBackoffMs), 1);
+  if (maxBackoffMs < backoffMs) throw configError(doc, [...at, "max_backoff_ms"], `must be at least backoff_ms (${backoffMs}), got ${maxBackoffMs}`);
+  return { backoffMs, maxBackoffMs };
 }

@@ -17,6 +17,7 @@ import type { ExecutionMode } from "./script-config.ts";
 import type { Dialogs, RuntimeEvent } from "./events.ts";
 import { FACETS_OF, OPS_BATCH, SCRIPT_API, hostName } from "./script-api.ts";
 import type { Envelope } from "./session-worker.ts";
+import { InputLog } from "./io-wiring.ts";
 
 export interface ScriptRunDeps {
   store: WorkspaceStore;
@@ -49,8 +50,12 @@ export class ScriptRun {
   ops = 0;
   bundles = 0;
   readonly lines: RunLogLine[] = [];
-  /** External inputs read (dialog answers), recorded for replay. */
-  readonly inputs: { kind: string; value: unknown }[] = [];
+  /** External inputs read (dialog answers, OSC/MIDI/HTTP), recorded for replay; bounded. */
+  readonly inputs = new InputLog();
+  /** on_shutdown() started: its writes go to a session of their own (see enterShutdown). */
+  shutdownStarted = false;
+  /** The session main was writing to when on_shutdown started. */
+  mainSession: Session | null = null;
   /** Failures of batched writes that reached the main thread after the script moved on. */
   readonly lateSkips: { binding: string; error: { type: string; message: string } }[] = [];
   private progress: { current: number; total: number | null } | null = null;
@@ -105,6 +110,18 @@ export class ScriptRun {
     return s;
   }
 
+  /**
+   * on_shutdown() begins. In session mode its writes get a fresh session, so they can commit
+   * on their own when it finishes in time (spec: "on_shutdown() completes in time: its bundles
+   * commit") whatever happens to main's overlay, and are discarded when it overruns.
+   */
+  enterShutdown(): void {
+    if (this.shutdownStarted) return;
+    this.shutdownStarted = true;
+    this.mainSession = this.session;
+    this.session = null;
+  }
+
   // ------------------------------------------------------------------ reads
 
   private base(live: boolean): OverlayBase {
@@ -143,7 +160,8 @@ export class ScriptRun {
     const out: Record<string, HostValue> = { id: e.id };
     for (const [key, v] of Object.entries(e.fields)) {
       const def = schema.fields.get(key);
-      if (!def || !facets.has(def.facetKey)) continue;
+      // data.read: a field the script may not read is left out, as if it were unset.
+      if (!def || !facets.has(def.facetKey) || (this.deps.capabilities && !this.deps.capabilities.canRead(key))) continue;
       const lv = luaValue(def, v);
       out[key] = lv;
       if (shortCount.get(def.name) === 1) out[def.name] = lv;
@@ -261,7 +279,7 @@ export class ScriptRun {
     return out;
   }
 
-  private logLine(level: "debug" | "info" | "warn" | "error", args: HostValue[]): void {
+  logLine(level: "debug" | "info" | "warn" | "error", args: HostValue[]): void {
     const message = args.map(show).join("\t");
     if (this.lines.length < MAX_LOG_LINES) this.lines.push({ level, message });
     this.deps.emit({ type: "log", level, message, runId: this.runId, script: this.script.id });

@@ -5,7 +5,7 @@
  * batches. Queued writes are flushed before any other call, so the main thread (queries,
  * commit, progress events) always sees them first.
  */
-import { InvalidOperation } from "../../crdt/errors.ts";
+import { InvalidOperation, PermissionDenied } from "../../crdt/errors.ts";
 // The schema alone, not the crdt package: a worker must not load Automerge and LevelDB.
 import { Schema } from "../../crdt/schema.ts";
 import type { FieldDef, SchemaSource } from "../../crdt/schema.ts";
@@ -18,6 +18,8 @@ export interface SessionWorkerOptions {
   schema: SchemaSource;
   /** true: set_field goes into a session overlay and can be batched. */
   batch: boolean;
+  /** The run's grants as the worker applies them (see run-gating.ts); absent: ungated. */
+  gate?: { script: string; hidden: string[]; writes: string[] | null };
 }
 
 /** What every main-thread sync answer looks like: the value, and facets the worker should learn or forget. */
@@ -67,7 +69,11 @@ export function install(ctx: WorkerModuleContext): void {
     return absorb(ctx.callSync(name, args) as unknown as Envelope);
   };
 
+  const hidden = opts.gate?.hidden ?? [];
+  const writes = opts.gate?.writes ? new Set(opts.gate.writes) : null;
   for (const fn of SCRIPT_API) {
+    // A ui function whose capability is not granted does not exist for the script.
+    if (hidden.some((h) => fn.path.startsWith(h))) continue;
     const name = hostName(fn.path);
     if (fn.kind === "event") {
       ctx.define(fn.path, (...args) => {
@@ -101,6 +107,7 @@ export function install(ctx: WorkerModuleContext): void {
         def = s.resolveField(field, k.facets, `entity ${id}`);
         k.defs.set(field, def);
       }
+      if (writes !== null && !writes.has(def.key)) throw writeDenied(opts.gate?.script ?? "", def.key);
       pending.push([id, def.key, checkFieldValue(def, value, id) as HostValue]);
       if (pending.length >= BATCH) flush();
       return null;
@@ -108,6 +115,12 @@ export function install(ctx: WorkerModuleContext): void {
   }
 
   ctx.onFinish(flush);
+}
+
+/** Same words as CapabilitySet.deniedMessage, so a refusal reads alike on either side of the thread boundary. */
+function writeDenied(script: string, key: string): PermissionDenied {
+  const module = key.split(".")[0];
+  return new PermissionDenied(`script "${script}": writing ${key} needs capability "data.write:${key}" (or "data.write:${module}.*")`, { kind: "data.write", field: key, script });
 }
 
 function entityId(v: HostValue | undefined): string {

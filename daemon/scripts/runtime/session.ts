@@ -5,7 +5,7 @@
  * by a person.
  */
 import { InvalidOperation, headsEqual } from "../../crdt/index.ts";
-import type { Actor, FieldValue, Heads, Operation, WorkspaceStore } from "../../crdt/index.ts";
+import type { Actor, FieldValue, Heads, Operation, RecordWrite, WorkspaceStore } from "../../crdt/index.ts";
 import { Overlay } from "./overlay.ts";
 import type { OverlayBase } from "./overlay-base.ts";
 import { storeBase } from "./overlay-base.ts";
@@ -171,8 +171,11 @@ export class Session {
       return { status: "conflicts", conflicts, bulk: open.length > 100 };
     }
     const ops = this.resolvedOps(conflicts);
-    const result = ops.length ? await store.apply(ops, input) : { hash: null };
-    await this.close("committed");
+    // The overlay's records go in the same atomic write as its bundle: a crash can never leave a
+    // session that is both committed and still there to commit again.
+    const removal = await this.recordRemoval();
+    const result = await store.apply(ops, input, { records: removal });
+    this.status = "committed";
     this.deps.emit({ type: "session.committed", sessionId: this.id, runId: this.meta.runId, script: this.meta.scriptId, hash: result.hash, ops: ops.length });
     return { status: "committed", hash: result.hash, ops: ops.length };
   }
@@ -261,11 +264,16 @@ export class Session {
 
   private async close(status: "committed" | "discarded"): Promise<void> {
     this.status = status;
+    await this.deps.store.writeRecords(await this.recordRemoval());
+  }
+
+  /** Deletions of every record this session wrote (after its pending writes landed). */
+  private async recordRemoval(): Promise<RecordWrite[]> {
     await this.writing;
     const space = this.deps.store.records(SESSIONS_NAMESPACE);
     const keys: string[] = [];
     for await (const [k] of space.list(this.id)) if (k === this.id || k.startsWith(this.id + "/")) keys.push(k);
-    await this.deps.store.writeRecords(keys.map((key) => ({ namespace: SESSIONS_NAMESPACE, key, value: null })));
+    return keys.map((key) => ({ namespace: SESSIONS_NAMESPACE, key, value: null }));
   }
 
   private assertOpen(): void {

@@ -71,14 +71,20 @@ function fixture(el: Record<string, unknown>, seen: Map<string, string>): Obj {
   for (const [element, raw] of Object.entries(el)) {
     const key = keyOf(element);
     if (!seen.has(key)) seen.set(key, element);
-    const value = convert(raw, seen);
+    const value = convert(raw, seen, key);
     if (value !== null) out[key] = value;
   }
   return out;
 }
 
-function convert(raw: unknown, seen: Map<string, string>): HostValue {
-  if (typeof raw === "string") return raw === "" ? null : cell(raw);
+/**
+ * Columns that are labels even when they look like numbers: unit 7 on a pipe, dimmer 12 and
+ * purpose "2" are names to match on, written to string fields, never arithmetic.
+ */
+const LABEL_COLUMNS = new Set(["unit_number", "dimmer", "circuit_name", "circuit_number", "position", "purpose", "color", "gobo", "gobo_2", "instrument_type", "focus"]);
+
+function convert(raw: unknown, seen: Map<string, string>, key?: string): HostValue {
+  if (typeof raw === "string") return raw === "" ? null : key !== undefined && LABEL_COLUMNS.has(key) ? raw : cell(raw);
   if (Array.isArray(raw)) return raw.map((r) => convert(r, seen)).filter((v) => v !== null);
   const rec = asRecord(raw);
   if (rec === null) return null;

@@ -1,0 +1,128 @@
+/**
+ * Show I/O in real runs: which of `osc` / `midi` / `http` a run gets (its capabilities decide;
+ * absent otherwise), the IoContext they serve it through (closed when the run ends), and the
+ * bounded log of external inputs that goes into the run record.
+ */
+import { createHash } from "node:crypto";
+import { CapabilitySet, readCapability } from "../capabilities/index.ts";
+import type { Capability } from "../capabilities/index.ts";
+import type { HostBinding } from "../engine/index.ts";
+import { httpBindings, ioPreludeLua, midiBindings, oscBindings } from "../io/index.ts";
+import type { IoContext, IoLogLevel, MidiPort } from "../io/index.ts";
+
+/** Inputs kept whole in a run record; the next ones keep only their kind and content hash. */
+export const FULL_INPUTS = 1000;
+/** Inputs kept as hashes after the full ones; beyond that only counts and the running digest. */
+export const HASHED_INPUTS = 10_000;
+
+export interface InputEntry {
+  kind: string;
+  value?: unknown;
+  /** sha-256 of the JSON of the value, for inputs past the first FULL_INPUTS. */
+  hash?: string;
+}
+
+/**
+ * External inputs a run read, bounded: a background listener may receive millions of messages.
+ * The first `full` are kept whole, the next `hashed` as content hashes; every input counts
+ * (per kind) and feeds a running digest, so a replay can check it saw the same inputs.
+ */
+export class InputLog {
+  private readonly entries: InputEntry[] = [];
+  private readonly counts = new Map<string, number>();
+  private total = 0;
+  private readonly digest = createHash("sha256");
+
+  constructor(private readonly full = FULL_INPUTS, private readonly hashed = HASHED_INPUTS) {}
+
+  push(input: { kind: string; value: unknown }): void {
+    this.total++;
+    this.counts.set(input.kind, (this.counts.get(input.kind) ?? 0) + 1);
+    const json = JSON.stringify(input.value ?? null);
+    this.digest.update(input.kind).update("\u0000").update(json).update("\u0000");
+    if (this.total <= this.full) this.entries.push({ kind: input.kind, value: input.value ?? null });
+    else if (this.total <= this.full + this.hashed) this.entries.push({ kind: input.kind, hash: createHash("sha256").update(json).digest("hex") });
+  }
+
+  get size(): number {
+    return this.total;
+  }
+
+  /**
+   * What the run record keeps: the entries, then (only when some were cut short) one
+   * `inputs.summary` entry with the total, per-kind counts and the digest of all of them.
+   */
+  toRecord(): { kind: string; value: unknown }[] {
+    const out = this.entries.map((e) => ({ kind: e.kind, value: e.hash !== undefined ? { hash: e.hash } : e.value }));
+    if (this.total > this.full) {
+      out.push({
+        kind: "inputs.summary",
+        value: { total: this.total, full: this.full, hashed: Math.min(this.hashed, this.total - this.full), byKind: Object.fromEntries(this.counts), digest: this.digest.copy().digest("hex") },
+      });
+    }
+    return out;
+  }
+}
+
+/**
+ * The capabilities I/O is checked against: the set the runtime was given for the script when
+ * it is a full CapabilitySet, else the script's own `capabilities` list; minus revoked ones.
+ */
+export function ioCapabilities(declared: readonly string[], given: unknown, revoked: ReadonlySet<string>): CapabilitySet {
+  let caps: readonly Capability[];
+  if (given instanceof CapabilitySet) caps = given.capabilities;
+  else {
+    const parsed: Capability[] = [];
+    for (const text of declared) {
+      const c = readCapability(text);
+      if (typeof c !== "string") parsed.push(c);
+    }
+    caps = parsed;
+  }
+  return new CapabilitySet(revoked.size === 0 ? caps : caps.filter((c) => !isRevoked(c, revoked)));
+}
+
+/** "net.osc" revokes every net.osc:<ports>; "net.osc:8000-8010" only that grant. */
+export function isRevoked(c: Capability, revoked: ReadonlySet<string>): boolean {
+  return revoked.has(c.text) || revoked.has(c.kind);
+}
+
+export interface RunIo {
+  /** Host bindings of the modules this run may use (empty when none). */
+  bindings: Record<string, HostBinding>;
+  /** Lua giving them their objects; "" when no module is installed. */
+  prelude: string;
+  /** Ends the I/O of the run: every socket, server and port is closed. */
+  close(): void;
+  /** The modules installed, e.g. ["osc", "http"]. */
+  modules: string[];
+}
+
+export interface RunIoInput {
+  capabilities: CapabilitySet;
+  runId: string;
+  midi: MidiPort;
+  log: (level: IoLogLevel, msg: string, fields?: Record<string, unknown>) => void;
+  record: (input: { kind: string; data: unknown }) => void;
+}
+
+export function wireRunIo(input: RunIoInput): RunIo {
+  const caps = input.capabilities;
+  const controller = new AbortController();
+  const ctx: IoContext = { capabilities: caps, runId: input.runId, log: input.log, record: input.record, signal: controller.signal, midi: input.midi };
+  const bindings: Record<string, HostBinding> = {};
+  const modules: string[] = [];
+  if (caps.has("net.osc")) {
+    Object.assign(bindings, oscBindings(ctx));
+    modules.push("osc");
+  }
+  if (caps.has("net.midi")) {
+    Object.assign(bindings, midiBindings(ctx));
+    modules.push("midi");
+  }
+  if (caps.has("net.http.client") || caps.has("net.http.server")) {
+    Object.assign(bindings, httpBindings(ctx));
+    modules.push("http");
+  }
+  return { bindings, prelude: modules.length > 0 ? ioPreludeLua : "", close: () => controller.abort(), modules };
+}

@@ -1,0 +1,268 @@
+/**
+ * Determinism and replay: what a run record keeps so a run can be replayed (the script and
+ * every module it required, stored by content hash; the capabilities it ran with; the ops it
+ * made), and the replay itself: the recorded version, at the recorded snapshot heads, with the
+ * recorded seed, file contents and dialog answers, in a scratch overlay that is never committed.
+ */
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { InvalidOperation } from "../../crdt/index.ts";
+import type { Heads, Operation, WorkspaceStore } from "../../crdt/index.ts";
+import { CapabilitySet, readCapability } from "../capabilities/index.ts";
+import type { Capability } from "../capabilities/index.ts";
+import type { ModuleFiles } from "../modules/index.ts";
+import type { Dialogs } from "./events.ts";
+import type { RunGate } from "./run-gating.ts";
+import type { RunRecord } from "./run-records.ts";
+import type { LoadedScript } from "./script-catalog.ts";
+import type { ScriptRun } from "./script-run.ts";
+import { DEFAULT_SCRIPT_CONFIG } from "./script-config.ts";
+import type { ScriptConfig } from "./script-config.ts";
+
+/** Script and module sources by sha-256, so a run record can name a version and a replay find it. */
+export const SOURCES_NAMESPACE = "script-sources";
+/** Ops kept whole in a run record; past that only their count and digest. */
+export const RECORDED_OPS = 10_000;
+
+/** What a run record holds beyond run-records.ts' fields, for replay. */
+export interface ReplayableRecord {
+  /** sha-256 of the script's own source (`hash` covers it and every module it required). */
+  scriptHash?: string;
+  /** Show-relative path of the script (where require() resolves from). */
+  scriptPath?: string;
+  /** Module files the run required: show-relative path → sha-256. */
+  modules?: Record<string, string>;
+  /** The capabilities the run was granted (null: an ungated run). */
+  capabilities?: string[] | null;
+  /** The ops the run made, ids it created written as `#1`, `#2`... (see normalizeOps). */
+  opList?: unknown[] | null;
+  opsDigest?: string;
+  opsCount?: number;
+  /** The settings the run went by (on_error, isolation, limits). */
+  scriptConfig?: Pick<ScriptConfig, "onError" | "isolation" | "timeoutMs" | "memoryBytes">;
+  /** Set on the record of a replay: the run it replayed. */
+  replayOf?: string;
+}
+
+/** Internal run options of a replay (RunOptions.replay). */
+export interface ReplayRunInput {
+  script: LoadedScript;
+  heads: Heads;
+  seed: number;
+  capabilities: CapabilitySet | null;
+  showDir: string;
+  moduleFiles: ModuleFiles;
+  dialogs: Dialogs;
+  replayOf: string;
+  /** Receives the ops the replay made (normalized), before its overlay is discarded. */
+  onOps: (ops: unknown[]) => void;
+}
+
+export interface ReplayResult {
+  runId: string;
+  replayRunId: string;
+  /** Same ops, in the same order, as the recorded run. */
+  same: boolean;
+  recordedOps: number;
+  replayedOps: number;
+  status: string;
+  /** Where the two first part: the index and each side's op (undefined when that side ended). */
+  firstDifference?: { index: number; recorded: unknown; replayed: unknown };
+  /** Why a replay could not be faithful (an input not kept in full), if any. */
+  warnings: string[];
+}
+
+const sha256 = (text: string): string => createHash("sha256").update(text, "utf8").digest("hex");
+
+/**
+ * The ops as a replay can compare them: ids the run created (entities, edges) become `#n` in
+ * order of creation, and fractional positions (random tie-breaks) become "?".
+ */
+export function normalizeOps(ops: readonly Operation[]): unknown[] {
+  const fresh = new Map<string, string>();
+  for (const op of ops) {
+    const o = op as unknown as Record<string, unknown>;
+    if (op.op === "CreateEntity" && typeof o.id === "string") fresh.set(o.id, `#${fresh.size + 1}`);
+    if ((op.op === "CreateEdge" || op.op === "CreateOrderedEdge") && typeof o.edgeId === "string") fresh.set(o.edgeId, `#${fresh.size + 1}`);
+  }
+  const walk = (v: unknown, key: string): unknown => {
+    if (typeof v === "string") return key === "position" ? "?" : (fresh.get(v) ?? v);
+    if (Array.isArray(v)) return v.map((x) => walk(x, ""));
+    if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, k)]));
+    return v;
+  };
+  return ops.map((op) => walk(op, ""));
+}
+
+const digestOf = (ops: unknown[]): string => sha256(JSON.stringify(ops));
+
+/**
+ * A store whose `apply` also hands the ops to `sink`: how an autoCommit run's ops are seen
+ * (a session run's are in its overlays).
+ */
+export function capturingStore(store: WorkspaceStore, sink: Operation[]): WorkspaceStore {
+  return new Proxy(store, {
+    get(target, prop) {
+      if (prop === "apply") {
+        return (ops: Operation[], input: unknown) => {
+          sink.push(...ops);
+          return (target.apply as (o: Operation[], i: unknown) => unknown)(ops, input);
+        };
+      }
+      const v: unknown = Reflect.get(target, prop, target);
+      return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
+/** A script object whose `hash` covers the script and every module required so far. */
+export function withRunHash(script: LoadedScript, gate: RunGate): LoadedScript {
+  const view = { ...script };
+  Object.defineProperty(view, "hash", { get: () => gate.tracker.combinedHash(script.hash), enumerable: true });
+  return view;
+}
+
+/**
+ * The end of a run, for its record: stores the sources by hash, stamps the combined hash on
+ * the sessions it leaves for review, and returns the replay fields of the record. A replay's
+ * ops go to `onOps` and its overlays are discarded.
+ */
+export async function finishRun(input: {
+  store: WorkspaceStore;
+  gate: RunGate;
+  sr: ScriptRun;
+  script: LoadedScript;
+  autoOps: Operation[];
+  replay?: ReplayRunInput;
+}): Promise<ReplayableRecord & { hash: string }> {
+  const { store, gate, sr, script } = input;
+  const hash = gate.tracker.combinedHash(script.hash);
+  const sources = store.records(SOURCES_NAMESPACE);
+  await sources.putJson(script.hash, { path: script.chunkName, source: script.source });
+  for (const [p, source] of gate.moduleSources) await sources.putJson(sha256(source), { path: p, source });
+  const raw: Operation[] = [...input.autoOps];
+  for (const s of sr.sessions) raw.push(...s.overlay.ops);
+  const ops = normalizeOps(raw);
+  for (const s of sr.sessions) {
+    if (s.status === "open" && s.meta.hash !== hash) {
+      s.meta.hash = hash;
+      if (!input.replay) await store.records("sessions").putJson(s.id, s.meta);
+    }
+  }
+  if (input.replay) {
+    input.replay.onOps(ops);
+    for (const s of sr.sessions) if (s.status === "open") await s.discard();
+  }
+  return {
+    hash,
+    scriptHash: script.hash,
+    scriptPath: script.chunkName,
+    modules: gate.tracker.hashes(),
+    capabilities: input.replay ? (input.replay.capabilities?.toStrings() ?? null) : gate.granted?.toStrings() ?? null,
+    scriptConfig: { onError: script.config.onError, isolation: script.config.isolation, timeoutMs: script.config.timeoutMs, memoryBytes: script.config.memoryBytes },
+    opList: ops.length <= RECORDED_OPS ? ops : null,
+    opsDigest: digestOf(ops),
+    opsCount: ops.length,
+    ...(input.replay ? { replayOf: input.replay.replayOf } : {}),
+  };
+}
+
+interface StoredSource {
+  path: string;
+  source: string;
+}
+
+/**
+ * Everything a replay of `record` needs, read from the store: the recorded script and module
+ * sources, a scratch show directory holding the files the run read (as it read them), and
+ * the dialog answers in order. `cleanup()` removes the scratch directory.
+ */
+export async function prepareReplay(store: WorkspaceStore, record: RunRecord & ReplayableRecord, tmpRoot = os.tmpdir()): Promise<{ input: Omit<ReplayRunInput, "onOps">; warnings: string[]; cleanup: () => void }> {
+  if (!record.scriptHash || !record.scriptPath) {
+    throw new InvalidOperation(`run ${record.runId} cannot be replayed: its record keeps no script version (recorded before replay support, or the script never started)`, { runId: record.runId });
+  }
+  const sources = store.records(SOURCES_NAMESPACE);
+  const main = await sources.getJson<StoredSource>(record.scriptHash);
+  if (!main) throw new InvalidOperation(`run ${record.runId} cannot be replayed: source ${record.scriptHash.slice(0, 12)} of "${record.script}" is not in the store`, { runId: record.runId });
+  const modules = new Map<string, string>();
+  for (const [p, h] of Object.entries(record.modules ?? {})) {
+    const m = await sources.getJson<StoredSource>(h);
+    if (!m) throw new InvalidOperation(`run ${record.runId} cannot be replayed: module ${p} (${h.slice(0, 12)}) is not in the store`, { runId: record.runId, module: p });
+    modules.set(p, m.source);
+  }
+  const warnings: string[] = [];
+  const dir = fs.mkdtempSync(path.join(tmpRoot, "openprod-replay-"));
+  const put = (rel: string, content: string): void => {
+    const abs = path.join(dir, ...rel.split("/"));
+    fs.mkdirSync(path.dirname(abs), { recursive: true });
+    fs.writeFileSync(abs, content);
+  };
+  const answers: unknown[] = [];
+  for (const i of record.inputs) {
+    if (i.kind === "fs.read") {
+      const v = i.value as { path?: string; content?: string | null; bytes?: number };
+      if (typeof v.path !== "string") continue;
+      if (typeof v.content === "string") put(v.path, v.content);
+      else warnings.push(`fs.read of ${v.path} (${v.bytes ?? "?"} bytes) was recorded by hash only: the replay cannot read it`);
+    } else if (i.kind.startsWith("dialog.")) answers.push(i.value);
+    else if (i.kind === "inputs.summary") warnings.push("the run read more inputs than its record keeps in full");
+  }
+  put(record.scriptPath, main.source);
+  for (const [p, source] of modules) put(p, source);
+  const folders = new Set([...modules.keys()].map((p) => p.split("/").slice(0, 2).join("/")));
+  const moduleFiles: ModuleFiles = {
+    read: (rel) => modules.get(rel) ?? null,
+    isFolder: (rel) => folders.has(rel),
+  };
+  const caps = record.capabilities;
+  const parsed: Capability[] = [];
+  for (const text of caps ?? []) {
+    const c = readCapability(text);
+    if (typeof c !== "string") parsed.push(c);
+  }
+  const script: LoadedScript = {
+    id: record.script,
+    file: path.join(dir, ...record.scriptPath.split("/")),
+    chunkName: record.scriptPath,
+    source: main.source,
+    hash: record.scriptHash,
+    config: scriptConfigOf(record),
+  };
+  return {
+    input: {
+      script,
+      heads: record.heads,
+      seed: record.seed,
+      capabilities: caps === null || caps === undefined ? null : new CapabilitySet(parsed),
+      showDir: dir,
+      moduleFiles,
+      dialogs: { ask: async () => (answers.length ? answers.shift() : null) },
+      replayOf: record.runId,
+    },
+    warnings,
+    cleanup: () => fs.rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** The recorded run's settings; a replay always runs in a (scratch) session. */
+function scriptConfigOf(record: RunRecord & ReplayableRecord): LoadedScript["config"] {
+  return { ...DEFAULT_SCRIPT_CONFIG, ...(record.scriptConfig ?? {}), capabilities: [], executionMode: "session", mode: "manual" };
+}
+
+/** Compares a replay's ops with the recorded ones. */
+export function compareOps(record: ReplayableRecord, replayed: unknown[]): Pick<ReplayResult, "same" | "firstDifference" | "recordedOps"> {
+  const recordedOps = record.opsCount ?? 0;
+  const list = record.opList;
+  if (list) {
+    const n = Math.max(list.length, replayed.length);
+    for (let i = 0; i < n; i++) {
+      const a = JSON.stringify(list[i]);
+      const b = JSON.stringify(replayed[i]);
+      if (a !== b) return { same: false, recordedOps, firstDifference: { index: i, recorded: list[i], replayed: replayed[i] } };
+    }
+    return { same: true, recordedOps };
+  }
+  return { same: record.opsDigest === digestOf(replayed), recordedOps };
+}

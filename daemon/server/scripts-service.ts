@@ -1,0 +1,357 @@
+/**
+ * The scripts service: the Lua engine and script runtime for the show, on
+ * the socket. Runs scripts (`scripts.run`), keeps their run records and
+ * sessions reviewable (`runs.*`, `sessions.*`), turns the runtime's events
+ * into socket events (script log lines into the daemon log), and routes its
+ * dialogs through the DialogBroker to whichever client answers.
+ */
+import { readFile } from "node:fs/promises";
+import fs from "node:fs";
+import path from "node:path";
+import { EntityNotFound } from "../crdt/errors.ts";
+import type { FieldValue, Operation, WorkspaceStore } from "../crdt/index.ts";
+import { CapabilitySet } from "../scripts/capabilities/index.ts";
+import { createLuaEngine } from "../scripts/engine/index.ts";
+import { configuredScriptIds, createScriptRuntime, showScripts } from "../scripts/runtime/index.ts";
+import type { RunRecord, RunResult, RuntimeEvent, ScriptCatalog, ScriptRuntime, SessionSummary } from "../scripts/runtime/index.ts";
+import { loadShowTriggers } from "../triggers/index.ts";
+import { watchShow } from "./show-watcher.ts";
+import type { DaemonEvent } from "../../protocol/events.ts";
+import type { RunListEntry, RunSummary, ScriptInfo, SessionChange, SessionInfo } from "../../protocol/script-methods.ts";
+import type { DaemonService, ServiceContext } from "../main.ts";
+import { DialogBroker } from "./dialog-broker.ts";
+import type { Logger } from "./logger.ts";
+import { bool, int, nonEmpty, obj, oneOf, opt, record, value } from "./params.ts";
+
+export interface ScriptsServiceOptions {
+  /** How long a dialog waits for a client's answer (default 60 s). */
+  dialogTimeoutMs?: number;
+  /** Lua worker threads at most (default 4). */
+  maxWorkers?: number;
+  /** Script files are read through this (default: the file system). */
+  readFile?: (file: string) => Promise<string>;
+  now?: () => number;
+}
+
+export interface ScriptsService extends DaemonService {
+  /** The running runtime; null until started (the triggers service runs scripts through it). */
+  readonly runtime: ScriptRuntime | null;
+}
+
+/** Finished runs kept in memory for `runs.wait` (older ones are answered from their run record). */
+const RECENT_RUNS = 200;
+const empty = obj({});
+const choice = oneOf(["script", "canonical"] as const);
+
+export function createScriptsService(opts: ScriptsServiceOptions = {}): ScriptsService {
+  let runtime: ScriptRuntime | null = null;
+  return {
+    name: "scripts",
+    get runtime() {
+      return runtime;
+    },
+    async start(ctx) {
+      const { show, store, methods, events, log } = ctx;
+      const now = opts.now ?? Date.now;
+      const catalog = showScripts({ root: show.dir.root, config: show.config, modules: show.modules, readFile: opts.readFile ?? ((f) => readFile(f, "utf8")) });
+      // The same capability sets the trigger cycle check saw: the graph it checked is the one scripts are held to.
+      const capabilities = loadShowTriggers(show).capabilities;
+      const engine = createLuaEngine({ maxWorkers: opts.maxWorkers ?? 4, warmWorkers: 1 });
+      const dialogs = new DialogBroker({ publish: (e) => events.publish(e), listening: () => events.wants("dialog.request"), timeoutMs: opts.dialogTimeoutMs, now });
+      const rt = createScriptRuntime({
+        store,
+        engine,
+        scripts: catalog,
+        events: { emit: (e) => forward(e, events, log, now) },
+        dialogs,
+        clock: now,
+        capabilities: (s) => capabilities.get(s.id) ?? CapabilitySet.none,
+        scriptIds: () => configuredScriptIds(show),
+      });
+      runtime = rt;
+      const runs = new RunTracker();
+      // Edits to scripts and config take effect for the next run; invalid ones are reported and ignored.
+      const watcher = await watchShow({
+        show,
+        runtime: rt,
+        checkSyntax: (source, chunk) => engine.checkSyntax(source, chunk),
+        report: (c) => {
+          if (c.type === "show.invalid") {
+            const at = `${c.file}${c.line !== null ? `:${c.line}` : ""}${c.column !== null ? `:${c.column}` : ""}`;
+            log.error(`${at}: ${c.reason}`, { file: c.file, line: c.line, column: c.column });
+          } else log.info(`${c.file} changed: reloaded (${c.scripts.join(", ") || "no scripts"})`, { file: c.file });
+        },
+      });
+
+      methods.register("scripts.list", empty, () => listScripts(ctx, catalog));
+
+      methods.register(
+        "scripts.run",
+        obj({ script: nonEmpty, args: opt(record(value)), commit: opt(bool), wait: opt(bool), user: opt(nonEmpty) }),
+        async (p, call) => {
+          // An unknown script or a bad section is the caller's mistake: say so now, not in a run record.
+          await catalog.load(p.script);
+          const user = p.user ?? call.clientName;
+          const start = rt.run(p.script, { args: p.args ?? {}, user });
+          const finished = start.done.then(async (r) => {
+            const s = summarize(r);
+            if (p.commit && r.status === "ok" && r.sessionId !== undefined && r.sessionStatus === "open") {
+              s.commit = await rt.commitSession(r.sessionId, user);
+              if (s.commit.status === "committed") s.sessionStatus = "committed";
+            }
+            return s;
+          });
+          runs.add(start.runId, finished);
+          if (p.wait === false) return { runId: start.runId, script: p.script, status: "running" as const };
+          return finished;
+        },
+      );
+
+      methods.register("runs.wait", obj({ runId: nonEmpty }), async (p) => {
+        const live = runs.get(p.runId);
+        if (live) return live;
+        return summarizeRecord(await recordOf(rt, p.runId));
+      });
+
+      methods.register("runs.get", obj({ runId: nonEmpty }), async (p) => ({ record: await recordOf(rt, p.runId) }));
+
+      methods.register("runs.replay", obj({ runId: nonEmpty }), async (p) => {
+        await recordOf(rt, p.runId); // an unknown run is EntityNotFound, as for runs.get
+        return rt.replay(p.runId);
+      });
+
+      methods.register("runs.list", obj({ limit: opt(int(1, 10_000)), script: opt(nonEmpty) }), async (p) => ({
+        runs: await listRuns(store, rt, p.limit ?? 50, p.script),
+      }));
+
+      methods.register("sessions.list", empty, async () => ({ sessions: (await rt.sessions()).map(sessionInfo) }));
+
+      methods.register("sessions.get", obj({ id: nonEmpty }), async (p) => {
+        const s = await sessionOf(rt, p.id);
+        return { ...sessionInfo(s), changes: s.ops.map((op) => describeOp(store, op)) };
+      });
+
+      methods.register("sessions.commit", obj({ id: nonEmpty }), async (p, call) => {
+        const r = await rt.commitSession(p.id, call.clientName);
+        log.info(r.status === "committed" ? `session ${p.id} committed by ${call.clientName}: ${r.ops} op(s)` : `session ${p.id}: commit waits for ${r.conflicts.length} conflict(s) to be resolved`, {
+          session: p.id,
+        });
+        return r;
+      });
+
+      methods.register("sessions.discard", obj({ id: nonEmpty }), async (p, call) => {
+        await rt.discardSession(p.id);
+        log.info(`session ${p.id} discarded by ${call.clientName}`, { session: p.id });
+        return { id: p.id, status: "discarded" as const };
+      });
+
+      methods.register("sessions.conflicts", obj({ id: nonEmpty }), async (p) => ({ id: p.id, conflicts: (await sessionOf(rt, p.id)).conflicts }));
+
+      methods.register("sessions.resolve", obj({ id: nonEmpty, conflictId: nonEmpty, choice }), async (p) => {
+        await rt.resolveSessionConflict(p.id, p.conflictId, p.choice);
+        return { id: p.id, conflictId: p.conflictId, choice: p.choice };
+      });
+
+      methods.register("sessions.resolveBulk", obj({ id: nonEmpty, choice }), async (p) => ({ id: p.id, resolved: await rt.resolveSessionBulk(p.id, p.choice) }));
+
+      methods.register("dialog.respond", obj({ id: nonEmpty, answer: value }), (p, call) => dialogs.respond(p.id, p.answer, call.clientName));
+      methods.register("dialog.list", empty, () => ({ dialogs: dialogs.list() }));
+
+      methods.register("capabilities.revoke", obj({ script: nonEmpty, capability: nonEmpty }), async (p, call) => {
+        await catalog.load(p.script);
+        const stopped = rt.revokeCapability(p.script, p.capability);
+        log.warn(`capability ${p.capability} revoked from ${p.script} by ${call.clientName}; ${stopped.length} running run(s) stopped`, { script: p.script, capability: p.capability });
+        return { script: p.script, capability: p.capability, runs: stopped };
+      });
+
+      methods.register("scripts.start", obj({ script: nonEmpty, args: opt(record(value)) }), (p, call) => rt.startBackground(p.script, { args: p.args, user: call.clientName }));
+      methods.register("scripts.stop", obj({ script: nonEmpty }), (p, call) => rt.stopBackground(p.script, `stopped by ${call.clientName}`));
+      methods.register("scripts.restart", obj({ script: nonEmpty }), (p) => rt.restartBackground(p.script));
+      methods.register("scripts.ps", empty, () => ({ scripts: rt.backgroundStatus() }));
+
+      const started = await rt.startAutostart().catch((e: unknown) => {
+        log.error(`background scripts with autostart could not all start: ${(e as Error).message}`, {});
+        return [];
+      });
+      if (started.length) log.info(`started ${started.length} background script(s): ${started.map((s) => s.id).join(", ")}`, {});
+
+      return {
+        async stop() {
+          watcher.close();
+          dialogs.close("the daemon is stopping");
+          await rt.shutdown("the daemon is stopping");
+          await runs.settled(2000);
+          await engine.close();
+          runtime = null;
+        },
+      };
+    },
+  };
+}
+
+/** Runtime events → socket events; a script's log lines go through the daemon log (which publishes them). */
+function forward(e: RuntimeEvent, events: ServiceContext["events"], log: Logger, now: () => number): void {
+  if (e.type === "log") {
+    const fields = { script: e.script, runId: e.runId };
+    // The daemon log drops debug lines; a client following the run still sees them.
+    if (e.level === "debug") {
+      if (events.wants("log")) events.publish({ type: "log", time: new Date(now()).toISOString(), level: "debug", msg: e.message, fields });
+    } else log.log(e.level, e.message, fields);
+    return;
+  }
+  if (e.type === "run.finished") log.info(`run ${e.runId} of ${e.script} ended: ${e.status}, ${e.ops} op(s)${e.sessionId ? `, session ${e.sessionId}` : ""}`, { runId: e.runId, script: e.script });
+  if (e.type === "overlay.ops" && !events.wants("overlay.ops")) return;
+  events.publish(e as DaemonEvent);
+}
+
+class RunTracker {
+  private readonly runs = new Map<string, Promise<RunSummary>>();
+
+  add(runId: string, done: Promise<RunSummary>): void {
+    this.runs.set(runId, done);
+    done.catch(() => undefined);
+    while (this.runs.size > RECENT_RUNS) {
+      const oldest = this.runs.keys().next().value;
+      if (oldest === undefined) break;
+      this.runs.delete(oldest);
+    }
+  }
+
+  get(runId: string): Promise<RunSummary> | undefined {
+    return this.runs.get(runId);
+  }
+
+  async settled(ms: number): Promise<void> {
+    await Promise.race([Promise.allSettled([...this.runs.values()]), new Promise((r) => setTimeout(r, ms).unref())]);
+  }
+}
+
+function summarize(r: RunResult): RunSummary {
+  const s: RunSummary = {
+    runId: r.runId,
+    script: r.script,
+    status: r.status,
+    sessionId: r.sessionId ?? null,
+    sessionStatus: r.sessionStatus ?? null,
+    ops: r.ops,
+    bundles: r.bundles,
+    skips: r.skips.map((k) => ({ binding: k.binding, error: { type: k.error.type, message: k.error.message } })),
+  };
+  if (r.error) s.error = { type: r.error.type, message: r.error.message, file: r.error.file, line: r.error.line };
+  return s;
+}
+
+function summarizeRecord(r: RunRecord): RunSummary {
+  const s: RunSummary = {
+    runId: r.runId,
+    script: r.script,
+    status: r.status,
+    sessionId: r.sessionId ?? null,
+    sessionStatus: r.sessionStatus ?? null,
+    ops: r.ops,
+    bundles: r.bundles,
+    skips: r.skips.map((k) => ({ binding: k.binding, error: { type: k.error.type, message: k.error.message } })),
+  };
+  if (r.error) s.error = r.error;
+  return s;
+}
+
+async function recordOf(rt: ScriptRuntime, runId: string): Promise<RunRecord> {
+  const r = await rt.runRecord(runId);
+  if (!r) {
+    const going = rt.running().some((x) => x.runId === runId);
+    throw new EntityNotFound(
+      going ? `run ${runId} is still going: its record is written when it ends (runs.wait waits for it)` : `no run ${runId} (\`openprod runs\` lists the recorded runs)`,
+      { runId, running: going },
+    );
+  }
+  return r;
+}
+
+async function sessionOf(rt: ScriptRuntime, id: string): Promise<SessionSummary> {
+  const all = await rt.sessions();
+  const s = all.find((x) => x.id === id);
+  if (!s) {
+    throw new EntityNotFound(`no open session ${id} (open: ${all.map((x) => x.id).slice(0, 5).join(", ") || "none"}; \`openprod sessions\` lists them)`, { session: id });
+  }
+  return s;
+}
+
+function sessionInfo(s: SessionSummary): SessionInfo {
+  return { id: s.id, script: s.scriptId, runId: s.runId, isolation: s.isolation, ops: s.ops.length, conflicts: s.conflicts.filter((c) => c.resolution === undefined).length };
+}
+
+/** One overlay op in a person's words; for field writes the canonical value it would replace. */
+function describeOp(store: WorkspaceStore, op: Operation): SessionChange {
+  const base = { op: op.op, entity: null, field: null, old: null, new: null };
+  switch (op.op) {
+    case "SetField": {
+      let field = op.field;
+      let old: FieldValue = null;
+      if (store.entityExists(op.id)) {
+        try {
+          field = store.resolveField(op.field, store.facetsOf(op.id)).key;
+          old = store.getField(op.id, op.field);
+        } catch {
+          // A field the entity does not carry yet: nothing to replace.
+        }
+      }
+      return { ...base, entity: op.id, field, old, new: op.value, summary: `${op.id} ${field}: ${show(old)} → ${show(op.value)}` };
+    }
+    case "CreateEntity":
+      return { ...base, entity: op.id ?? null, summary: `create ${op.id ?? "entity"} in ${(op.tables ?? []).join(", ") || "no table"}${op.fields ? ` with ${Object.keys(op.fields).join(", ")}` : ""}` };
+    case "DeleteEntity":
+      return { ...base, entity: op.id, summary: `delete ${op.id}` };
+    default: {
+      const rest = { ...op } as Record<string, unknown>;
+      delete rest.op;
+      const entity = typeof rest.id === "string" ? rest.id : typeof rest.source === "string" ? rest.source : null;
+      return { ...base, entity, summary: `${op.op} ${JSON.stringify(rest)}` };
+    }
+  }
+}
+
+function show(v: unknown): string {
+  return v === null || v === undefined ? "(unset)" : JSON.stringify(v);
+}
+
+async function listScripts(ctx: ServiceContext, catalog: ScriptCatalog): Promise<{ scripts: ScriptInfo[] }> {
+  const { show } = ctx;
+  const ids = new Set(configuredScriptIds(show));
+  const userDir = path.join(show.dir.root, "workspace", "scripts");
+  const configured = new Set(ids);
+  for (const f of fs.existsSync(userDir) ? fs.readdirSync(userDir) : []) if (f.endsWith(".lua")) ids.add(f.slice(0, -4));
+  const out: ScriptInfo[] = [];
+  for (const id of [...ids].sort()) {
+    const slash = id.indexOf("/");
+    const info: ScriptInfo = { id, file: "", module: slash > 0 ? id.slice(0, slash) : null, configured: configured.has(id), capabilities: [] };
+    try {
+      const s = await catalog.load(id);
+      Object.assign(info, {
+        file: path.relative(show.dir.root, s.file),
+        executionMode: s.config.executionMode,
+        mode: s.config.mode,
+        onError: s.config.onError,
+        isolation: s.config.isolation,
+        capabilities: s.config.capabilities,
+        hash: s.hash,
+      });
+    } catch (e) {
+      info.error = (e as Error).message;
+    }
+    out.push(info);
+  }
+  return { scripts: out };
+}
+
+async function listRuns(store: WorkspaceStore, rt: ScriptRuntime, limit: number, script: string | undefined): Promise<RunListEntry[]> {
+  const out: RunListEntry[] = rt.running().map((r) => ({ runId: r.runId, script: r.script, status: "running", startedAt: null, endedAt: null, ops: 0, sessionId: null }));
+  const done: RunListEntry[] = [];
+  for await (const [, bytes] of store.records("runs").list()) {
+    const r = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8")) as RunRecord;
+    if (script !== undefined && r.script !== script) continue;
+    done.push({ runId: r.runId, script: r.script, status: r.status, startedAt: r.startedAt, endedAt: r.endedAt, ops: r.ops, sessionId: r.sessionId ?? null, user: r.user });
+  }
+  done.sort((a, b) => (b.startedAt ?? 0) - (a.startedAt ?? 0));
+  return [...out.filter((r) => script === undefined || r.script === script), ...done].slice(0, limit);
+}

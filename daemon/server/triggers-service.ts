@@ -1,0 +1,97 @@
+/**
+ * The triggers service: loads the show's `[trigger.*]` sections (a trigger on
+ * a cycle is refused and logged with the cycle spelled out; the others run),
+ * dispatches changes to script runs through the scripts service's runtime,
+ * and tells clients when a trigger fires (`trigger.fired`), fails or is
+ * stopped by the safety net. `triggers.list` and `triggers.traces` show what
+ * each trigger did and why.
+ */
+import { ConfigError, EntityNotFound } from "../crdt/errors.ts";
+import { createRuntimeTriggerRunner, createTriggerDispatcher, loadShowTriggers } from "../triggers/index.ts";
+import type { TriggerRunner } from "../triggers/index.ts";
+import type { DaemonService } from "../main.ts";
+import { int, nonEmpty, obj, opt } from "./params.ts";
+import type { ScriptsService } from "./scripts-service.ts";
+
+export interface TriggersServiceOptions {
+  /** Trigger runs go through this service's runtime; it must be started first. */
+  scripts: ScriptsService;
+  now?: () => number;
+  /** How long stopping waits for trigger runs to end (default 2 s; the runtime's shutdown cancels the rest). */
+  stopWaitMs?: number;
+}
+
+export function createTriggersService(opts: TriggersServiceOptions): DaemonService {
+  return {
+    name: "triggers",
+    async start({ show, store, methods, events, log }) {
+      const runtime = opts.scripts.runtime;
+      if (!runtime) throw new Error("the triggers service starts after the scripts service (its runtime runs the trigger scripts)");
+      const loaded = loadShowTriggers(show);
+      if (loaded.errors.length) {
+        for (const e of loaded.errors.slice(1)) log.error(e.message, { ...e.details });
+        const first = loaded.errors[0];
+        throw new ConfigError(
+          loaded.errors.length > 1 ? `${first.message} (and ${loaded.errors.length - 1} more mistake(s) in [trigger.*] / capabilities, logged above)` : first.message,
+          first.details,
+        );
+      }
+      for (const r of loaded.rejected) {
+        log.error(`trigger ${r.name} (${r.file}:${r.line ?? "?"}) is not loaded: ${r.error.message}`, { trigger: r.name, file: r.file, line: r.line });
+      }
+
+      const inner = createRuntimeTriggerRunner(runtime);
+      const runner: TriggerRunner = {
+        run(req, signal) {
+          events.publish({
+            type: "trigger.fired",
+            trigger: req.trigger,
+            script: req.script,
+            entity: req.context.trigger_entity,
+            field: req.context.trigger_field,
+            oldValue: req.context.old_value,
+            newValue: req.context.new_value,
+            args: req.args,
+            chain: req.chain,
+          });
+          log.info(`trigger ${req.trigger} fired for ${req.context.trigger_entity} (${req.context.trigger_field}): running ${req.script}`, {
+            trigger: req.trigger,
+            entity: req.context.trigger_entity,
+          });
+          return inner.run(req, signal);
+        },
+      };
+      const dispatcher = createTriggerDispatcher({
+        store,
+        triggers: loaded.triggers,
+        rejected: loaded.rejected,
+        runner,
+        now: opts.now,
+        events: (e) => {
+          if (e.type === "trigger.run_failed") log.warn(`trigger ${e.trigger}: the run for ${e.entity} failed: ${e.error.type}: ${e.error.message}`, { trigger: e.trigger, runId: e.runId });
+          else log.error(`trigger ${e.trigger}: ${e.message}`, { trigger: e.trigger, chain: e.chain.id });
+          events.publish(e);
+        },
+      });
+      if (loaded.triggers.length) log.info(`${loaded.triggers.length} trigger(s) active: ${loaded.triggers.map((t) => t.name).join(", ")}`, {});
+
+      const known = (): string => dispatcher.list().map((t) => t.name).join(", ") || "none";
+      methods.register("triggers.list", obj({}), () => ({ triggers: dispatcher.list() }));
+      methods.register("triggers.traces", obj({ trigger: nonEmpty, limit: opt(int(1, 100_000)) }), (p) => {
+        if (!dispatcher.list().some((t) => t.name === p.trigger)) {
+          throw new EntityNotFound(`no trigger "${p.trigger}" (triggers: ${known()})`, { trigger: p.trigger });
+        }
+        const all = dispatcher.traces(p.trigger);
+        return { trigger: p.trigger, traces: p.limit !== undefined ? all.slice(-p.limit) : all };
+      });
+
+      return {
+        async stop() {
+          dispatcher.stop();
+          const wait = opts.stopWaitMs ?? 2000;
+          await Promise.race([dispatcher.idle(), new Promise((r) => setTimeout(r, wait).unref())]);
+        },
+      };
+    },
+  };
+}
