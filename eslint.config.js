@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "examples/**", "coverage/**", "**/*.lua"] },
+  { ignores: ["node_modules/**", "dist/**", ".openprod-example/**", "examples/**", "coverage/**", "**/*.lua"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -7,16 +7,10 @@
  * numeric `code` only follows JSON-RPC conventions.
  */
 
-export type WireErrorType =
-  | "EntityNotFound"
-  | "FieldNotFound"
-  | "PermissionDenied"
-  | "InvalidOperation"
-  | "NetworkError"
-  | "Timeout"
-  | "ConfigError"
-  | "StorageError"
-  | "InternalError";
+import type { ErrorCode } from "../daemon/crdt/errors.ts";
+
+/** The daemon's typed error codes, plus InternalError for a daemon bug. */
+export type WireErrorType = ErrorCode | "InternalError";
 
 export interface WireErrorData {
   type: WireErrorType | string;

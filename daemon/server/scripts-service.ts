@@ -110,7 +110,7 @@ export function createScriptsService(opts: ScriptsServiceOptions = {}): ScriptsS
       methods.register("runs.wait", obj({ runId: nonEmpty }), async (p) => {
         const live = runs.get(p.runId);
         if (live) return live;
-        return summarizeRecord(await recordOf(rt, p.runId));
+        return summarize(await recordOf(rt, p.runId));
       });
 
       methods.register("runs.get", obj({ runId: nonEmpty }), async (p) => ({ record: await recordOf(rt, p.runId) }));
@@ -226,7 +226,8 @@ class RunTracker {
   }
 }
 
-function summarize(r: RunResult): RunSummary {
+/** A run's outcome on the wire, from its live result or its stored record (same fields). */
+function summarize(r: RunResult | RunRecord): RunSummary {
   const s: RunSummary = {
     runId: r.runId,
     script: r.script,
@@ -238,21 +239,6 @@ function summarize(r: RunResult): RunSummary {
     skips: r.skips.map((k) => ({ binding: k.binding, error: { type: k.error.type, message: k.error.message } })),
   };
   if (r.error) s.error = { type: r.error.type, message: r.error.message, file: r.error.file, line: r.error.line };
-  return s;
-}
-
-function summarizeRecord(r: RunRecord): RunSummary {
-  const s: RunSummary = {
-    runId: r.runId,
-    script: r.script,
-    status: r.status,
-    sessionId: r.sessionId ?? null,
-    sessionStatus: r.sessionStatus ?? null,
-    ops: r.ops,
-    bundles: r.bundles,
-    skips: r.skips.map((k) => ({ binding: k.binding, error: { type: k.error.type, message: k.error.message } })),
-  };
-  if (r.error) s.error = r.error;
   return s;
 }
 
