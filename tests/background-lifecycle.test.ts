@@ -107,17 +107,19 @@ describe("autostart and shutdown", () => {
   it("starts the autostart scripts, and shutdown stops every run with on_shutdown", async () => {
     kit.script("auto", LOOP, { ...BG, autostart: true });
     kit.script("manual_bg", LOOP, BG);
-    kit.script("oneshot", `function main() while not context.cancelled() do core.await(core.sleep(20)) end end\nfunction on_shutdown() log.info("oneshot cleanup") end`);
+    kit.script("oneshot", `function main() log.info("oneshot running") while not context.cancelled() do core.await(core.sleep(20)) end end\nfunction on_shutdown() log.info("oneshot cleanup") end`);
     const started = await kit.runtime.startAutostart();
     expect(started.map((s) => s.id)).toEqual(["auto"]);
     const oneshot = kit.runtime.run("oneshot");
     await until(() => kit.logs("auto").includes("started"), 5000, "autostart");
+    // Both must really be running (a loaded machine may take a moment to start the one-shot).
+    await until(() => kit.logs("oneshot").includes("oneshot running"), 5000, "one-shot run");
 
     await kit.runtime.shutdown("daemon shutting down");
     expect(kit.runtime.backgroundStatus()).toEqual([expect.objectContaining({ id: "auto", state: "stopped" })]);
     expect(kit.logs("auto")).toContain("on_shutdown, cancelled=true");
     expect((await oneshot.done).status).toBe("cancelled");
-    expect(kit.logs("oneshot")).toEqual(["oneshot cleanup"]);
+    expect(kit.logs("oneshot")).toEqual(["oneshot running", "oneshot cleanup"]);
     expect(kit.runtime.running()).toEqual([]);
     await expect(kit.runtime.startBackground("manual_bg")).rejects.toThrow(/shutting down/);
   });
