@@ -10,10 +10,9 @@
  */
 import { ConfigError } from "../crdt/errors.ts";
 import type { Schema } from "../crdt/schema.ts";
-import { stringList } from "../config/index.ts";
-import type { ModuleManifest, RawSection, WorkspaceConfig } from "../config/index.ts";
-import { CapabilitySet, parseCapabilities } from "../scripts/capabilities/index.ts";
-import type { Capability } from "../scripts/capabilities/index.ts";
+import type { ModuleManifest, WorkspaceConfig } from "../config/index.ts";
+import type { CapabilitySet } from "../scripts/capabilities/index.ts";
+import { showCapabilities } from "../scripts/runtime/show-capabilities.ts";
 import { loadTriggers, triggerSections } from "./load-triggers.ts";
 import type { TriggerSection } from "./load-triggers.ts";
 import { parseTrigger } from "./parse-trigger.ts";
@@ -52,47 +51,9 @@ export interface ShowTriggers {
 
 export function loadShowTriggers(show: ShowTriggersInput, opts: ShowTriggersOptions = {}): ShowTriggers {
   const schema = opts.schema ?? show.schema;
-  const errors: ConfigError[] = [];
-  const capabilities = new Map<string, CapabilitySet>();
-
-  const parseList = (list: readonly string[], doc: RawSection["doc"], path: string[]): Capability[] | null => {
-    try {
-      return [...parseCapabilities(list, { doc, path, schema }).capabilities];
-    } catch (e) {
-      if (!(e instanceof ConfigError)) throw e;
-      errors.push(e);
-      return null;
-    }
-  };
-  const scriptList = (s: RawSection): Capability[] | null => {
-    let list: string[];
-    try {
-      list = stringList(s.doc, s.path, s.values, "capabilities", []);
-    } catch (e) {
-      if (!(e instanceof ConfigError)) throw e;
-      errors.push(e);
-      return null;
-    }
-    return parseList(list, s.doc, [...s.path, "capabilities"]);
-  };
-
-  for (const s of Object.values(show.config.scripts)) {
-    const caps = scriptList(s);
-    capabilities.set(s.name, caps === null ? CapabilitySet.none : new CapabilitySet(caps));
-  }
-  for (const m of show.modules) {
-    const granted = parseList(
-      m.capabilities.map((c) => c.value),
-      m.doc,
-      ["module", m.name, "capabilities"],
-    );
-    for (const s of Object.values(m.scripts)) {
-      const own = scriptList(s);
-      // Module scripts run with the module's capabilities, plus any their own section adds.
-      const caps = granted === null || own === null ? null : [...granted, ...own];
-      capabilities.set(`${m.name}/${s.name}`, caps === null ? CapabilitySet.none : new CapabilitySet(caps));
-    }
-  }
+  // The rule for who may do what lives with the scripts runtime, which enforces it: the cycle
+  // check below must assume exactly what runs will be held to.
+  const { capabilities, errors } = showCapabilities({ config: show.config, modules: show.modules, schema });
   for (const [id, caps] of opts.capabilities ?? []) capabilities.set(id, caps);
 
   const scripts = new Map<string, KnownScript>();

@@ -1,7 +1,7 @@
 /**
  * Every configured script's capabilities, from a show's configuration: a user script gets its
  * `[script.<name>]` list; a module script gets its module's `[module.<m>]` list plus its own.
- * The same rule daemon/triggers/show-triggers.ts applies for the trigger cycle check, so the
+ * The trigger cycle check (daemon/triggers/show-triggers.ts) uses this same function, so the
  * runtime holds scripts to exactly what that check assumed. A list with a mistake grants
  * nothing and is reported at its file and line.
  */
