@@ -3,31 +3,8 @@ import fc from "fast-check";
 import { loadShow } from "../daemon/config/index.ts";
 import { ConfigError } from "../daemon/crdt/errors.ts";
 import { loadTriggers, stronglyConnectedComponents, triggerCycles, triggerSections } from "../daemon/triggers/index.ts";
-import { knownScripts, triggersFrom } from "./fixtures/triggers-kit/kit.ts";
+import { SPEC_SCRIPTS as SCRIPTS, SPEC_TRIGGERS, knownScripts, triggersFrom } from "./fixtures/triggers-kit/kit.ts";
 import { EXAMPLE_SHOW, exampleSchema } from "./helpers/store-fixture.ts";
-
-const SCRIPTS = `
-[script.renumber_cues]
-capabilities = ["data.write:lighting.cue.number", "ui.notify"]
-
-[script.log_cue_start]
-capabilities = ["data.write:lighting.cue.fired_at"]
-`;
-
-const SPEC_TRIGGERS = `
-[trigger.renumber_on_reorder]
-on_field_change = "lighting.cue.order_index"
-scope = "scene"
-run_script = "renumber_cues"
-params = { scene_id = "$scope_entity_id" }
-mode = "session"
-
-[trigger.cue_started]
-on_field_change = "lighting.cue.status"
-when = "new_value == 'running'"
-run_script = "log_cue_start"
-mode = "autoCommit"
-`;
 
 function errorOf(fn: () => unknown): ConfigError {
   try {

@@ -2,29 +2,11 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { WorkspaceStore } from "../daemon/crdt/store.ts";
 import { createTriggerDispatcher } from "../daemon/triggers/index.ts";
 import type { TriggerDispatcher, TriggerEvent } from "../daemon/triggers/index.ts";
-import { StoreRunner, USER, logCueStart, renumberCues, sceneWithCues, triggersFrom } from "./fixtures/triggers-kit/kit.ts";
+import { SPEC_SCRIPTS, SPEC_TRIGGERS, StoreRunner, USER, logCueStart, renumberCues, sceneWithCues, triggersFrom } from "./fixtures/triggers-kit/kit.ts";
 import type { FakeScript } from "./fixtures/triggers-kit/kit.ts";
 import { exampleSchema, openTestStore, syncStores, tempDir } from "./helpers/store-fixture.ts";
 
-const SPEC = `
-[script.renumber_cues]
-capabilities = ["data.write:lighting.cue.number", "ui.notify"]
-[script.log_cue_start]
-capabilities = ["data.write:lighting.cue.fired_at"]
-
-[trigger.renumber_on_reorder]
-on_field_change = "lighting.cue.order_index"
-scope = "scene"
-run_script = "renumber_cues"
-params = { scene_id = "$scope_entity_id" }
-mode = "session"
-
-[trigger.cue_started]
-on_field_change = "lighting.cue.status"
-when = "new_value == 'running'"
-run_script = "log_cue_start"
-mode = "autoCommit"
-`;
+const SPEC = SPEC_SCRIPTS + SPEC_TRIGGERS;
 
 let tmp: { dir: string; cleanup: () => void };
 let store: WorkspaceStore;
