@@ -11,7 +11,11 @@ import type { CrdtEdit, FieldValue, Fields, Operation } from "./operations.ts";
 import type { WorkspaceDoc } from "./workspace-doc.ts";
 import { InvalidOperation } from "./errors.ts";
 import { positionBetween } from "./fractional-index.ts";
-import { FACET_PREFIX, HIDDEN_PREFIX, K_DELETED, K_MERGED_INTO, PROP_PREFIX, TABLE_PREFIX, encodeScalar } from "./layout.ts";
+import { FACET_PREFIX, HIDDEN_PREFIX, K_DELETED, K_MERGED_INTO, PROP_PREFIX, TABLE_PREFIX, encodeScalar, fieldInput } from "./layout.ts";
+import { liveEdgesOf, writesOf } from "./op-writes.ts";
+import type { WriteGate } from "./op-writes.ts";
+
+export { liveEdgesOf };
 
 /** What an open conflict looks like to the op executor (for ResolveConflict). */
 export interface ConflictTarget {
@@ -43,11 +47,15 @@ export interface OpContext {
   siblingCandidates: (target: string, type: string) => Iterable<string>;
   /** The position every copy shows for an edge whose position is in conflict (latest HLC), if any. */
   provisionalPosition?: (edgeId: string) => string | undefined;
+  /** Capabilities: every operation's writes (op-writes.ts) pass it before anything is written. */
+  gate?: WriteGate;
 }
 
-export type OpResult = { id?: string; edgeId?: string; ids?: string[] } | undefined;
+/** What an operation made: new ids, and for field writes the full key the name resolved to. */
+export type OpResult = { id?: string; edgeId?: string; ids?: string[]; field?: string } | undefined;
 
 export function applyOperation(ctx: OpContext, op: Operation): OpResult {
+  if (ctx.gate) ctx.gate(op, writesOf(ctx, op));
   switch (op.op) {
     case "CreateEntity":
       return { id: createEntity(ctx, op.id, op.tables ?? [], op.facets ?? [], op.fields ?? {}) };
@@ -59,11 +67,9 @@ export function applyOperation(ctx: OpContext, op: Operation): OpResult {
       return undefined;
     }
     case "SetField":
-      setField(ctx, op.id, op.field, op.value);
-      return undefined;
+      return { field: setField(ctx, op.id, op.field, op.value) };
     case "ApplyCRDT":
-      applyCrdt(ctx, op.id, op.field, op.edit);
-      return undefined;
+      return { field: applyCrdt(ctx, op.id, op.field, op.edit) };
     case "AddToTable": {
       const e = ctx.doc.live(op.id);
       ctx.schema.table(op.table);
@@ -127,6 +133,9 @@ export function applyOperation(ctx: OpContext, op: Operation): OpResult {
       return undefined;
     }
     case "CreateEdge":
+      if (ctx.schema.edgeType(op.type).ordered) {
+        throw new InvalidOperation(`edge type ${op.type} is ordered: use create_ordered_edge`, { edgeType: op.type });
+      }
       return { edgeId: createEdge(ctx, op.edgeId, op.type, op.source, op.target, op.properties, null) };
     case "CreateOrderedEdge": {
       const type = ctx.schema.edgeType(op.type);
@@ -189,8 +198,9 @@ function createEntity(ctx: OpContext, id: string | undefined, tables: string[], 
   for (const f of explicit) initial[FACET_PREFIX + f] = true;
   const crdt: [FieldDef, FieldValue][] = [];
   const noted: [string, FieldValue][] = [];
-  for (const [name, value] of Object.entries(fields)) {
+  for (const [name, raw] of Object.entries(fields)) {
     const def = ctx.schema.resolveField(name, facetSet, where);
+    const value = fieldInput(def, raw);
     if (value === null) continue;
     if (def.type === "text" || def.type === "list") {
       crdt.push([def, value]);
@@ -217,13 +227,15 @@ function createEntity(ctx: OpContext, id: string | undefined, tables: string[], 
   return entityId;
 }
 
-function setField(ctx: OpContext, id: string, name: string, value: FieldValue): void {
+function setField(ctx: OpContext, id: string, name: string, value: FieldValue): string {
   const e = ctx.doc.live(id);
   const def = ctx.schema.resolveField(name, ctx.doc.facets(e.obj, undefined, e.id), `entity ${e.id}`);
   writeFieldNoted(ctx, e.id, e.obj, def, value);
+  return def.key;
 }
 
-function writeFieldNoted(ctx: OpContext, entity: string, obj: string, def: FieldDef, value: FieldValue): void {
+function writeFieldNoted(ctx: OpContext, entity: string, obj: string, def: FieldDef, raw: FieldValue): void {
+  const value = fieldInput(def, raw);
   const old = ctx.doc.readField(obj, def);
   ctx.doc.writeField(entity, obj, def, value);
   note(ctx, "field", entity, def.key, old, value);
@@ -239,7 +251,7 @@ function moveToHidden(ctx: OpContext, obj: string, def: FieldDef, value: FieldVa
   }
 }
 
-function applyCrdt(ctx: OpContext, id: string, name: string, edit: CrdtEdit): void {
+function applyCrdt(ctx: OpContext, id: string, name: string, edit: CrdtEdit): string {
   const e = ctx.doc.live(id);
   const def = ctx.schema.resolveField(name, ctx.doc.facets(e.obj, undefined, e.id), `entity ${e.id}`);
   const old = ctx.doc.readField(e.obj, def);
@@ -302,6 +314,7 @@ function applyCrdt(ctx: OpContext, id: string, name: string, edit: CrdtEdit): vo
       break;
   }
   note(ctx, "field", e.id, def.key, old, ctx.doc.readField(e.obj, def));
+  return def.key;
 }
 
 function createEdge(
@@ -336,13 +349,10 @@ function deleteEdge(ctx: OpContext, edgeId: string): void {
   ctx.changes.push({ kind: "edge", entity: edgeId, field: "deleted", oldValue: e ? { type: e.type, source: e.source, target: e.target } : null, newValue: null });
 }
 
-/** Live edge ids touching an entity, checked against the document state being written. */
-export function liveEdgesOf(ctx: Pick<OpContext, "doc" | "edgeCandidates">, entity: string, heads?: Heads): string[] {
+/** Edges created earlier in the same bundle (not in any index yet). */
+export function createdEdges(ctx: OpContext): string[] {
   const out: string[] = [];
-  for (const id of new Set(ctx.edgeCandidates(entity))) {
-    const e = ctx.doc.edge(id, heads);
-    if (e && !e.deleted && (e.source === entity || e.target === entity)) out.push(id);
-  }
+  for (const c of ctx.changes) if (c.kind === "edge" && c.field === "created") out.push(c.entity);
   return out;
 }
 

@@ -18,6 +18,9 @@ export type { ConflictRecord, ConflictValue, BulkConflict } from "./conflicts.ts
 export { BULK_THRESHOLD } from "./conflicts.ts";
 export type { EdgeState, EntityState } from "./workspace-doc.ts";
 export type { OpResult } from "./apply-ops.ts";
+export { OverlayDocument } from "./overlay-document.ts";
+export { writesOf } from "./op-writes.ts";
+export type { WriteTarget, WriteGate } from "./op-writes.ts";
 export { Schema, FIELD_TYPES, fieldKey, facetKey, suggest, editDistance } from "./schema.ts";
 export type { FieldDef, FacetDef, TableDef, EdgeTypeDef, FieldType, SchemaSource } from "./schema.ts";
 export * from "./errors.ts";

@@ -41,6 +41,15 @@ export interface EncodedScalar {
   datatype?: "int" | "f64" | "str" | "boolean";
 }
 
+/**
+ * A value as callers send it, in the field's shape: an empty table from Lua or `{}` from JSON
+ * cannot say it is a list, so for a list field it is the empty list.
+ */
+export function fieldInput(def: FieldDef, value: FieldValue): FieldValue {
+  if (def.type === "list" && value !== null && typeof value === "object" && !Array.isArray(value) && Object.keys(value).length === 0) return [];
+  return value;
+}
+
 /** Check a value against a field's type and encode it; null means "clear". */
 export function encodeScalar(def: FieldDef, value: FieldValue, entity: string): EncodedScalar | null {
   if (value === null) return null;

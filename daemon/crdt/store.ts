@@ -7,7 +7,9 @@
 import { randomBytes } from "node:crypto";
 import { api, createBackend, loadBackend } from "./automerge-backend.ts";
 import type { Backend, Heads, WasmSyncState } from "./automerge-backend.ts";
-import { applyOperation } from "./apply-ops.ts";
+import { applyOperation, createdEdges } from "./apply-ops.ts";
+import { OverlayDocument } from "./overlay-document.ts";
+import type { WriteGate } from "./op-writes.ts";
 import type { ConflictTarget, OpContext, OpResult } from "./apply-ops.ts";
 import { ChangeFeed } from "./change-feed.ts";
 import type { ChangeEvent, ChangeListener, FieldChange } from "./change-feed.ts";
@@ -225,11 +227,11 @@ export class WorkspaceStore {
    * `records` are side records written in the same atomic write as the bundle
    * (e.g. a committed session's overlay removed exactly when its bundle lands).
    */
-  async apply(ops: Operation[], input: BundleInput, opts: { records?: RecordWrite[] } = {}): Promise<BundleResult> {
+  async apply(ops: Operation[], input: BundleInput, opts: { records?: RecordWrite[]; gate?: WriteGate } = {}): Promise<BundleResult> {
     const release = await this.writeLock();
     let pending: { durable: Promise<void>; finish: () => BundleResult };
     try {
-      pending = this.applyLocked(ops, input, opts.records ?? []);
+      pending = this.applyLocked(ops, input, opts.records ?? [], opts.gate);
     } finally {
       release();
     }
@@ -242,10 +244,11 @@ export class WorkspaceStore {
    * conflicts updated, the write queued. Returns the durability promise and
    * what to announce once it resolves.
    */
-  private applyLocked(ops: Operation[], input: BundleInput, records: RecordWrite[]): { durable: Promise<void>; finish: () => BundleResult } {
+  private applyLocked(ops: Operation[], input: BundleInput, records: RecordWrite[], gate: WriteGate | undefined): { durable: Promise<void>; finish: () => BundleResult } {
     this.assertWritable();
     const hlc = this.hlc.tick();
     const ctx = this.context(hlc);
+    if (gate) ctx.gate = gate;
     const results: OpResult[] = [];
     try {
       for (const op of ops) results.push(applyOperation(ctx, op));
@@ -761,6 +764,34 @@ export class WorkspaceStore {
     return ctx;
   }
 
+  /**
+   * A fresh session overlay over this workspace: operations on it run through the same
+   * interpreter as bundles, over canonical at whatever heads the caller reads at.
+   */
+  overlayDocument(): OverlayDocument {
+    return new OverlayDocument({
+      base: this.be,
+      schema: this.schema,
+      newId: this.newId,
+      random: this.random,
+      // Tombstones in an overlay only need to exist; the bundle that commits them gets a real HLC.
+      hlc: () => "uncommitted",
+      findConflict: (id) => this.conflictTarget(id),
+      edgeCandidates: (entity, heads) => {
+        const ids = [...this.indexes.edgesFrom(entity), ...this.indexes.edgesTo(entity)];
+        return heads ? [...ids, ...this.changedEdgesSince(heads)] : ids;
+      },
+      siblingCandidates: (target, type, heads) => {
+        const ids = [...this.indexes.edgesTo(target, type)];
+        return heads ? [...ids, ...this.changedEdgesSince(heads)] : ids;
+      },
+      provisionalPosition: (id) => {
+        const p = this.conflictTracker.provisional("edge", id, "pos");
+        return typeof p === "string" ? p : undefined;
+      },
+    });
+  }
+
   private meta(hlc: string, input: BundleInput, touched: Set<string>, ops: number): BundleMeta {
     const entities = [...touched];
     const meta: BundleMeta = { v: 1, hlc, peer: this.opts.peerId, actor: input.actor, entities: entities.slice(0, ENTITY_CAP), ops };
@@ -1031,12 +1062,6 @@ export class WorkspaceStore {
     if (this.closed) throw new StorageError("the workspace store is closed", {});
     if (this.broken) throw new StorageError(`the workspace store stopped after a storage failure: ${this.broken.message}`, {});
   }
-}
-
-function createdEdges(ctx: OpContext): string[] {
-  const out: string[] = [];
-  for (const c of ctx.changes) if (c.kind === "edge" && c.field === "created") out.push(c.entity);
-  return out;
 }
 
 function sameHeads(a: Heads, b: Heads): boolean {

@@ -4,7 +4,8 @@
  * history (snapshot isolation, history views). Writes assume an open
  * transaction; the store commits or rolls it back as one bundle.
  */
-import type { Backend, Heads } from "./automerge-backend.ts";
+import type { Heads } from "./automerge-backend.ts";
+import type { DocAccess } from "./doc-access.ts";
 import type { FieldDef, Schema } from "./schema.ts";
 import type { FieldValue } from "./operations.ts";
 import { EntityNotFound, InvalidOperation } from "./errors.ts";
@@ -63,7 +64,7 @@ export class WorkspaceDoc {
   private readonly facetCache = new Map<string, string[]>();
 
   constructor(
-    readonly be: Backend,
+    readonly be: DocAccess,
     readonly schema: Schema,
   ) {
     this.entities = objAt(be, "_root", ENTITIES);
@@ -284,15 +285,15 @@ export class WorkspaceDoc {
   }
 }
 
-function objAt(be: Backend, parent: Obj, key: string): Obj {
+function objAt(be: DocAccess, parent: Obj, key: string): Obj {
   const v = be.getWithType(parent, key);
   if (!v || v[0] !== "map") throw new Error(`workspace document has no ${key} map (not an openprod workspace?)`);
   return v[1];
 }
 
-type FullValue = NonNullable<ReturnType<Backend["getWithType"]>>;
+type FullValue = NonNullable<ReturnType<DocAccess["getWithType"]>>;
 
-export function decodeValue(be: Backend, def: FieldDef, v: FullValue, heads?: Heads): FieldValue {
+export function decodeValue(be: DocAccess, def: FieldDef, v: FullValue, heads?: Heads): FieldValue {
   switch (v[0]) {
     case "text":
       return be.text(v[1], heads);

@@ -5,7 +5,7 @@
  * by a person.
  */
 import { InvalidOperation, headsEqual } from "../../crdt/index.ts";
-import type { Actor, FieldValue, Heads, Operation, RecordWrite, WorkspaceStore } from "../../crdt/index.ts";
+import type { Actor, FieldValue, Heads, Operation, RecordWrite, WorkspaceStore, WriteGate } from "../../crdt/index.ts";
 import { Overlay } from "./overlay.ts";
 import type { OverlayBase } from "./overlay-base.ts";
 import { storeBase } from "./overlay-base.ts";
@@ -66,7 +66,7 @@ export class Session {
   private lastConflicts: SessionConflict[] = [];
 
   constructor(private readonly deps: SessionDeps, readonly meta: SessionMeta) {
-    this.overlay = new Overlay(deps.store.schema, { newEntityId: () => deps.store.newEntityId(), random: Math.random });
+    this.overlay = new Overlay(deps.store);
   }
 
   get id(): string {
@@ -121,17 +121,17 @@ export class Session {
   }
 
   /** Adds one operation (validated over the session's view); it is persisted and streamed shortly after. */
-  apply(op: Operation, base: OverlayBase = this.base()): { id?: string; edgeId?: string; ids?: string[] } {
+  apply(op: Operation, base: OverlayBase = this.base(), gate?: WriteGate): { id?: string; edgeId?: string; ids?: string[] } {
     this.assertOpen();
-    const result = this.overlay.apply(op, base);
+    const result = this.overlay.apply(op, base, gate);
     this.unwritten.push(this.overlay.ops[this.overlay.ops.length - 1]);
     this.schedule();
     return result;
   }
 
   /** The TS session API's set_field (what the Lua path is benchmarked against). */
-  setField(id: string, field: string, value: FieldValue, base?: OverlayBase): void {
-    this.apply({ op: "SetField", id, field, value }, base);
+  setField(id: string, field: string, value: FieldValue, base?: OverlayBase, gate?: WriteGate): void {
+    this.apply({ op: "SetField", id, field, value }, base, gate);
   }
 
   /** Resolves when every op so far is durable. */
@@ -157,7 +157,7 @@ export class Session {
    * Commit: if canonical changed any field this session wrote since the snapshot, nothing is
    * applied and the conflicts are returned (with the choices made so far); otherwise one bundle.
    */
-  async commit(input: { actor: Actor; origin: Record<string, unknown> }): Promise<CommitOutcome> {
+  async commit(input: { actor: Actor; origin: Record<string, unknown>; gate?: WriteGate }): Promise<CommitOutcome> {
     this.assertOpen();
     await this.flush();
     const { store } = this.deps;
@@ -174,7 +174,8 @@ export class Session {
     // The overlay's records go in the same atomic write as its bundle: a crash can never leave a
     // session that is both committed and still there to commit again.
     const removal = await this.recordRemoval();
-    const result = await store.apply(ops, input, { records: removal });
+    // The gate is the script's grant as it is now: one narrowed since the run is honoured here.
+    const result = await store.apply(ops, { actor: input.actor, origin: input.origin }, { records: removal, ...(input.gate ? { gate: input.gate } : {}) });
     this.status = "committed";
     this.deps.emit({ type: "session.committed", sessionId: this.id, runId: this.meta.runId, script: this.meta.scriptId, hash: result.hash, ops: ops.length });
     return { status: "committed", hash: result.hash, ops: ops.length };
