@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseScriptConfig, showScripts } from "../daemon/scripts/runtime/index.ts";
 import { parseWorkspaceConfig, rawSections, parseTomlDocument } from "../daemon/config/index.ts";
 import { NetworkError } from "../daemon/crdt/errors.ts";
+import { CapabilitySet, parseCapability } from "../daemon/scripts/capabilities/index.ts";
 import { USER, openKit } from "./fixtures/runtime-kit/kit.ts";
 import type { Kit } from "./fixtures/runtime-kit/kit.ts";
 
@@ -39,7 +40,8 @@ describe("errors reach Lua as typed values that pcall catches and tostring reads
   });
 
   it("PermissionDenied for a field outside the script's data.write capabilities", async () => {
-    const gated = await openKit({ capabilities: () => ({ canWrite: (k) => k.startsWith("lighting.cue."), canRead: (k) => !k.startsWith("sm.") }) });
+    const granted = new CapabilitySet([parseCapability("data.write:lighting.Cue"), parseCapability("data.read:lighting.*")]);
+    const gated = await openKit({ capabilities: () => granted });
     try {
       const id = (await gated.store.apply([{ op: "CreateEntity", tables: ["lighting_fixtures"], facets: ["sm.Contact"], fields: { channel: 1, name: "x" } }], USER)).results[0]?.id as string;
       const r = await gated.lua(
@@ -57,7 +59,7 @@ describe("errors reach Lua as typed values that pcall catches and tostring reads
       );
       expect(r.error).toBeUndefined();
       const line = gated.events.find((e) => e.type === "log");
-      expect(line?.type === "log" && line.message).toBe(`PermissionDenied: script t1 may not write lighting.fixture.channel: add "data.write:lighting.fixture.channel" (or a facet pattern covering it) to its capabilities`);
+      expect(line?.type === "log" && line.message).toBe(`PermissionDenied: script "t1": SetField on entity ${id} writes field lighting.fixture.channel: needs capability "data.write:lighting.fixture.channel" (or "data.write:lighting.*")`);
     } finally {
       await gated.close();
     }

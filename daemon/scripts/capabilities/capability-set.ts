@@ -6,6 +6,8 @@
  */
 import { PermissionDenied } from "../../crdt/errors.ts";
 import type { Schema } from "../../crdt/schema.ts";
+import type { OperationName } from "../../crdt/operations.ts";
+import type { WriteTarget } from "../../crdt/op-writes.ts";
 import type { Capability, DataKind, FsKind, PlainCapability } from "./capability.ts";
 import { inRanges } from "./port-ranges.ts";
 import type { PortRange } from "./port-ranges.ts";
@@ -35,6 +37,11 @@ class DataGrant {
     else if (p.scope === "module") this.modules.add(p.module);
     else if (p.scope === "facet") this.facets.add(`${p.module}.${p.facet.toLowerCase()}`);
     else this.fields.add(p.key);
+  }
+
+  /** A facet, table or edge type `name` of `module`: `*`, `<module>.*` or a pattern naming it. */
+  coversNamed(module: string, name: string): boolean {
+    return this.all || this.modules.has(module) || this.facets.has(`${module}.${name.toLowerCase()}`);
   }
 
   covers(key: string): boolean {
@@ -104,6 +111,60 @@ export class CapabilitySet {
   /** May the script write this field (full key `module.facet.field`)? */
   canWrite(fieldKey: string): boolean {
     return this.write.covers(fieldKey);
+  }
+
+  /**
+   * May the script make this write (op-writes.ts says what each operation writes)? A facet is
+   * covered by a pattern for it, its module or everything, or by grants for each of its fields;
+   * a table by what covers every facet it brings, or like an edge type by `*`, its module's
+   * `<module>.*`, or `<module>.<name>`; an entity
+   * with neither facets nor tables only by `*`.
+   */
+  canWriteTarget(target: WriteTarget, schema: Schema): boolean {
+    switch (target.kind) {
+      case "field":
+        return this.write.covers(target.key);
+      case "facet":
+        return this.coversFacet(target.facet, schema);
+      case "table": {
+        // Joining a table attaches its facets: whoever may write all of them may join or leave it.
+        const t = schema.tables.get(target.table);
+        if (!t) return this.write.all;
+        return this.write.coversNamed(t.module, t.name) || (t.facets.length > 0 && t.facets.every((f) => this.coversFacet(f, schema)));
+      }
+      case "edge": {
+        const e = schema.edgeTypes.get(target.type);
+        return e ? this.write.coversNamed(e.module, e.name) : this.write.all;
+      }
+      case "entity":
+        return this.write.all;
+    }
+  }
+
+  private coversFacet(facetKey: string, schema: Schema): boolean {
+    const f = schema.facets.get(facetKey);
+    if (!f) return this.write.all;
+    return this.write.coversNamed(f.module, f.name) || (f.fields.length > 0 && f.fields.every((d) => this.write.covers(d.key)));
+  }
+
+  /**
+   * The refusal of a write, naming the script, the operation, the entity and the capability
+   * that would allow it.
+   */
+  deniedWrite(op: OperationName, target: WriteTarget, schema: Schema, script?: string): PermissionDenied {
+    const who = script === undefined ? "" : `script "${script}": `;
+    const what = writeWhat(target);
+    const module = targetModule(target, schema);
+    const exact = target.kind === "field" ? target.key : target.kind === "entity" ? "*" : `${module}.${targetName(target, schema)}`;
+    const broader = target.kind === "entity" ? undefined : `data.write:${module}.*`;
+    const needs = `needs capability "data.write:${exact}"${broader !== undefined && broader !== `data.write:${exact}` ? ` (or "${broader}")` : ""}`;
+    return new PermissionDenied(`${who}${op} on entity ${target.entity} writes ${what}: ${needs}`, {
+      script,
+      operation: op,
+      entity: target.entity,
+      capability: `data.write:${exact}`,
+      write: what,
+    });
   }
 
   /**
@@ -217,6 +278,49 @@ export class CapabilitySet {
   /** The capability strings, as declared. */
   toStrings(): string[] {
     return this.capabilities.map((c) => c.text);
+  }
+}
+
+function writeWhat(t: WriteTarget): string {
+  switch (t.kind) {
+    case "field":
+      return `field ${t.key}`;
+    case "facet":
+      return `facet ${t.facet}`;
+    case "table":
+      return `table ${t.table}`;
+    case "edge":
+      return `edge type ${t.type}`;
+    case "entity":
+      return "an entity with no facets or tables";
+  }
+}
+
+function targetModule(t: WriteTarget, schema: Schema): string {
+  switch (t.kind) {
+    case "field":
+      return t.key.split(".")[0];
+    case "facet":
+      return schema.facets.get(t.facet)?.module ?? t.facet.split(".")[0];
+    case "table":
+      return schema.tables.get(t.table)?.module ?? "*";
+    case "edge":
+      return schema.edgeTypes.get(t.type)?.module ?? "*";
+    case "entity":
+      return "*";
+  }
+}
+
+function targetName(t: WriteTarget, schema: Schema): string {
+  switch (t.kind) {
+    case "facet":
+      return schema.facets.get(t.facet)?.name ?? t.facet;
+    case "table":
+      return t.table;
+    case "edge":
+      return t.type;
+    default:
+      return "*";
   }
 }
 

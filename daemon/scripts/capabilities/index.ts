@@ -11,3 +11,4 @@ export { CapabilitySet } from "./capability-set.ts";
 export type { CapabilityRequest } from "./capability-set.ts";
 export type { FacetPattern } from "./facet-pattern.ts";
 export type { PortRange } from "./port-ranges.ts";
+export { writeGate } from "./write-gate.ts";

@@ -44,9 +44,15 @@ function unknownTarget(p: FacetPattern, schema: Schema): string | null {
       return modules.has(p.module) ? null : `no module "${p.module}" declares facets${suggest(p.module, modules)}`;
     }
     case "facet": {
+      // `<module>.<name>` names a facet, a table or an edge type of that module.
       const key = `${p.module}.${p.facet}`;
-      const found = [...schema.facets.keys()].some((k) => k.toLowerCase() === key.toLowerCase());
-      return found ? null : `unknown facet "${key}"${suggest(key, schema.facets.keys())}`;
+      const named = [
+        ...schema.facets.keys(),
+        ...[...schema.tables.values()].map((t) => `${t.module}.${t.name}`),
+        ...[...schema.edgeTypes.values()].map((e) => `${e.module}.${e.name}`),
+      ];
+      const found = named.some((k) => k.toLowerCase() === key.toLowerCase());
+      return found ? null : `unknown facet, table or edge type "${key}"${suggest(key, named)}`;
     }
     case "field":
       return schema.fields.has(p.key) ? null : `unknown field "${p.key}"${suggest(p.key, schema.fields.keys())}`;

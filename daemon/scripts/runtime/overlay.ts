@@ -6,7 +6,7 @@
  * overlay chose, so the commit creates the very entities and edges the script saw.
  */
 import { InvalidOperation } from "../../crdt/index.ts";
-import type { EdgeState, FieldValue, Operation, OverlayDocument, QuerySource, ScalarValue, WorkspaceStore, WriteGate } from "../../crdt/index.ts";
+import type { EdgeState, FieldValue, Fields, Operation, OverlayDocument, QuerySource, ScalarValue, WorkspaceStore, WriteGate } from "../../crdt/index.ts";
 import type { OverlayBase } from "./overlay-base.ts";
 
 export interface OverlayEntity {
@@ -16,7 +16,7 @@ export interface OverlayEntity {
   fields: Record<string, FieldValue>;
 }
 
-export type OverlayStore = Pick<WorkspaceStore, "overlayDocument" | "newEntityId">;
+export type OverlayStore = Pick<WorkspaceStore, "overlayDocument" | "newEntityId" | "schema">;
 
 export class Overlay {
   readonly ops: Operation[] = [];
@@ -34,7 +34,7 @@ export class Overlay {
   apply(op: Operation, base: OverlayBase, gate?: WriteGate): { id?: string; edgeId?: string; ids?: string[] } {
     const withIds = this.withIds(op);
     const r = this.od.apply(withIds, base.heads, gate) ?? {};
-    this.ops.push(r.field !== undefined && (withIds.op === "SetField" || withIds.op === "ApplyCRDT") ? { ...withIds, field: r.field } : withIds);
+    this.ops.push(this.withKeys(withIds, r.field));
     const { field: _field, ...made } = r;
     return made;
   }
@@ -149,6 +149,32 @@ export class Overlay {
       },
       isLive: (id) => (touched.has(id) ? doc.isLive(id) : src.isLive ? src.isLive(id) : true),
     };
+  }
+
+  /** The op as recorded for review: field names as the full keys they resolved to. */
+  private withKeys(op: Operation, field: string | undefined): Operation {
+    const { schema } = this.store;
+    const keyed = (fields: Fields | undefined, facets: Iterable<string>): Fields => {
+      const out: Fields = {};
+      for (const [name, v] of Object.entries(fields ?? {})) out[schema.resolveField(name, facets).key] = v;
+      return out;
+    };
+    switch (op.op) {
+      case "SetField":
+      case "ApplyCRDT":
+        return field === undefined ? op : { ...op, field };
+      case "CreateEntity": {
+        const facets = new Set((op.facets ?? []).map((f) => schema.facet(f).key));
+        for (const t of op.tables ?? []) for (const f of schema.table(t).facets) facets.add(f);
+        return { ...op, fields: keyed(op.fields, facets) };
+      }
+      case "AttachFacet": {
+        const facet = schema.facet(op.facet).key;
+        return { ...op, facet, fields: keyed(op.fields, [facet]) };
+      }
+      default:
+        return op;
+    }
   }
 
   /** The op with every id it would generate chosen now, so the commit makes the same ones. */

@@ -8,9 +8,9 @@
 import path from "node:path";
 import { PermissionDenied } from "../../crdt/index.ts";
 import type { Schema } from "../../crdt/index.ts";
-import { CapabilitySet, readCapability } from "../capabilities/index.ts";
+import { CapabilitySet, readCapability, writeGate } from "../capabilities/index.ts";
 import type { Capability } from "../capabilities/index.ts";
-import type { HostBinding, HostValue, RunError } from "../engine/index.ts";
+import type { HostBinding, RunError } from "../engine/index.ts";
 import { createFsApi } from "../fs/index.ts";
 import type { FsApi } from "../fs/index.ts";
 import { createRequireForRun, showDirModuleFiles } from "../modules/index.ts";
@@ -19,7 +19,6 @@ import { createNativeRegistry, lightwrightCapability } from "../native/index.ts"
 import type { NativeRegistry } from "../native/index.ts";
 import { isRevoked } from "./io-wiring.ts";
 import type { LoadedScript } from "./script-catalog.ts";
-import { OPS_BATCH } from "./script-api.ts";
 import type { ScriptCapabilities } from "./script-run.ts";
 
 /** Lua paths under `ui` and the capability each needs. */
@@ -168,7 +167,9 @@ export function createRunGate(input: RunGateInput): RunGate {
   return {
     granted: input.granted,
     moduleSources,
-    capabilities: gated ? { canWrite: (k) => current().canWrite(k), canRead: (k) => current().canRead(k) } : null,
+    capabilities: gated
+      ? { canWrite: (k) => current().canWrite(k), canRead: (k) => current().canRead(k), gate: writeGate(current, input.schema, script.id) }
+      : null,
     current,
     bindings,
     preludeLua: preludes.filter((p) => p !== "").join("\n"),
@@ -201,27 +202,10 @@ export function createRunGate(input: RunGateInput): RunGate {
             if (!caps.has(needs)) throw caps.denied({ kind: needs as "ui.notify" }, script.id);
           }
         };
-        if (name === OPS_BATCH && gated) {
-          // Writes the worker validated before a revocation reached it: re-checked here, refused late.
-          out[name] = {
-            ...b,
-            kind: "event",
-            fn: (args, run) => {
-              const caps = current();
-              const items = (args[0] as HostValue[] | null) ?? [];
-              const allowed = items.filter((it) => {
-                const key = (it as HostValue[])[1] as string;
-                if (caps.canWrite(key)) return true;
-                hooks.lateSkip({ binding: "core.set_field", error: { type: "PermissionDenied", message: caps.deniedMessage({ kind: "data.write", field: key }) } });
-                return false;
-              });
-              if (b.kind === "event") b.fn([allowed], run);
-            },
-          };
-          continue;
-        }
         if (b.kind === "event") {
-          // Fire and forget: nothing to throw into, so a refused call is dropped. Log lines always pass.
+          // Fire and forget: nothing to throw into, so a refused call is dropped (a batch of set_field
+          // calls buffered after a revocation never reaches the overlay; each write of a batch that
+          // does arrive passes the write gate in ScriptRun.applyBatch). Log lines always pass.
           const always = luaPath.startsWith("log.") || name === "print";
           out[name] = always ? b : {
             ...b,

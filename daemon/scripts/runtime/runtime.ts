@@ -23,7 +23,6 @@ import { contentHash } from "./script-catalog.ts";
 import type { LoadedScript, ScriptCatalog } from "./script-catalog.ts";
 import type { ExecutionMode } from "./script-config.ts";
 import { ScriptRun } from "./script-run.ts";
-import type { ScriptCapabilities } from "./script-run.ts";
 import { Session } from "./session.ts";
 import { CapabilitySet } from "../capabilities/index.ts";
 import type { NativeRegistry } from "../native/index.ts";
@@ -52,7 +51,7 @@ export interface ScriptRuntimeOptions {
    * The capabilities a script runs with; when given (not null), data.write / data.read are
    * enforced on core calls. Without it every write is allowed (gating is wired by the daemon).
    */
-  capabilities?: (script: LoadedScript) => ScriptCapabilities | null;
+  capabilities?: (script: LoadedScript) => CapabilitySet | null;
   /** The MIDI system scripts with net.midi use; default: the native one (createNativeMidiPort). */
   midi?: MidiPort | Promise<MidiPort>;
   /** Native capabilities scripts may be granted (`native.<name>`); default: the ones the daemon ships. */
@@ -333,7 +332,7 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
       const autoOps: Operation[] = [];
       const runDialogs = ro.replay?.dialogs ?? dialogs;
       const sr = new ScriptRun(
-        { store: mode === "autoCommit" ? capturingStore(store, autoOps) : store, emit, dialogs: runDialogs, log: opts.log, adopt: (s) => open.set(s.id, s), capabilities: gate.capabilities ?? capabilities },
+        { store: mode === "autoCommit" ? capturingStore(store, autoOps) : store, emit, dialogs: runDialogs, log: opts.log, adopt: (s) => open.set(s.id, s), capabilities: gate.capabilities },
         runId,
         withRunHash(script, gate),
         mode,

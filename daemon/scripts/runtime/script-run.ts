@@ -4,7 +4,7 @@
  * bundle per call), and the host functions that serve its Lua calls.
  */
 import { EntityNotFound, InvalidOperation, PermissionDenied, executeQuery, parseQuery } from "../../crdt/index.ts";
-import type { Actor, CrdtEdit, EdgeState, FieldValue, Fields, Heads, Operation, WorkspaceStore } from "../../crdt/index.ts";
+import type { Actor, CrdtEdit, EdgeState, FieldValue, Fields, Heads, Operation, WorkspaceStore, WriteGate } from "../../crdt/index.ts";
 import { LuaFloat } from "../engine/index.ts";
 import type { HostBinding, HostValue } from "../engine/index.ts";
 import { luaValue } from "./field-values.ts";
@@ -30,10 +30,12 @@ export interface ScriptRunDeps {
   capabilities?: ScriptCapabilities | null;
 }
 
-/** The part of a capability set the runtime checks (daemon/scripts/capabilities' CapabilitySet fits). */
+/** The part of a run's grant the runtime checks, live (a revocation is felt at the next call). */
 export interface ScriptCapabilities {
   canWrite(fieldKey: string): boolean;
   canRead(fieldKey: string): boolean;
+  /** Every operation passes it inside the interpreter (capabilities' writeGate). */
+  gate: WriteGate;
 }
 
 export interface RunLogLine {
@@ -189,37 +191,22 @@ export class ScriptRun {
 
   async mutate(op: Operation, affected: string[] = []): Promise<{ id?: string; edgeId?: string; ids?: string[] }> {
     for (const id of affected) this.notes[id] = null;
-    if (this.deps.capabilities) this.checkWrite(op, this.deps.capabilities);
+    const gate = this.gate;
     if (this.mode === "session") {
-      const r = this.currentSession().apply(op);
+      const s = this.currentSession();
+      const r = s.apply(op, s.base(), gate);
       this.ops++;
       return r;
     }
-    const r = await this.deps.store.apply([op], { actor: this.actor, origin: this.origin() });
+    const r = await this.deps.store.apply([op], { actor: this.actor, origin: this.origin() }, gate ? { gate } : {});
     this.ops++;
     if (r.hash) this.bundles++;
     return r.results[0] ?? {};
   }
 
-  private checkWrite(op: Operation, caps: ScriptCapabilities): void {
-    const schema = this.deps.store.schema;
-    const keys: string[] = [];
-    if (op.op === "SetField" || op.op === "ApplyCRDT") keys.push(schema.resolveField(op.field, this.facetsOf(op.id), `entity ${op.id}`).key);
-    else if (op.op === "CreateEntity") {
-      const facets = new Set<string>(op.facets ?? []);
-      for (const t of op.tables ?? []) for (const f of schema.table(t).facets) facets.add(f);
-      for (const name of Object.keys(op.fields ?? {})) keys.push(schema.resolveField(name, facets).key);
-    } else if (op.op === "AttachFacet") {
-      for (const name of Object.keys(op.fields ?? {})) keys.push(schema.resolveField(name, [schema.facet(op.facet).key]).key);
-    }
-    for (const key of keys) {
-      if (!caps.canWrite(key)) {
-        throw new PermissionDenied(`script ${this.script.id} may not write ${key}: add "data.write:${key}" (or a facet pattern covering it) to its capabilities`, {
-          script: this.script.id,
-          field: key,
-        });
-      }
-    }
+  /** The run's write gate; undefined for an ungated run (no capability provider). */
+  get gate(): WriteGate | undefined {
+    return this.deps.capabilities?.gate;
   }
 
   private checkRead(key: string): void {
@@ -236,7 +223,7 @@ export class ScriptRun {
     for (const item of batch) {
       const [id, key, value] = item as [string, string, FieldValue];
       try {
-        s.setField(id, key, value, base);
+        s.setField(id, key, value, base, this.gate);
         this.ops++;
       } catch (e) {
         const err = e as { code?: string; message: string };
@@ -434,7 +421,7 @@ export class ScriptRun {
         if (this.mode === "autoCommit") return { ok: true };
         const s = this.currentSession();
         this.clearNotes = true;
-        const r = await s.commit({ actor: this.actor, origin: this.origin() });
+        const r = await s.commit({ actor: this.actor, origin: this.origin(), ...(this.gate ? { gate: this.gate } : {}) });
         if (r.status === "committed") {
           if (r.hash) this.bundles++;
           return { ok: true };

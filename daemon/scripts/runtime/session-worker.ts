@@ -107,7 +107,7 @@ export function install(ctx: WorkerModuleContext): void {
         def = s.resolveField(field, k.facets, `entity ${id}`);
         k.defs.set(field, def);
       }
-      if (writes !== null && !writes.has(def.key)) throw writeDenied(opts.gate?.script ?? "", def.key);
+      if (writes !== null && !writes.has(def.key)) throw writeDenied(opts.gate?.script ?? "", id, def.key);
       pending.push([id, def.key, checkFieldValue(def, value, id) as HostValue]);
       if (pending.length >= BATCH) flush();
       return null;
@@ -117,10 +117,16 @@ export function install(ctx: WorkerModuleContext): void {
   ctx.onFinish(flush);
 }
 
-/** Same words as CapabilitySet.deniedMessage, so a refusal reads alike on either side of the thread boundary. */
-function writeDenied(script: string, key: string): PermissionDenied {
+/** Same words as CapabilitySet.deniedWrite, so a refusal reads alike on either side of the thread boundary. */
+function writeDenied(script: string, entity: string, key: string): PermissionDenied {
   const module = key.split(".")[0];
-  return new PermissionDenied(`script "${script}": writing ${key} needs capability "data.write:${key}" (or "data.write:${module}.*")`, { kind: "data.write", field: key, script });
+  return new PermissionDenied(`script "${script}": SetField on entity ${entity} writes field ${key}: needs capability "data.write:${key}" (or "data.write:${module}.*")`, {
+    script,
+    operation: "SetField",
+    entity,
+    capability: `data.write:${key}`,
+    write: `field ${key}`,
+  });
 }
 
 function entityId(v: HostValue | undefined): string {
