@@ -121,30 +121,17 @@ export class CapabilitySet {
    * with neither facets nor tables only by `*`.
    */
   canWriteTarget(target: WriteTarget, schema: Schema): boolean {
-    switch (target.kind) {
-      case "field":
-        return this.write.covers(target.key);
-      case "facet":
-        return this.coversFacet(target.facet, schema);
-      case "table": {
-        // Joining a table attaches its facets: whoever may write all of them may join or leave it.
-        const t = schema.tables.get(target.table);
-        if (!t) return this.write.all;
-        return this.write.coversNamed(t.module, t.name) || (t.facets.length > 0 && t.facets.every((f) => this.coversFacet(f, schema)));
-      }
-      case "edge": {
-        const e = schema.edgeTypes.get(target.type);
-        return e ? this.write.coversNamed(e.module, e.name) : this.write.all;
-      }
-      case "entity":
-        return this.write.all;
-    }
+    return grantCovers(this.write, target, schema);
   }
 
-  private coversFacet(facetKey: string, schema: Schema): boolean {
-    const f = schema.facets.get(facetKey);
-    if (!f) return this.write.all;
-    return this.write.coversNamed(f.module, f.name) || (f.fields.length > 0 && f.fields.every((d) => this.write.covers(d.key)));
+  /**
+   * May the script see this part of the workspace (a field, a facet's or table's membership, an
+   * edge type's edges and properties)? Open while no `data.read` is declared; then what the
+   * read grants cover by the same rule as writes, plus whatever it may write.
+   */
+  canReadTarget(target: WriteTarget, schema: Schema): boolean {
+    if (!this.read.declared) return true;
+    return grantCovers(this.read, target, schema) || grantCovers(this.write, target, schema);
   }
 
   /**
@@ -278,6 +265,32 @@ export class CapabilitySet {
   /** The capability strings, as declared. */
   toStrings(): string[] {
     return this.capabilities.map((c) => c.text);
+  }
+}
+
+function grantCovers(grant: DataGrant, target: WriteTarget, schema: Schema): boolean {
+  const facet = (facetKey: string): boolean => {
+    const f = schema.facets.get(facetKey);
+    if (!f) return grant.all;
+    return grant.coversNamed(f.module, f.name) || (f.fields.length > 0 && f.fields.every((d) => grant.covers(d.key)));
+  };
+  switch (target.kind) {
+    case "field":
+      return grant.covers(target.key);
+    case "facet":
+      return facet(target.facet);
+    case "table": {
+      // Joining a table attaches its facets: whoever may write all of them may join or leave it.
+      const t = schema.tables.get(target.table);
+      if (!t) return grant.all;
+      return grant.coversNamed(t.module, t.name) || (t.facets.length > 0 && t.facets.every(facet));
+    }
+    case "edge": {
+      const e = schema.edgeTypes.get(target.type);
+      return e ? grant.coversNamed(e.module, e.name) : grant.all;
+    }
+    case "entity":
+      return grant.all;
   }
 }
 

@@ -106,10 +106,13 @@ export function capturingStore(store: WorkspaceStore, sink: Operation[]): Worksp
   return new Proxy(store, {
     get(target, prop) {
       if (prop === "apply") {
-        return (ops: Operation[], input: unknown) => {
+        // Every argument passes through: the options carry the run's write gate.
+        const apply: WorkspaceStore["apply"] = async (ops, input, opts) => {
+          const r = await target.apply(ops, input, opts);
           sink.push(...ops);
-          return (target.apply as (o: Operation[], i: unknown) => unknown)(ops, input);
+          return r;
         };
+        return apply;
       }
       const v: unknown = Reflect.get(target, prop, target);
       return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;

@@ -110,6 +110,11 @@ function parseList(list: readonly string[]): Capability[] {
   return out;
 }
 
+/** A grant less what was revoked from it. */
+export function grantInForce(base: CapabilitySet, revoked: ReadonlySet<string> | undefined): CapabilitySet {
+  return revoked && revoked.size > 0 ? new CapabilitySet(base.capabilities.filter((c) => !isRevoked(c, revoked))) : base;
+}
+
 export function createRunGate(input: RunGateInput): RunGate {
   const { script } = input;
   const base = input.granted ?? new CapabilitySet(parseList(script.config.capabilities));
@@ -120,7 +125,7 @@ export function createRunGate(input: RunGateInput): RunGate {
     const n = r?.size ?? 0;
     if (n !== seen) {
       seen = n;
-      cached = r && n > 0 ? new CapabilitySet(base.capabilities.filter((c) => !isRevoked(c, r))) : base;
+      cached = grantInForce(base, r);
     }
     return cached;
   };
@@ -168,7 +173,13 @@ export function createRunGate(input: RunGateInput): RunGate {
     granted: input.granted,
     moduleSources,
     capabilities: gated
-      ? { canWrite: (k) => current().canWrite(k), canRead: (k) => current().canRead(k), gate: writeGate(current, input.schema, script.id) }
+      ? {
+          canWrite: (k) => current().canWrite(k),
+          canRead: (k) => current().canRead(k),
+          canSee: (t) => current().canReadTarget(t, input.schema),
+          readDenied: (k) => current().denied({ kind: "data.read", field: k }, script.id),
+          gate: writeGate(current, input.schema, script.id),
+        }
       : null,
     current,
     bindings,

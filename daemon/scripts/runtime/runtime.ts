@@ -24,15 +24,15 @@ import type { LoadedScript, ScriptCatalog } from "./script-catalog.ts";
 import type { ExecutionMode } from "./script-config.ts";
 import { ScriptRun } from "./script-run.ts";
 import { Session } from "./session.ts";
-import { CapabilitySet } from "../capabilities/index.ts";
+import { CapabilitySet, writeGate } from "../capabilities/index.ts";
 import type { NativeRegistry } from "../native/index.ts";
-import { createRunGate, defaultNativeRegistry, showDirOf } from "./run-gating.ts";
+import { createRunGate, defaultNativeRegistry, grantInForce, showDirOf } from "./run-gating.ts";
 import type { RunGate } from "./run-gating.ts";
 import { capturingStore, finishRun, withRunHash } from "./replay.ts";
 import type { ReplayResult, ReplayRunInput } from "./replay.ts";
 import { replayRun } from "./replay-run.ts";
 import { updateScriptSource } from "./script-source.ts";
-import type { Operation } from "../../crdt/index.ts";
+import type { Operation, WriteGate } from "../../crdt/index.ts";
 import type { CommitOutcome, SessionSummary } from "./session.ts";
 import type { SessionWorkerOptions } from "./session-worker.ts";
 
@@ -487,6 +487,19 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
     stopGraceMs: opts.stopGraceMs,
   });
 
+  /**
+   * The gate a person's commit of a script's session passes: the script's grant as it is now,
+   * so one narrowed since the run is honoured. A script no longer configured may write nothing.
+   */
+  const commitGate = async (scriptId: string): Promise<WriteGate | undefined> => {
+    if (!capabilityOf) return undefined;
+    const script = await loadScript(scriptId).catch(() => null);
+    const granted = script ? capabilityOf(script) : CapabilitySet.none;
+    if (granted === null) return undefined;
+    const inForce = grantInForce(granted, revoked.get(scriptId));
+    return writeGate(() => inForce, store.schema, scriptId);
+  };
+
   const runtimeApi: ScriptRuntime = {
     run,
     async check(scriptId) {
@@ -502,7 +515,8 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
       const origin: Record<string, unknown> = { script: s.meta.scriptId, hash: s.meta.hash, runId: s.meta.runId };
       if (s.meta.chain !== undefined && s.meta.chain !== null) origin.chain = s.meta.chain;
       if (user) origin.committedBy = user;
-      const r = await s.commit({ actor: { kind: "script", name: s.meta.scriptId, runId: s.meta.runId }, origin });
+      const gate = await commitGate(s.meta.scriptId);
+      const r = await s.commit({ actor: { kind: "script", name: s.meta.scriptId, runId: s.meta.runId }, origin, ...(gate ? { gate } : {}) });
       forget(s);
       return r;
     },
@@ -558,7 +572,12 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
     replay: (runId) => replayRun({ store, run, readRecord: (id) => readRunRecord(store, id) }, runId),
     updateShow(next) {
       if (next.scripts) scripts = next.scripts;
-      if (next.capabilities) capabilityOf = next.capabilities;
+      if (next.capabilities) {
+        capabilityOf = next.capabilities;
+        // The configuration now says what each script may do: a capability given back by this
+        // edit is in force for the next run (runs already stopped by a revocation stay stopped).
+        revoked.clear();
+      }
     },
     updateScriptSource: (scriptId, source) =>
       updateScriptSource({ load: loadScript, checkSyntax: (src, chunk) => engine.checkSyntax(src, chunk), writeFile: opts.writeFile, reload: (id, src) => runtimeApi.reloadScript(id, src) }, scriptId, source),

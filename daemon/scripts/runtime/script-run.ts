@@ -4,7 +4,7 @@
  * bundle per call), and the host functions that serve its Lua calls.
  */
 import { EntityNotFound, InvalidOperation, PermissionDenied, executeQuery, parseQuery } from "../../crdt/index.ts";
-import type { Actor, CrdtEdit, EdgeState, FieldValue, Fields, Heads, Operation, WorkspaceStore, WriteGate } from "../../crdt/index.ts";
+import type { Actor, ConflictRecord, CrdtEdit, EdgeState, FieldValue, Fields, Heads, Operation, QuerySource, WorkspaceStore, WriteGate, WriteTarget } from "../../crdt/index.ts";
 import { LuaFloat } from "../engine/index.ts";
 import type { HostBinding, HostValue } from "../engine/index.ts";
 import { luaValue } from "./field-values.ts";
@@ -34,6 +34,9 @@ export interface ScriptRunDeps {
 export interface ScriptCapabilities {
   canWrite(fieldKey: string): boolean;
   canRead(fieldKey: string): boolean;
+  /** Whether a facet, table, edge type or field is visible to the script (its data.read grant). */
+  canSee(target: WriteTarget): boolean;
+  readDenied(fieldKey: string): PermissionDenied;
   /** Every operation passes it inside the interpreter (capabilities' writeGate). */
   gate: WriteGate;
 }
@@ -137,7 +140,7 @@ export class ScriptRun {
     const base = this.base(live);
     const s = this.mode === "session" ? this.currentSession() : null;
     const src = s ? s.overlay.querySource(base) : base.querySource();
-    const ids = executeQuery(parseQuery(q), params.map(plain), src);
+    const ids = executeQuery(parseQuery(q), params.map(plain), this.readGated(src, q));
     return ids.map((id) => this.entity(id, base));
   }
 
@@ -184,7 +187,7 @@ export class ScriptRun {
     const s = this.mode === "session" ? this.currentSession() : null;
     const e = s ? s.overlay.edge(id, base) : base.edge(id);
     if (!e) throw new EntityNotFound(`edge ${id} does not exist`, { edge: id });
-    return edgeLua(e);
+    return this.edgeLua(e);
   }
 
   // ----------------------------------------------------------------- writes
@@ -211,9 +214,57 @@ export class ScriptRun {
 
   private checkRead(key: string): void {
     const caps = this.deps.capabilities;
-    if (caps && !caps.canRead(key)) {
-      throw new PermissionDenied(`script ${this.script.id} may not read ${key}: add "data.read:${key}" to its capabilities`, { script: this.script.id, field: key });
+    if (caps && !caps.canRead(key)) throw caps.readDenied(key);
+  }
+
+  /**
+   * Every field a query names (in WHERE, ORDER BY or IN) goes through resolveField while it is
+   * bound: refusing unreadable ones there closes the side channel of filtering or ordering on
+   * a field whose values the script may not see.
+   */
+  private readGated(src: QuerySource, q: string): QuerySource {
+    const caps = this.deps.capabilities;
+    if (!caps) return src;
+    return {
+      ...src,
+      resolveField: (name, tables) => {
+        const key = src.resolveField(name, tables);
+        if (!caps.canRead(key)) {
+          const d = caps.readDenied(key);
+          throw new PermissionDenied(`${d.message}; the query ${JSON.stringify(q)} mentions it`, { ...(d.details as Record<string, unknown>), query: q });
+        }
+        return key;
+      },
+    };
+  }
+
+  /** Whether a conflict's field (or structural key, or edge) is visible to the script. */
+  private seesConflict(c: ConflictRecord): boolean {
+    const caps = this.deps.capabilities;
+    if (!caps) return true;
+    return caps.canSee(conflictTarget(c, (id) => this.deps.store.edge(id)?.type ?? null, this.deps.store.schema.fields.has(c.field)));
+  }
+
+  /** An edge as Lua sees it: properties only where the script's grant covers its edge type. */
+  private edgeLua(e: EdgeState): HostValue {
+    const caps = this.deps.capabilities;
+    const hidden = caps !== null && caps !== undefined && !caps.canSee({ kind: "edge", type: e.type, entity: e.target });
+    return edgeLua(hidden ? { ...e, properties: {} } : e);
+  }
+
+  /** The session's ops as the script may see them: values of unreadable fields left out. */
+  private visibleOps(ops: readonly Operation[]): Operation[] {
+    const caps = this.deps.capabilities;
+    if (!caps) return [...ops];
+    const fields = (f: Fields | undefined): Fields => Object.fromEntries(Object.entries(f ?? {}).filter(([k]) => caps.canRead(k)));
+    const out: Operation[] = [];
+    for (const op of ops) {
+      if ((op.op === "SetField" || op.op === "ApplyCRDT") && !caps.canRead(op.field)) continue;
+      if (op.op === "CreateEntity" || op.op === "AttachFacet") out.push({ ...op, fields: fields(op.fields) });
+      else if (op.op === "MergeEntities") out.push({ ...op, resolution: fields(op.resolution) });
+      else out.push(op);
     }
+    return out;
   }
 
   /** A batch of set_field calls the worker already validated. */
@@ -336,10 +387,13 @@ export class ScriptRun {
         this.checkRead(def.key);
         return luaValue(def, e.fields[def.key]);
       },
-      "core.schema.list_tables": () => [...schema.tables.keys()].sort(),
+      "core.schema.list_tables": () => [...schema.tables.keys()].filter((t) => this.deps.capabilities?.canSee({ kind: "table", table: t, entity: "" }) ?? true).sort(),
       "core.schema.get_fields": (a) => {
         const t = schema.table(str(a[0], "the table name"));
-        return schema.fieldsOf(t.facets).map((d) => ({ name: d.name, key: d.key, type: d.type, facet: d.facetKey, module: d.module }));
+        return schema
+          .fieldsOf(t.facets)
+          .filter((d) => this.deps.capabilities?.canRead(d.key) ?? true)
+          .map((d) => ({ name: d.name, key: d.key, type: d.type, facet: d.facetKey, module: d.module }));
       },
       "core.create_entity": async (a) => {
         const spec = table(a[0]);
@@ -402,7 +456,7 @@ export class ScriptRun {
         const p = placement(opts);
         await this.mutate({ op: "MoveOrderedEdge", edgeId: entityId(a[0]), ...p });
       },
-      "core.query_ordered_edges": (a) => this.edges(entityId(a[0]), str(a[1], "the edge type")).map(edgeLua),
+      "core.query_ordered_edges": (a) => this.edges(entityId(a[0]), str(a[1], "the edge type")).map((e) => this.edgeLua(e)),
       "core.merge_entities": async (a) => {
         const into = entityId(a[0]);
         const from = entityId(a[1]);
@@ -434,8 +488,8 @@ export class ScriptRun {
         await this.currentSession().discard();
         return true;
       },
-      "core.overlay.operations": () => (this.mode === "session" ? (JSON.parse(JSON.stringify(this.currentSession().overlay.ops)) as HostValue) : []),
-      "core.get_conflicts": () => JSON.parse(JSON.stringify(store.conflicts())) as HostValue,
+      "core.overlay.operations": () => (this.mode === "session" ? (JSON.parse(JSON.stringify(this.visibleOps(this.currentSession().overlay.ops))) as HostValue) : []),
+      "core.get_conflicts": () => JSON.parse(JSON.stringify(store.conflicts().filter((c) => this.seesConflict(c)))) as HostValue,
       "core.resolve_conflict": async (a) => {
         const id = str(a[0], "the conflict id");
         if (!store.conflict(id)) throw new InvalidOperation(`conflict ${id} is not open (core.get_conflicts() lists the open ones)`, { conflict: id });
@@ -480,6 +534,18 @@ export function entityId(v: HostValue | undefined): string {
     return (v as Record<string, HostValue>).id as string;
   }
   throw new InvalidOperation(`expected an id (or a table with an id), got ${v === null || v === undefined ? "nil" : typeof v}`, {});
+}
+
+/** What a conflict is about, as a write target (the same words the gate and the read grants use). */
+function conflictTarget(c: ConflictRecord, edgeType: (id: string) => string | null, isField: boolean): WriteTarget {
+  if (c.container === "edge") {
+    const type = edgeType(c.entity);
+    return type === null ? { kind: "entity", entity: c.entity } : { kind: "edge", type, entity: c.entity };
+  }
+  if (isField) return { kind: "field", key: c.field, entity: c.entity };
+  if (c.field.startsWith("@table:")) return { kind: "table", table: c.field.slice("@table:".length), entity: c.entity };
+  if (c.field.startsWith("@facet:")) return { kind: "facet", facet: c.field.slice("@facet:".length), entity: c.entity };
+  return { kind: "entity", entity: c.entity };
 }
 
 function edgeLua(e: EdgeState): HostValue {
