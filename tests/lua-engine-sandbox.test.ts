@@ -42,14 +42,32 @@ describe("escape attempts fail", () => {
     expect(got.slice(0, 2)).toEqual([true, false]);
   });
 
-  it("refuses load with a custom environment and binary chunks; loaded text sees only the sandbox", async () => {
+  it("load behaves as Lua 5.4's for text chunks and environments, and never loads a binary chunk", async () => {
     const got = await eval1(`
-      local ok1, e1 = pcall(load, "return 1", "x", "t", {})
-      local ok2, e2 = pcall(load, "return 1", "x", "b")
-      local f, e3 = load("\\27Lua binary")
+      local env = { x = 41 }
+      local withEnv = load("return x + 1", "x", "t", env)
+      local bt = load("return 2", "x", "bt")
+      local f1, e1 = load("\\27Lua binary")
+      local f2, e2 = load("\\27Lua binary", "bin", "bt")
+      local f3, e3 = load("return 3", "x", "b")
+      local f4, e4 = load(string.dump and "" or "\\27LuaT", "bin", "b")
       local g = load("return io, os, _G == _ENV")
-      log.info(ok1, ok2, f == nil, tostring(e3):find("binary") ~= nil, g())`);
-    expect(got).toEqual([false, false, true, true, null, null, true]);
+      log.info(withEnv(), bt(), f1 == nil, e1, f2 == nil, e2, f3 == nil, e3, f4 == nil, e4, g())`);
+    expect(got).toEqual([
+      42,
+      2,
+      true,
+      "attempt to load a binary chunk (mode is 'bt')",
+      true,
+      "attempt to load a binary chunk (mode is 'bt')",
+      true,
+      "attempt to load a text chunk (mode is 'b')",
+      true,
+      "attempt to load a binary chunk (mode is 'b')",
+      null,
+      null,
+      true,
+    ]);
   });
 
   it("cannot register finalizers that would run outside the instruction hook", async () => {

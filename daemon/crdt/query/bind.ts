@@ -71,8 +71,9 @@ export function bindQuery(q: ParsedQuery, params: readonly unknown[], src: Query
     }
     return v;
   };
+  // A refused read stays PermissionDenied: the caller must see why, not a syntax-like error.
   const rethrow = (e: unknown, column: number): unknown =>
-    isOpenprodError(e) ? fail(column, e.message, { ...e.details, cause: e.code }) : e;
+    isOpenprodError(e) && e.code !== "PermissionDenied" ? fail(column, e.message, { ...e.details, cause: e.code }) : e;
 
   // Tables an AND requires (`table == x` / `table IN (...)` among its terms,
   // or around it) narrow the short field names inside it, so

@@ -190,9 +190,21 @@ env.setmetatable = function(t, mt)
   return setmetatable(t, mt)
 end
 
+-- Lua 5.4's load(chunk, name, mode, env), except that binary chunks never load: what a binary
+-- chunk or a mode without "t" gets is Lua's own answer for a chunk of the wrong kind (nil and a
+-- message), never an error. Only text is ever handed to the real load.
 env.load = function(chunk, name, mode, ...)
-  if select("#", ...) > 0 then error("load: scripts cannot give a chunk its own environment", 2) end
-  if mode ~= nil and mode ~= "t" then error("load: only text chunks can be loaded (mode \"t\")", 2) end
+  local given_env = select("#", ...) > 0
+  local chunk_env = ...
+  if mode == nil then mode = "bt" end
+  if type(mode) ~= "string" then error("bad argument #3 to 'load' (string expected, got " .. type(mode) .. ")", 2) end
+  if type(chunk) == "string" and chunk:sub(1, 1) == "\27" then
+    return nil, "attempt to load a binary chunk (mode is '" .. mode .. "')"
+  end
+  if not mode:find("t", 1, true) then
+    return nil, "attempt to load a text chunk (mode is '" .. mode .. "')"
+  end
+  if given_env then return load(chunk, name, "t", chunk_env) end
   return load(chunk, name, "t", env)
 end
 
