@@ -122,7 +122,10 @@ describe("conflicts, edges and the schema show only what the grant covers", () =
     const hidden = await kit.lua(`log.info(#core.get_conflicts())`, { executionMode: "autoCommit" });
     grant = set("data.read:sm.*");
     const shown = await kit.lua(`log.info(#core.get_conflicts())`, { executionMode: "autoCommit" });
-    const count = (runId: string): number => Number(kit.events.find((e) => e.type === "log" && e.runId === runId && "message" in e)?.message);
+    const count = (runId: string): number => {
+      const e = kit.events.find((x) => x.type === "log" && x.runId === runId);
+      return e?.type === "log" ? Number(e.message) : NaN;
+    };
     expect(count(hidden.runId)).toBe(0);
     expect(count(shown.runId)).toBeGreaterThan(0);
   });
