@@ -9,6 +9,7 @@ import type { IdGenerator } from "./ids.ts";
 import type { FieldDef, Schema } from "./schema.ts";
 import type { CrdtEdit, FieldValue, Fields, Operation } from "./operations.ts";
 import type { WorkspaceDoc } from "./workspace-doc.ts";
+import { readObject } from "./workspace-doc.ts";
 import { InvalidOperation } from "./errors.ts";
 import { positionBetween } from "./fractional-index.ts";
 import { FACET_PREFIX, HIDDEN_PREFIX, K_DELETED, K_MERGED_INTO, PROP_PREFIX, TABLE_PREFIX, encodeScalar, fieldInput } from "./layout.ts";
@@ -296,7 +297,7 @@ function applyCrdt(ctx: OpContext, id: string, name: string, edit: CrdtEdit): st
       be.insert(obj, len, edit.value as string | number | boolean);
       break;
     case "list.remove": {
-      const items = be.materialize(obj) as FieldValue[];
+      const items = readObject(be, obj, "list") as FieldValue[];
       const i = items.findIndex((x) => x === edit.value);
       if (i < 0) {
         throw new InvalidOperation(`field ${def.key} of entity ${e.id} does not contain ${JSON.stringify(edit.value)}`, {
@@ -349,10 +350,13 @@ function deleteEdge(ctx: OpContext, edgeId: string): void {
   ctx.changes.push({ kind: "edge", entity: edgeId, field: "deleted", oldValue: e ? { type: e.type, source: e.source, target: e.target } : null, newValue: null });
 }
 
-/** Edges created earlier in the same bundle (not in any index yet). */
-export function createdEdges(ctx: OpContext): string[] {
+/**
+ * Edges created or re-attached earlier in the same bundle: no index knows them under their new
+ * endpoints yet (a merge of an entity that an earlier merge in the bundle gave edges to).
+ */
+export function bundleEdges(ctx: OpContext): string[] {
   const out: string[] = [];
-  for (const c of ctx.changes) if (c.kind === "edge" && c.field === "created") out.push(c.entity);
+  for (const c of ctx.changes) if (c.kind === "edge" && (c.field === "created" || c.field === "moved")) out.push(c.entity);
   return out;
 }
 

@@ -227,21 +227,4 @@ class LayeredAccess implements DocAccess {
     if (o && o.kind === "list") return o.items.length;
     return this.be.length(obj, heads ?? this.heads);
   }
-
-  materialize(obj?: string, heads?: Heads): ReturnType<Backend["materialize"]> {
-    const id = obj ?? "_root";
-    const o = this.layer.owned.get(id);
-    if (o && o.kind === "text") return o.text;
-    if (o && o.kind === "list") return o.items.map((s) => this.materializeSlot(s, heads));
-    if (!o && !this.layer.maps.has(id)) return this.be.materialize(id, heads ?? this.heads);
-    const out: Record<string, unknown> = {};
-    for (const k of this.keys(id, heads)) out[k] = this.materializeSlot(toSlot(this.getWithType(id, k, heads)), heads);
-    return out as ReturnType<Backend["materialize"]>;
-  }
-
-  private materializeSlot(s: Slot, heads?: Heads): unknown {
-    if (s === null) return null;
-    if ("s" in s) return s.s;
-    return this.materialize(s.o, heads);
-  }
 }

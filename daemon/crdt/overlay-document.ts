@@ -6,7 +6,7 @@
  * indexed: which entities and edges it changed, and an equality index of the values it wrote.
  */
 import type { Backend, Heads } from "./automerge-backend.ts";
-import { applyOperation, createdEdges, orderedSiblings } from "./apply-ops.ts";
+import { applyOperation, bundleEdges, orderedSiblings } from "./apply-ops.ts";
 import type { ConflictTarget, OpContext, OpResult } from "./apply-ops.ts";
 import type { FieldChange } from "./change-feed.ts";
 import type { IdGenerator } from "./ids.ts";
@@ -111,8 +111,8 @@ export class OverlayDocument {
       touched: new Set(),
       clashes: [],
       findConflict: this.deps.findConflict,
-      edgeCandidates: (entity) => [...this.deps.edgeCandidates(entity, heads), ...(this.edgesByEndpoint.get(entity) ?? []), ...createdEdges(ctx)],
-      siblingCandidates: (target, type) => [...this.deps.siblingCandidates(target, type, heads), ...(this.edgesByEndpoint.get(target) ?? []), ...createdEdges(ctx)],
+      edgeCandidates: (entity) => [...this.deps.edgeCandidates(entity, heads), ...(this.edgesByEndpoint.get(entity) ?? []), ...bundleEdges(ctx)],
+      siblingCandidates: (target, type) => [...this.deps.siblingCandidates(target, type, heads), ...(this.edgesByEndpoint.get(target) ?? []), ...bundleEdges(ctx)],
       ...(heads ? {} : { provisionalPosition: this.deps.provisionalPosition }),
     };
     if (gate) ctx.gate = gate;

@@ -7,7 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { api, createBackend, loadBackend } from "./automerge-backend.ts";
 import type { Backend, Heads, WasmSyncState } from "./automerge-backend.ts";
-import { applyOperation, createdEdges } from "./apply-ops.ts";
+import { applyOperation, bundleEdges } from "./apply-ops.ts";
 import { OverlayDocument } from "./overlay-document.ts";
 import type { WriteGate } from "./op-writes.ts";
 import type { ConflictTarget, OpContext, OpResult } from "./apply-ops.ts";
@@ -754,8 +754,8 @@ export class WorkspaceStore {
       touched: new Set(),
       clashes: [],
       findConflict: (id) => this.conflictTarget(id),
-      edgeCandidates: (entity) => [...this.indexes.edgesFrom(entity), ...this.indexes.edgesTo(entity), ...createdEdges(ctx)],
-      siblingCandidates: (target, type) => [...this.indexes.edgesTo(target, type), ...createdEdges(ctx)],
+      edgeCandidates: (entity) => [...this.indexes.edgesFrom(entity), ...this.indexes.edgesTo(entity), ...bundleEdges(ctx)],
+      siblingCandidates: (target, type) => [...this.indexes.edgesTo(target, type), ...bundleEdges(ctx)],
       provisionalPosition: (id) => {
         const p = this.conflictTracker.provisional("edge", id, "pos");
         return typeof p === "string" ? p : undefined;

@@ -298,10 +298,9 @@ export function decodeValue(be: DocAccess, def: FieldDef, v: FullValue, heads?: 
     case "text":
       return be.text(v[1], heads);
     case "list":
-      return be.materialize(v[1], heads) as FieldValue[];
     case "map":
     case "table":
-      return be.materialize(v[1], heads) as FieldValue;
+      return readObject(be, v[1], v[0], heads);
     case "str":
       return def.type === "json" ? parseJson(v[1]) : v[1];
     case "int":
@@ -318,6 +317,30 @@ export function decodeValue(be: DocAccess, def: FieldDef, v: FullValue, heads?: 
     case "bytes":
       return null;
   }
+}
+
+/**
+ * A list or map read key by key. Not `materialize`: Automerge's materialize commits the open
+ * transaction, which would split a bundle in two and leave its first half without metadata.
+ */
+export function readObject(be: DocAccess, obj: Obj, kind: "list" | "map" | "table", heads?: Heads): FieldValue {
+  const item = (v: FullValue | null): FieldValue => {
+    if (!v) return null;
+    if (v[0] === "list" || v[0] === "map" || v[0] === "table") return readObject(be, v[1], v[0], heads);
+    if (v[0] === "text") return be.text(v[1], heads);
+    if (v[0] === "timestamp") return v[1].toISOString();
+    if (v[0] === "bytes") return null;
+    return v[1];
+  };
+  if (kind === "list") {
+    const n = be.length(obj, heads);
+    const out: FieldValue[] = [];
+    for (let i = 0; i < n; i++) out.push(item(be.getWithType(obj, i, heads)));
+    return out;
+  }
+  const out: Record<string, FieldValue> = {};
+  for (const k of be.keys(obj, heads)) out[k] = item(be.getWithType(obj, k, heads));
+  return out;
 }
 
 export function parseJson(v: unknown): FieldValue {
