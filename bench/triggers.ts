@@ -2,6 +2,8 @@
  * Trigger and capability costs:
  * - capability.check.us: one scoped data.write check (module, facet and field patterns mixed);
  *   capability.check.set_has.us is a bare Set.has in the same run, for scale.
+ * - capability.write_gate.us: the write gate's check of one operation's declared writes, over a
+ *   mix of operations (a field write; a delete writing a facet, a table and an edge type).
  * - trigger.when_filtered.us: a watched change whose `when` is false (nothing starts).
  * - trigger.cycle_check.ms@1000: loading 1,000 triggers (parse, resolve, cycle check).
  * - trigger.latency.ms.p50 / .p99: the example show's cue_started, live: from a person's change of
@@ -19,7 +21,8 @@ import { Schema } from "../daemon/crdt/schema.ts";
 import type { Operation } from "../daemon/crdt/operations.ts";
 import type { FieldDef } from "../daemon/crdt/schema.ts";
 import { WorkspaceStore } from "../daemon/crdt/store.ts";
-import { CapabilitySet, parseCapability } from "../daemon/scripts/capabilities/index.ts";
+import { CapabilitySet, parseCapability, writeGate } from "../daemon/scripts/capabilities/index.ts";
+import type { WriteTarget } from "../daemon/crdt/index.ts";
 import { createLuaEngine } from "../daemon/scripts/engine/index.ts";
 import { createScriptRuntime, showScripts } from "../daemon/scripts/runtime/index.ts";
 import {
@@ -37,6 +40,7 @@ const EXAMPLE_SHOW = path.resolve(import.meta.dirname, "../examples/show");
 
 export async function run(report: Report): Promise<void> {
   benchCapabilities(report);
+  await benchWriteGate(report);
   await benchWhenFiltered(report);
   benchCycleCheck(report);
   await benchLive(report);
@@ -59,6 +63,30 @@ function benchCapabilities(report: Report): void {
   if (hits === 0) throw new Error("no capability check passed: the bench measured nothing");
   report("capability.check.us", check, "us");
   report("capability.check.set_has.us", bare, "us");
+}
+
+async function benchWriteGate(report: Report): Promise<void> {
+  const { schema } = await loadModules(EXAMPLE_SHOW);
+  const caps = new CapabilitySet(["data.write:lighting.*", "data.write:sm.contact.name"].map(parseCapability));
+  const gate = writeGate(() => caps, schema, "bench");
+  const ops: [Operation, WriteTarget[]][] = [
+    [{ op: "SetField", id: "e1", field: "channel", value: 1 }, [{ kind: "field", key: "lighting.fixture.channel", entity: "e1" }]],
+    [
+      { op: "DeleteEntity", id: "e2" },
+      [
+        { kind: "facet", facet: "lighting.Cue", entity: "e2" },
+        { kind: "table", table: "lighting_cues", entity: "e2" },
+        { kind: "edge", type: "in_cue_list", entity: "e2" },
+      ],
+    ],
+  ];
+  const n = 1_000_000;
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    const [op, writes] = ops[i & 1];
+    gate(op, writes);
+  }
+  report("capability.write_gate.us", ((performance.now() - t0) * 1000) / n, "us");
 }
 
 async function benchWhenFiltered(report: Report): Promise<void> {

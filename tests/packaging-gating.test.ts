@@ -72,7 +72,7 @@ describe("data.write and data.read are held on every core call", () => {
     const r = await show.run("writer", { args: { fixture, cue } });
     expect(r.status).toBe("ok");
     expect(show.logs("writer")).toEqual([
-      `false\tPermissionDenied\tscript "writer": writing lighting.fixture.channel needs capability "data.write:lighting.fixture.channel" (or "data.write:lighting.*")`,
+      `false\tPermissionDenied\tscript "writer": SetField on entity ${fixture} writes field lighting.fixture.channel: needs capability "data.write:lighting.fixture.channel" (or "data.write:lighting.*")`,
     ]);
     expect(r.ops).toBe(1);
     await show.runtime.discardSession(r.sessionId as string);
