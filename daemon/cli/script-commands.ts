@@ -249,6 +249,27 @@ export const SCRIPT_COMMANDS: Command[] = [
     },
   },
   {
+    name: "cancel",
+    usage: "openprod cancel <run-id|script> [--keep]",
+    summary: "stop a running run (one-shot, trigger or background) by run id, or every run of a script, and wait until it ended",
+    details: [
+      "A session run's overlay is discarded (nothing persists) unless --keep leaves it open for review; an autoCommit run keeps the bundles it already wrote.",
+      "The script's on_shutdown() runs, within its shutdown_timeout. A background script stopped this way is not restarted.",
+    ].join("\n"),
+    examples: ["openprod cancel run-01JF3Q8W0000000000000000", "openprod cancel renumber_cues --keep"],
+    flags: { keep: { type: "boolean", help: "keep a session run's overlay for review" } },
+    args: [1, 1],
+    async run(ctx) {
+      const r = (await call(ctx, "runs.cancel", { target: ctx.args.positional[0], keepOverlay: ctx.args.flags.keep === true })) as {
+        cancelled: { runId: string; script: string; kind: string; status: string; ops: number; sessionId: string | null; sessionStatus: string | null }[];
+      };
+      const lines = r.cancelled.map(
+        (c) => `cancelled ${c.runId} (${c.script}, ${c.kind}): ${c.status}, ${c.ops} op(s)${c.sessionId ? `, session ${c.sessionId} ${c.sessionStatus === "open" ? "kept for review" : (c.sessionStatus ?? "")}` : ""}`,
+      );
+      return { doc: r, text: lines.join("\n") };
+    },
+  },
+  {
     name: "start",
     usage: "openprod start <script> [--args '<json>']",
     summary: "start a background script (mode = \"background\"); it runs until stopped",

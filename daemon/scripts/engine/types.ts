@@ -135,6 +135,12 @@ export interface WorkerModuleContext {
   callAsync(name: string, args: HostValue[]): Promise<HostValue>;
   /** Fires an event binding; ordered with every other call of this run. */
   emit(name: string, args: HostValue[]): void;
+  /**
+   * Buffered calls should reach the host now: called before the run waits on a pending future
+   * (core.await of a sleep, an I/O call, a dialog) and at least every FLUSH_EVERY_MS (50 ms)
+   * while Lua runs, so what the script did so far is seen while it is still going.
+   */
+  onFlushPoint(fn: () => void): void;
   /** Runs after main and on_shutdown, before the outcome is reported: flush buffers here. */
   onFinish(fn: () => void | Promise<void>): void;
   /** True once the run was cancelled. */

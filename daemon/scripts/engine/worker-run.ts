@@ -39,6 +39,9 @@ export class HostCallError extends Error {
   }
 }
 
+/** The longest a worker module's buffered calls wait while Lua runs (see WorkerModuleContext.onFlushPoint). */
+export const FLUSH_EVERY_MS = 50;
+
 const moduleCache = new Map<string, Promise<{ install?: (ctx: WorkerModuleContext) => void | Promise<void> }>>();
 
 export class WorkerRun implements RunPrims {
@@ -55,6 +58,8 @@ export class WorkerRun implements RunPrims {
   private deadlineTimer: NodeJS.Timeout | null = null;
   private readonly locals = new Map<string, LocalFn>();
   private readonly finishers: (() => void | Promise<void>)[] = [];
+  private readonly flushers: (() => void)[] = [];
+  private lastFlush = 0;
   private readonly bindingKinds: Map<string, string>;
 
   get runId(): string {
@@ -197,6 +202,17 @@ export class WorkerRun implements RunPrims {
     if (this.awaitCancels()) return ["cancelled", null];
     if (!f) return ["error", { type: "InvalidOperation", message: `unknown future ${id}`, details: {} }];
     return ["pending", null];
+  }
+
+  tick(): void {
+    if (this.flushers.length === 0) return;
+    const now = performance.now();
+    if (now - this.lastFlush >= FLUSH_EVERY_MS) this.flushPoint(now);
+  }
+
+  private flushPoint(now = performance.now()): void {
+    this.lastFlush = now;
+    for (const f of this.flushers) f();
   }
 
   isFatal(): boolean {
@@ -351,6 +367,7 @@ export class WorkerRun implements RunPrims {
         }),
       emit: (name, args) => this.emit(name, args),
       onFinish: (fn) => void this.finishers.push(fn),
+      onFlushPoint: (fn) => void this.flushers.push(fn),
       cancelled: () => this.cancelled(),
     };
   }
@@ -420,6 +437,7 @@ export class WorkerRun implements RunPrims {
         const f = this.futures.get(r.id);
         if ((f && f.status !== "pending") || this.isFatal() || this.awaitCancels()) continue;
         this.waiting = r.id;
+        this.flushPoint();
         return;
       }
       const done = this.phaseDone;

@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { InvalidOperation, PermissionDenied } from "../../crdt/index.ts";
+import { EntityNotFound, InvalidOperation, PermissionDenied } from "../../crdt/index.ts";
 import type { Schema, SchemaSource, WorkspaceStore } from "../../crdt/index.ts";
 import type { HostBinding, HostValue, LuaEngine, RunError, RunHandle, ShutdownOutcome, SyntaxProblem } from "../engine/index.ts";
 import { createNativeMidiPort } from "../io/index.ts";
@@ -112,13 +112,33 @@ export interface RunStart {
    * Soft stop: context.cancelled() turns true, core.await returns nil, on_shutdown() runs.
    * With a `cause`, the run ends with that error instead of "cancelled" (a revoked permission).
    */
-  cancel(reason: string, cause?: RunError): void;
+  cancel(reason: string, cause?: RunError, opts?: CancelOptions): void;
   /** Hard stop: the run ends at once (on_shutdown does not run or is cut short). */
   kill(reason: string): void;
 }
 
+export interface CancelOptions {
+  /** A session run's overlay is kept for review instead of discarded (the CLI asks on Ctrl-C). */
+  keepOverlay?: boolean;
+}
+
+/** A run a cancel request stopped, once it ended. */
+export interface CancelledRun {
+  runId: string;
+  script: string;
+  /** one-shot (manual or trigger) or background (stopped: no restart follows). */
+  kind: "one-shot" | "background";
+  result: RunResult;
+}
+
 export interface ScriptRuntime {
   run(scriptId: string, opts?: RunOptions): RunStart;
+  /**
+   * Stops every running run of `target` (a run id, or a script id: all its runs), whatever
+   * started it (a person, a trigger, the background supervisor), with the spec's cancellation
+   * semantics, and waits until they ended. Nothing running matches: EntityNotFound.
+   */
+  cancel(target: string, reason: string, opts?: CancelOptions): Promise<CancelledRun[]>;
   /** Compiles the script without running it: null, or the syntax error with file, line and column. */
   check(scriptId: string): Promise<SyntaxProblem | null>;
   /** Open sessions, including those restored from the store after a restart. */
@@ -265,6 +285,7 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
     let cancelled: string | null = null;
     let killed: string | null = null;
     let cause: RunError | null = null;
+    let keepOverlay = false;
     const done = (async (): Promise<RunResult> => {
       const startedAt = clock();
       const seed = ro.replay?.seed ?? Math.floor(random() * 2 ** 31);
@@ -426,7 +447,7 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
       // discarded (a cancelled run leaves nothing behind).
       const last = sr.shutdownStarted ? sr.mainSession : sr.session;
       if (last && last.status === "open") {
-        const keepForReview = status === "ok" || error?.type === "PermissionDenied";
+        const keepForReview = status === "ok" || error?.type === "PermissionDenied" || (status === "cancelled" && keepOverlay);
         if (!keepForReview || last.overlay.size === 0) await last.discard();
       }
       // on_shutdown's session: its bundle commits when it finished in time, else rolls back.
@@ -461,7 +482,8 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
       runId,
       script: scriptId,
       done,
-      cancel(reason: string, why?: RunError) {
+      cancel(reason: string, why?: RunError, co?: CancelOptions) {
+        if (co?.keepOverlay) keepOverlay = true;
         if (cancelled !== null) return;
         cancelled = reason;
         if (why) cause = why;
@@ -517,6 +539,23 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
     },
     async resolveSessionBulk(sessionId, choice) {
       return (await sessionById(sessionId)).resolveBulk(choice);
+    },
+    async cancel(target, reason, co = {}) {
+      const matching = [...live.values()].filter((r) => r.runId === target || r.script === target);
+      if (matching.length === 0) {
+        const going = [...live.values()].map((r) => `${r.runId} (${r.script})`);
+        throw new EntityNotFound(`nothing to cancel: no running run ${target.startsWith("run-") ? target : `of script "${target}"`} (running: ${going.slice(0, 5).join(", ") || "none"})`, { target, running: going.length });
+      }
+      const bg = new Map(background.status().filter((b) => b.runId !== null).map((b) => [b.runId as string, b.id]));
+      return Promise.all(
+        matching.map(async (r): Promise<CancelledRun> => {
+          const bgId = bg.get(r.runId);
+          // A background script is stopped through its supervisor, so it does not restart it.
+          if (bgId !== undefined) await background.stop(bgId, reason);
+          else r.cancel(reason, undefined, co);
+          return { runId: r.runId, script: r.script, kind: bgId !== undefined ? "background" : "one-shot", result: await r.done };
+        }),
+      );
     },
     runRecord: (runId) => readRunRecord(store, runId),
     running: () => [...live.values()].map((r) => ({ runId: r.runId, script: r.script })),
