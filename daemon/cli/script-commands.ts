@@ -38,7 +38,7 @@ function conflictLines(id: string, conflicts: SessionConflict[]): string[] {
       (c) =>
         `  ${c.id}  ${c.entity} ${c.field}: script wrote ${formatValue(c.scriptValue)}, canonical now ${formatValue(c.canonicalValue)} (was ${formatValue(c.snapshotValue)})${c.resolution ? `, resolved: keep ${c.resolution}` : ""}`,
     ),
-    `resolve each with: openprod session resolve ${id} <conflict-id> script|canonical, then commit again`,
+    `resolve each with: openprod session resolve ${id} <conflict-id> script|canonical (or all at once: openprod session resolve-all ${id} script|canonical), then commit again`,
   ];
 }
 
@@ -107,7 +107,7 @@ export const SCRIPT_COMMANDS: Command[] = [
     name: "session",
     usage: "openprod session show|commit|discard|conflicts <id>  |  openprod session resolve <id> <conflict-id> script|canonical  |  openprod session resolve-all <id> script|canonical",
     summary: "review a script session (entity, field, old → new), commit it as one bundle, discard it, or resolve its commit conflicts",
-    details: "Commit applies every change of the session atomically. If canonical changed a field the script also wrote since the run started, nothing is applied and the conflicts are listed: choose per conflict (script or canonical), or for more than 100 in one go with resolve-all, then commit again.",
+    details: "Commit applies every change of the session atomically. If canonical changed a field the script also wrote since the run started, nothing is applied and the conflicts are listed: choose per conflict (script or canonical), or all of them at once with resolve-all (above 100 they are reported as one bulk conflict), then commit again. A field canonical changed to the value the script wrote is no conflict.",
     examples: ["openprod session show s-run-01JF3Q8W", "openprod session commit s-run-01JF3Q8W", "openprod session resolve s-run-01JF3Q8W 01JF...:lighting.cue.number script"],
     args: [2, 4],
     async run(ctx) {

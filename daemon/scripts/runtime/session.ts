@@ -190,12 +190,16 @@ export class Session {
     await this.deps.store.records(SESSIONS_NAMESPACE).putJson(this.id, this.meta);
   }
 
-  /** One choice for every open conflict: only offered for more than 100 of them, as the spec's bulk conflict. */
+  /**
+   * One choice (all script / all canonical) for every open conflict, however many. Above 100
+   * the commit reports them as the spec's bulk conflict; the choice itself works at any size.
+   */
   async resolveBulk(choice: "script" | "canonical"): Promise<number> {
     this.assertOpen();
+    if (choice !== "script" && choice !== "canonical") throw new InvalidOperation(`a conflict is resolved with "script" or "canonical", got ${JSON.stringify(choice)}`, { choice });
     const open = this.lastConflicts.filter((c) => this.meta.resolutions[c.id] === undefined);
-    if (open.length <= 100) {
-      throw new InvalidOperation(`session ${this.id} has ${open.length} open conflict(s): bulk resolution is for more than 100; resolve them one by one`, { session: this.id, open: open.length });
+    if (open.length === 0) {
+      throw new InvalidOperation(`session ${this.id} has no open conflict to resolve (conflicts are found when committing: commit first)`, { session: this.id, open: 0 });
     }
     for (const c of open) this.meta.resolutions[c.id] = choice;
     await this.deps.store.records(SESSIONS_NAMESPACE).putJson(this.id, this.meta);
