@@ -197,20 +197,13 @@ export const SCRIPT_COMMANDS: Command[] = [
   {
     name: "replay",
     usage: "openprod replay <run-id>",
-    summary: "re-run a recorded run (same script version, snapshot, seed and inputs) in a scratch overlay and say whether it did the same",
+    summary: "re-run a recorded run (same script version, snapshot, seed and recorded inputs, no live I/O) in a scratch overlay and say whether it did the same",
+    details: "Every answer the run got from outside the snapshot (OSC, MIDI, HTTP, files, dialogs, context.hlc_time(), race outcomes) is fed back in order; the replay opens no socket, port or file. It says whether the operations matched, else the first one that differed and the input consumed just before it, or where the recorded inputs ran out.",
     examples: ["openprod replay run-01JF3Q8W0000000000000000", "openprod replay run-01JF3Q8W0000000000000000 --json"],
     args: [1, 1],
     async run(ctx) {
       const r = (await call(ctx, "runs.replay", { runId: ctx.args.positional[0] })) as ReplayResult;
-      const text = [
-        r.same
-          ? `replay of ${r.runId}: the same ${r.replayedOps} op(s) (status ${r.status})`
-          : `replay of ${r.runId}: DIFFERENT: recorded ${r.recordedOps} op(s), replayed ${r.replayedOps} (status ${r.status})`,
-        ...(r.firstDifference
-          ? [`  first difference at op ${r.firstDifference.index}: recorded ${JSON.stringify(r.firstDifference.recorded)} vs replayed ${JSON.stringify(r.firstDifference.replayed)}`]
-          : []),
-        ...r.warnings.map((w) => `  note: ${w}`),
-      ].join("\n");
+      const text = [r.summary, ...r.warnings.map((w) => `  note: ${w}`)].join("\n");
       return { doc: r, text };
     },
   },

@@ -52,9 +52,21 @@ export interface RunRequest {
   /** Lua run in the sandbox before the script; receives the engine table as `...` (see README in engine/). */
   preludeLua?: string;
   seed: number;
+  /**
+   * Time as a replay sees it: sleeps end at once, and each core.race is won by the input the
+   * recorded run saw win (1-based, in the order the races were made). Absent: real time.
+   */
+  replayTiming?: { races: number[] };
   limits: RunLimits;
   onUnhandledError?: (err: RunError, binding: string) => Promise<"skip" | "abort"> | "skip" | "abort";
 }
+
+/**
+ * The event binding (give one with this name, kind "event") that hears how timing went, for a
+ * run record: `["race", index]` when a core.race settles (index 1-based; null when a replay's
+ * recorded outcomes ran out), `["sleep", ms]` when a sleep elapsed.
+ */
+export const TIMING_BINDING = "engine.timing";
 
 export interface RunError {
   type: string;

@@ -7,6 +7,7 @@ import type { MessagePort } from "node:worker_threads";
 import { pathToFileURL } from "node:url";
 import { LUA_REGISTRYINDEX } from "./lua-values.ts";
 import type { LuaVm, PhaseTable, PollStatus, RunPrims, Sandbox } from "./lua-vm.ts";
+import { TIMING_BINDING } from "./types.ts";
 import type { HostValue, RunError, WorkerModuleContext } from "./types.ts";
 import { epochNow, F64_DEADLINE, fromWire, SLOT_CANCEL, SLOT_KILL, SLOT_REPLY, toRunError, toWire } from "./wire.ts";
 import type { FromWorker, PhaseResult, RunSpec, SyncReply } from "./wire.ts";
@@ -60,6 +61,8 @@ export class WorkerRun implements RunPrims {
   private readonly finishers: (() => void | Promise<void>)[] = [];
   private readonly flushers: (() => void)[] = [];
   private lastFlush = 0;
+  private readonly timing: boolean;
+  private races = 0;
   private readonly bindingKinds: Map<string, string>;
 
   get runId(): string {
@@ -68,6 +71,11 @@ export class WorkerRun implements RunPrims {
 
   constructor(private readonly spec: RunSpec, private readonly vm: LuaVm, private readonly sb: Sandbox, private readonly ch: WorkerChannel) {
     this.bindingKinds = new Map(spec.bindings.map((b) => [b.name, b.kind]));
+    this.timing = this.bindingKinds.get(TIMING_BINDING) === "event";
+  }
+
+  private noteTiming(kind: "race" | "sleep", value: number | null): void {
+    if (this.timing) this.emit(TIMING_BINDING, [kind, value]);
   }
 
   async execute(): Promise<void> {
@@ -231,6 +239,8 @@ export class WorkerRun implements RunPrims {
 
   sleep(ms: number): number {
     const id = this.newFuture(true);
+    // A replay does not wait: what a sleep decided (a race's winner) is replayed from the record.
+    if (this.spec.replayTiming !== null) ms = 0;
     if (!(ms > 0)) {
       const im = setImmediate(() => {
         this.immediates.delete(im);
@@ -240,6 +250,7 @@ export class WorkerRun implements RunPrims {
     } else {
       const t = setTimeout(() => {
         this.timers.delete(t);
+        this.noteTiming("sleep", ms);
         this.settle(id, "ok", null);
       }, ms);
       this.timers.add(t);
@@ -249,14 +260,31 @@ export class WorkerRun implements RunPrims {
 
   race(ids: number[]): number {
     const id = this.newFuture(false);
+    const n = ++this.races;
+    let winner: number | null = null;
+    if (this.spec.replayTiming !== null) {
+      winner = this.spec.replayTiming.races[n - 1] ?? null;
+      if (winner === null || winner < 1 || winner > ids.length) {
+        this.noteTiming("race", null);
+        this.settle(id, "error", null, { type: "InvalidOperation", message: `replay: the recorded inputs ran out at core.race #${n} (the run recorded ${this.spec.replayTiming.races.length} race outcome(s))` });
+        return id;
+      }
+    }
     ids.forEach((inputId, i) => {
       const input = this.futures.get(inputId);
       if (!input) return;
+      // A replay waits only for the input that won in the recorded run.
+      if (winner !== null && i + 1 !== winner) return;
       const check = (): void => {
         const me = this.futures.get(id);
         if (!me || me.status !== "pending") return;
-        if (input.status === "ok") this.settle(id, "ok", input.sleep ? { index: i + 1, timeout: true } : { index: i + 1, value: input.value });
-        else if (input.status === "error") this.settle(id, "error", null, input.error);
+        if (input.status === "ok") {
+          this.noteTiming("race", i + 1);
+          this.settle(id, "ok", input.sleep ? { index: i + 1, timeout: true } : { index: i + 1, value: input.value });
+        } else if (input.status === "error") {
+          this.noteTiming("race", i + 1);
+          this.settle(id, "error", null, input.error);
+        }
       };
       if (input.status !== "pending") check();
       else input.listeners.push(check);

@@ -8,7 +8,10 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { EntityNotFound, InvalidOperation, PermissionDenied } from "../../crdt/index.ts";
 import type { Schema, SchemaSource, WorkspaceStore } from "../../crdt/index.ts";
+import { TIMING_BINDING } from "../engine/index.ts";
 import type { HostBinding, HostValue, LuaEngine, RunError, RunHandle, ShutdownOutcome, SyntaxProblem } from "../engine/index.ts";
+import { InputTape, recordedRaces, replayedBindings } from "./input-tape.ts";
+import type { TapeRanOut } from "./input-tape.ts";
 import { createNativeMidiPort } from "../io/index.ts";
 import type { MidiPort } from "../io/index.ts";
 import { BackgroundScripts } from "./background.ts";
@@ -215,6 +218,18 @@ const NO_MIDI: MidiPort = {
 };
 
 const LOCAL_PREFIX = "\u0000local:";
+const HLC_BINDING = "rt.context.hlc_time";
+
+/**
+ * The bindings whose answers come from outside the snapshot: show I/O (osc, midi, http), files
+ * and native capabilities (everything the gate adds but require(), whose sources are recorded
+ * by hash), and the clock (`context.hlc_time()`).
+ */
+function externalBindings(all: Record<string, HostBinding>, io: Record<string, HostBinding>, gated: Record<string, HostBinding>): Set<string> {
+  const names = new Set<string>([...Object.keys(io), ...Object.keys(gated).filter((n) => !n.startsWith("__require."))]);
+  if (all[HLC_BINDING]) names.add(HLC_BINDING);
+  return names;
+}
 /**
  * A background run has no run time limit; the engine still needs a deadline, so one that a
  * show never reaches and that fits a timer (2^31 ms): ~23 days.
@@ -267,12 +282,13 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
     return source === undefined ? script : { ...script, source, hash: contentHash(source) };
   };
 
-  const runIo = async (script: LoadedScript, runId: string, sr: ScriptRun, given: unknown): Promise<RunIo> => {
+  const runIo = async (script: LoadedScript, runId: string, sr: ScriptRun, given: unknown, replaying: boolean): Promise<RunIo> => {
     const caps = ioCapabilities(script.config.capabilities, given, revoked.get(script.id) ?? new Set());
     return wireRunIo({
       capabilities: caps,
       runId,
-      midi: caps.has("net.midi") ? await midi() : NO_MIDI,
+      // A replay answers MIDI calls from its recording: the MIDI system is not even opened.
+      midi: caps.has("net.midi") && !replaying ? await midi() : NO_MIDI,
       log: (level, msg) => sr.logLine(level, [msg]),
       record: (input) => sr.inputs.push({ kind: input.kind, value: input.data }),
     });
@@ -352,9 +368,22 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
       });
       gates.set(runId, gate);
       const autoOps: Operation[] = [];
+      const autoMarks: number[] = [];
+      const tape = new InputTape();
       const runDialogs = ro.replay?.dialogs ?? dialogs;
-      const sr = new ScriptRun(
-        { store: mode === "autoCommit" ? capturingStore(store, autoOps) : store, emit, dialogs: runDialogs, log: opts.log, adopt: (s) => open.set(s.id, s), capabilities: gate.capabilities ?? capabilities },
+      const moduleOrigin = script.module ? { module: script.module } : {};
+      const sr: ScriptRun = new ScriptRun(
+        {
+          store: mode === "autoCommit" ? capturingStore(store, autoOps, () => autoMarks.push(tape.size)) : store,
+          emit,
+          dialogs: runDialogs,
+          log: opts.log,
+          adopt: (s) => open.set(s.id, s),
+          capabilities: gate.capabilities ?? capabilities,
+          // Every bundle says which external data it came from: the inputs consumed so far.
+          originExtra: () => ({ ...moduleOrigin, ...(sr.inputs.size > 0 || tape.size > 0 ? { inputs: { count: sr.inputs.size, tape: tape.size, digest: sr.inputs.digest() } } : {}) }),
+          inputMark: () => tape.size,
+        },
         runId,
         withRunHash(script, gate),
         mode,
@@ -364,20 +393,26 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
         ro.chain,
       );
       sink = sr;
-      const io = await runIo(script, runId, sr, capabilities);
+      const io = await runIo(script, runId, sr, capabilities, ro.replay !== undefined);
       if (mode === "session") sr.currentSession();
       emit({ type: "run.started", runId, script: script.id });
       const { key, source } = schemaForWorker(store.schema);
       const workerOptions: SessionWorkerOptions = { schemaKey: key, schema: source, batch: mode === "session" && (capabilities === null || gate.capabilities !== null), gate: gate.worker };
       const onError = script.config.onError;
       const engineStart = performance.now();
-      const bindings: Record<string, HostBinding> = {
+      const direct: Record<string, HostBinding> = {
         ...gate.wrap(sr.bindings(), { inShutdown: () => sr.shutdownStarted, lateSkip: (x) => sr.lateSkips.push(x) }),
         ...gate.bindings,
         ...(ro.replay ? { "rt.core.commit": { kind: "sync" as const, expose: false, fn: () => ({ v: { ok: true } }) } } : {}),
         ...io.bindings,
         [PHASE_BINDING]: { kind: "event", fn: (a) => void (a[0] === "shutdown" && sr.enterShutdown()) },
+        [TIMING_BINDING]: { kind: "event", expose: false, fn: (a) => tape.note(a[0] === "race" ? "core.race" : "core.sleep", a[1] ?? null) },
       };
+      // Calls that reach outside the snapshot: recorded on the tape; in a replay answered from it.
+      const external = externalBindings(direct, io.bindings, gate.bindings);
+      let ranOut: TapeRanOut | null = null;
+      const answered = ro.replay ? replayedBindings(direct, external, ro.replay.tape, (r) => void (ranOut ??= r)) : direct;
+      const bindings = tape.wrap(answered, external);
       handle = engine.run({
         runId,
         chunkName: script.chunkName,
@@ -390,6 +425,7 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
         workerModules: [{ path: WORKER_MODULE, options: workerOptions as unknown as HostValue }],
         preludeLua: `${PRELUDE}\n${gate.preludeLua}\n${io.prelude}\n${backgroundPreludeLua}`,
         seed,
+        ...(ro.replay ? { replayTiming: { races: recordedRaces(ro.replay.tape) } } : {}),
         limits: {
           timeoutMs: ro.background ? BACKGROUND_TIMEOUT_MS : script.config.timeoutMs,
           memoryBytes: script.config.memoryBytes,
@@ -474,7 +510,7 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
         startupMs: outcome.firstLineAt !== undefined ? engineStart - requested + (outcome.firstLineAt - outcome.startedAt) : undefined,
       };
       if (outcome.shutdown) result.shutdown = outcome.shutdown;
-      const extra = await finishRun({ store, gate, sr, script, autoOps, replay: ro.replay });
+      const extra = await finishRun({ store, gate, sr, script, autoOps, autoMarks, tape: tape.toRecord(), ranOut, origin: sr.origin(), replay: ro.replay });
       if (ro.replay && result.sessionStatus === "open") result.sessionStatus = "discarded";
       return record(result, { ...extra, mode, inputs: sr.inputs.toRecord(), log: sr.lines });
     })();
@@ -522,7 +558,7 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
     },
     async commitSession(sessionId, user) {
       const s = await sessionById(sessionId);
-      const origin: Record<string, unknown> = { script: s.meta.scriptId, hash: s.meta.hash, runId: s.meta.runId };
+      const origin: Record<string, unknown> = { script: s.meta.scriptId, hash: s.meta.hash, runId: s.meta.runId, ...(s.meta.origin ?? {}) };
       if (s.meta.chain !== undefined && s.meta.chain !== null) origin.chain = s.meta.chain;
       if (user) origin.committedBy = user;
       const r = await s.commit({ actor: { kind: "script", name: s.meta.scriptId, runId: s.meta.runId }, origin });

@@ -30,6 +30,8 @@ export interface SessionMeta {
   user?: string;
   /** Choices made by a person for commit conflicts, by conflict id. */
   resolutions: Record<string, "script" | "canonical">;
+  /** Origin metadata its bundle carries beyond script, hash and run (module, external inputs): set when its run ends. */
+  origin?: Record<string, unknown>;
 }
 
 export type CommitOutcome =
@@ -50,6 +52,8 @@ interface SessionDeps {
   store: WorkspaceStore;
   emit: (e: RuntimeEvent) => void;
   progress?: () => { current: number; total: number | null } | null;
+  /** External inputs the run had consumed so far (see inputMarks). */
+  inputMark?: () => number;
 }
 
 /** Ops streamed per "overlay.ops" event at most. */
@@ -64,6 +68,8 @@ export class Session {
   private writing: Promise<void> = Promise.resolve();
   private writeError: Error | null = null;
   private lastConflicts: SessionConflict[] = [];
+  /** Per overlay op (same index), the external inputs consumed before it was made; only for ops of this process. */
+  readonly inputMarks: number[] = [];
 
   constructor(private readonly deps: SessionDeps, readonly meta: SessionMeta) {
     this.overlay = new Overlay(deps.store.schema, { newEntityId: () => deps.store.newEntityId(), random: Math.random });
@@ -124,6 +130,7 @@ export class Session {
   apply(op: Operation, base: OverlayBase = this.base()): { id?: string; edgeId?: string; ids?: string[] } {
     this.assertOpen();
     const result = this.overlay.apply(op, base);
+    if (this.deps.inputMark) this.inputMarks.push(this.deps.inputMark());
     this.unwritten.push(this.overlay.ops[this.overlay.ops.length - 1]);
     this.schedule();
     return result;
