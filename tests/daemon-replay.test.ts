@@ -220,6 +220,18 @@ describe("a replay says in words where it parted from the recorded run", () => {
     expect(r.summary).toContain(`the recorded inputs ran out at http.get call #${answered + 1} (the run recorded ${answered} answer(s) of it): the replay did no live I/O there`);
   });
 
+  it("the spec's log_cue_start, run by its trigger, replays to the same fired_at: its hlc_time came from the record", async () => {
+    await sm.request("entity.set", { id: cue, field: "status", value: "running" });
+    const done = await eventually(async () => {
+      const { runs } = (await sm.request("runs.list", { script: "log_cue_start" })) as { runs: { runId: string; status: string }[] };
+      return runs.find((x) => x.status === "ok");
+    }, "the trigger's run");
+    const rec = await record(done.runId);
+    expect(rec.tape?.entries.map((e) => e.b)).toEqual(["rt.context.hlc_time"]);
+    const r = (await sm.request("runs.replay", { runId: done.runId })) as ReplayResult;
+    expect(r, r.summary).toMatchObject({ same: true, replayedOps: 1 });
+  });
+
   it("a module script's bundles carry the module's name and version", async () => {
     const run = (await sm.request("scripts.run", { script: "lighting/stamp", args: { cue } })) as RunSummary;
     expect(run.status).toBe("ok");

@@ -1,5 +1,6 @@
 // Runs a person can stop and watch, and commits whose conflicts mean something: a real daemon
 // process, driven over its socket (and `openprod cancel` through the CLI binary).
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -201,6 +202,21 @@ describe("a person stops any run: one-shot, trigger or background", () => {
     await new Promise((res) => setTimeout(res, 300));
     const { scripts } = (await sm.request("scripts.ps", {})) as { scripts: { id: string; state: string; restarts: number }[] };
     expect(scripts.find((s) => s.id === "ticker")).toMatchObject({ state: "stopped", restarts: 0 });
+  });
+
+  it("Ctrl-C in openprod run stops the run (without a terminal to ask, its overlay is discarded)", async () => {
+    const before = events.length;
+    const child = spawn(process.execPath, [path.join(ROOT, "bin", "openprod.js"), "run", "slow_number", "--arg", `cue=${cues[0]}`, "--dir", show], { env: kit.env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+    const wrote = await eventually(() => events.slice(before).find((e) => e.type === "overlay.ops" && e.script === "slow_number"), "the CLI's run to write");
+    child.kill("SIGINT");
+    expect(await exited).toBe(1);
+    const runId = (wrote as { runId: string }).runId;
+    expect(stdout).toContain(`stopping run ${runId}...`);
+    expect(stdout).toContain(`run ${runId}: cancelled, 1 op(s)`);
+    expect((await openSessions()).filter((s) => s.runId === runId)).toEqual([]);
   });
 
   it("nothing running under that name is a clear EntityNotFound", async () => {

@@ -116,6 +116,21 @@ export function normalizeOps(ops: readonly Operation[]): unknown[] {
 const digestOf = (ops: unknown[]): string => sha256(JSON.stringify(ops));
 
 /**
+ * A field write with its field as the full key (`lighting.cue.fired_at`), as a session's
+ * overlay keeps it: an autoCommit run's ops (as the script named them) compare with its
+ * replay's (which runs in a scratch session).
+ */
+function withFieldKey(store: WorkspaceStore, op: Operation): Operation {
+  if (op.op !== "SetField" && op.op !== "ApplyCRDT") return op;
+  if (store.schema.fields.has(op.field)) return op;
+  try {
+    return { ...op, field: store.schema.resolveField(op.field, store.facetsOf(op.id)).key };
+  } catch {
+    return op; // the entity is gone or the name was ambiguous: kept as written
+  }
+}
+
+/**
  * A store whose `apply` also hands the ops to `sink`: how an autoCommit run's ops are seen
  * (a session run's are in its overlays).
  */
@@ -166,7 +181,7 @@ export async function finishRun(input: {
   const sources = store.records(SOURCES_NAMESPACE);
   await sources.putJson(script.hash, { path: script.chunkName, source: script.source });
   for (const [p, source] of gate.moduleSources) await sources.putJson(sha256(source), { path: p, source });
-  const raw: Operation[] = [...input.autoOps];
+  const raw: Operation[] = input.autoOps.map((op) => withFieldKey(store, op));
   const marks: number[] = [...input.autoMarks];
   for (const s of sr.sessions) {
     raw.push(...s.overlay.ops);
