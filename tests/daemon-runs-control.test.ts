@@ -53,6 +53,13 @@ function main()
   core.await(core.sleep(20000))
 end
 `,
+  // Ignores cancellation altogether.
+  stubborn: `
+function main()
+  core.set_field(args.cue, "number", 800)
+  while true do end
+end
+`,
   ticker: `
 function main()
   while not context.cancelled() do core.await(core.sleep(50)) end
@@ -79,6 +86,10 @@ capabilities = ["data.write:lighting.cue.number"]
 on_field_change = "lighting.cue.fired_at"
 run_script = "slow_mark"
 mode = "session"
+
+[script.stubborn]
+shutdown_timeout = "1s"
+capabilities = ["data.write:lighting.cue.number"]
 
 [script.ticker]
 mode = "background"
@@ -218,6 +229,35 @@ describe("a person stops any run: one-shot, trigger or background", () => {
     expect(stdout).toContain(`run ${runId}: cancelled, 1 op(s)`);
     expect((await openSessions()).filter((s) => s.runId === runId)).toEqual([]);
   });
+
+  it("Ctrl-C in openprod run on a terminal asks first: answering y keeps the overlay for review", async () => {
+    const before = events.length;
+    // `script` (util-linux) gives the CLI a real terminal; Ctrl-C is typed into it.
+    const cli = [process.execPath, path.join(ROOT, "bin", "openprod.js"), "run", "slow_number", "--arg", `cue=${cues[1]}`, "--dir", show].map((a) => `'${a}'`).join(" ");
+    const child = spawn("script", ["-qfec", cli, "/dev/null"], { env: kit.env, stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+    const wrote = await eventually(() => events.slice(before).find((e) => e.type === "overlay.ops" && e.script === "slow_number"), "the CLI's run to write");
+    const runId = (wrote as { runId: string }).runId;
+    child.stdin.write("\x03");
+    await eventually(() => (stdout.includes("keep its overlay for review? [y/N]") ? true : undefined), "the question");
+    child.stdin.write("y\r");
+    await exited;
+    expect(stdout).toContain(`stopping run ${runId} (its overlay is kept for review)...`);
+    expect(stdout).toContain(`session s-${runId} is open for review`);
+    const kept = (await openSessions()).find((s) => s.runId === runId);
+    expect(kept).toMatchObject({ script: "slow_number", ops: 1 });
+    await sm.request("sessions.discard", { id: kept?.id as string });
+  });
+
+  it("a run that ignores cancellation is killed once its shutdown_timeout and the grace after it are over", async () => {
+    const { runId } = (await sm.request("scripts.run", { script: "stubborn", args: { cue: cues[0] }, wait: false })) as { runId: string };
+    await eventually(() => events.find((e) => e.type === "overlay.ops" && e.runId === runId), "the run's first write");
+    const r = (await sm.request("runs.cancel", { target: runId })) as { cancelled: RunSummary[] };
+    expect(r.cancelled[0]).toMatchObject({ runId, status: "killed", sessionStatus: "discarded" });
+    expect(await field(cues[0], "number")).toBe(0);
+  }, 30_000);
 
   it("nothing running under that name is a clear EntityNotFound", async () => {
     const r = await op("cancel", "renumber_cues");

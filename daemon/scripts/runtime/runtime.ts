@@ -14,7 +14,7 @@ import { InputTape, recordedRaces, replayedBindings } from "./input-tape.ts";
 import type { TapeRanOut } from "./input-tape.ts";
 import { createNativeMidiPort } from "../io/index.ts";
 import type { MidiPort } from "../io/index.ts";
-import { BackgroundScripts } from "./background.ts";
+import { BackgroundScripts, STOP_GRACE_MS } from "./background.ts";
 import type { BackgroundStatus, ReloadResult, StartBackgroundOptions } from "./background.ts";
 import { backgroundPreludeLua, PHASE_BINDING } from "./background-prelude.ts";
 import type { Dialogs, RuntimeEvents } from "./events.ts";
@@ -588,7 +588,15 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
           const bgId = bg.get(r.runId);
           // A background script is stopped through its supervisor, so it does not restart it.
           if (bgId !== undefined) await background.stop(bgId, reason);
-          else r.cancel(reason, undefined, co);
+          else {
+            r.cancel(reason, undefined, co);
+            // A script that ignores cancellation (busy without awaiting) must still stop: killed
+            // once on_shutdown had its time and the grace after it, as a background script is.
+            const script = await loadScript(r.script).catch(() => null);
+            const ms = (script?.config.shutdownTimeoutMs ?? 5000) + (opts.stopGraceMs ?? STOP_GRACE_MS);
+            const t = setTimeout(() => r.kill(`${reason}: still running ${ms} ms after it was asked to stop`), ms);
+            await r.done.finally(() => clearTimeout(t));
+          }
           return { runId: r.runId, script: r.script, kind: bgId !== undefined ? "background" : "one-shot", result: await r.done };
         }),
       );
