@@ -14,6 +14,11 @@ import type { HostBinding, HostValue, RunInfo } from "../engine/index.ts";
 export const TAPE_ENTRIES = 10_000;
 /** Answers larger than this (as JSON) keep only their size and hash: a replay of them reports so. */
 export const TAPE_VALUE_BYTES = 1024 * 1024;
+/**
+ * Answers kept in all, bytes of JSON: a listener that runs for days keeps its first hours,
+ * and a replay past them says the recording ran out there.
+ */
+export const TAPE_BYTES = 32 * 1024 * 1024;
 
 export interface TapeEntry {
   /** The host binding (`osc.__recv`, `http.get`, `fs.read`, `rt.context.hlc_time`) or `core.race` / `core.sleep`. */
@@ -49,6 +54,7 @@ export interface TapeRanOut {
 export class InputTape {
   private readonly entries: TapeEntry[] = [];
   private total = 0;
+  private bytes = 0;
 
   /** Returns `bindings` with every binding named in `names` (sync or async) recorded. */
   wrap(bindings: Record<string, HostBinding>, names: ReadonlySet<string>): Record<string, HostBinding> {
@@ -61,9 +67,13 @@ export class InputTape {
         try {
           const v = await b.fn(args, run);
           if (entry) {
-            const json = JSON.stringify(toTape(v));
-            if (json.length > TAPE_VALUE_BYTES) entry.omitted = { bytes: json.length, sha256: createHash("sha256").update(json).digest("hex") };
-            else entry.v = JSON.parse(json) as unknown;
+            const value = toTape(v);
+            const json = JSON.stringify(value);
+            if (json.length > TAPE_VALUE_BYTES || this.bytes + json.length > TAPE_BYTES) entry.omitted = { bytes: json.length, sha256: createHash("sha256").update(json).digest("hex") };
+            else {
+              this.bytes += json.length;
+              entry.v = value;
+            }
             delete entry.pending;
           }
           return v;
