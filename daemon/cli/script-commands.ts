@@ -188,6 +188,9 @@ export const SCRIPT_COMMANDS: Command[] = [
         `  args ${JSON.stringify(r.args)}${Object.keys(r.context).length ? `  context ${JSON.stringify(r.context)}` : ""}`,
         `  script sha-256 ${r.hash ?? "-"}  seed ${r.seed}  heads ${r.heads.map((h) => h.slice(0, 12)).join(",")}`,
         ...(r.inputs.length ? [`  inputs: ${r.inputs.map((i) => `${i.kind}=${JSON.stringify(i.value)}`).join(", ")}`] : []),
+        ...(r.tape && r.tape.total > 0
+          ? [`  recorded for replay: ${r.tape.total} answer(s) from outside (${[...new Set(r.tape.entries.map((e) => e.b))].join(", ")})${r.tape.total > r.tape.entries.length ? `, the first ${r.tape.entries.length} kept` : ""}`]
+          : []),
         ...r.skips.map((s) => `  skipped ${s.binding}: ${s.error.type}: ${s.error.message}`),
         ...r.log.map((l) => `  [${l.level}] ${l.message}`),
       ].join("\n");

@@ -18,7 +18,7 @@ export const TAPE_VALUE_BYTES = 1024 * 1024;
  * Answers kept in all, bytes of JSON: a listener that runs for days keeps its first hours,
  * and a replay past them says the recording ran out there.
  */
-export const TAPE_BYTES = 32 * 1024 * 1024;
+export const TAPE_BYTES = 8 * 1024 * 1024;
 
 export interface TapeEntry {
   /** The host binding (`osc.__recv`, `http.get`, `fs.read`, `rt.context.hlc_time`) or `core.race` / `core.sleep`. */
