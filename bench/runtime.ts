@@ -1,5 +1,6 @@
 // Script runtime figures: the cost of core.set_field from Lua into a session overlay against the
-// same calls through the TypeScript session API (same run), commit time, run start latency.
+// same calls through the TypeScript session API (same run), commit time, run start latency, and
+// how soon a busy script's batched write shows in the live preview, against the 50 ms flush tick.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -8,6 +9,10 @@ import { WorkspaceStore } from "../daemon/crdt/index.ts";
 import type { Operation } from "../daemon/crdt/index.ts";
 import { createLuaEngine } from "../daemon/scripts/engine/index.ts";
 import { Session, createScriptRuntime, inlineScripts } from "../daemon/scripts/runtime/index.ts";
+import type { RuntimeEvent } from "../daemon/scripts/runtime/index.ts";
+
+/** The longest a batched write waits in the worker while Lua computes (engine's FLUSH_EVERY_MS). */
+const FLUSH_TICK_MS = 50;
 
 const N = 10_000;
 const ENTITIES = 1000;
@@ -25,8 +30,11 @@ export async function run(report: (name: string, value: number, unit: string) =>
       empty: { source: "local ids = args.ids" },
       set: { source: `local ids = args.ids local n = #ids for i = 1, ${N} do core.set_field(ids[(i % n) + 1], "channel", i) end` },
       start: { source: "local x = 1" },
+      // One write, then computation without a single host call until cancelled.
+      busy: { source: `core.set_field(args.ids[1], "channel", 1) local n = 0 while not context.cancelled() do n = n + 1 end` },
     });
-    const runtime = createScriptRuntime({ store, engine, scripts, events: { emit: () => undefined }, dialogs: { ask: async () => null } });
+    const listeners = new Set<(e: RuntimeEvent) => void>();
+    const runtime = createScriptRuntime({ store, engine, scripts, events: { emit: (e) => listeners.forEach((l) => l(e)) }, dialogs: { ask: async () => null } });
     const timed = async (script: string): Promise<number> => {
       const t0 = performance.now();
       const r = await runtime.run(script, { args: { ids } }).done;
@@ -74,6 +82,30 @@ export async function run(report: (name: string, value: number, unit: string) =>
       if (r.startupMs !== undefined) starts.push(r.startupMs);
     }
     report("runtime.run_start.ms.p50", median(starts), "ms");
+
+    // First line of the script → its write in an overlay.ops event, while the script keeps computing.
+    const lags: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      let firstWrite = 0;
+      const seen = new Promise<void>((resolve) => {
+        const l = (e: RuntimeEvent): void => {
+          if (e.type === "run.started") firstWrite = performance.now();
+          if (e.type === "overlay.ops") {
+            lags.push(performance.now() - firstWrite);
+            listeners.delete(l);
+            resolve();
+          }
+        };
+        listeners.add(l);
+      });
+      const start = runtime.run("busy", { args: { ids } });
+      await seen;
+      start.cancel("bench");
+      await start.done;
+    }
+    const lag = median(lags.slice(2));
+    report("session.preview.busy_write_visible.ms.p50", lag, "ms");
+    report("session.preview.busy_write_visible_vs_flush_tick", lag / FLUSH_TICK_MS, "ratio");
   } finally {
     await engine.close();
     await store.close();

@@ -99,6 +99,12 @@ declare module "./methods.ts" {
       result: RunSummary | { runId: string; script: string; status: "running" };
     };
     "runs.wait": { params: { runId: string }; result: RunSummary };
+    /**
+     * Stops every running run of `target` (a run id, or a script id: all its runs), one-shot,
+     * trigger or background, and answers once they ended. A session run's overlay is discarded
+     * unless `keepOverlay`; autoCommit bundles already written stay; on_shutdown runs.
+     */
+    "runs.cancel": { params: { target: string; keepOverlay?: boolean }; result: { cancelled: (RunSummary & { kind: "one-shot" | "background" })[] } };
     "runs.list": { params: { limit?: number; script?: string }; result: { runs: RunListEntry[] } };
     "runs.get": { params: { runId: string }; result: { record: RunRecord } };
     /** Re-run a recorded run (its script version, heads, seed and inputs) in a scratch overlay; says whether the ops match. */

@@ -104,7 +104,7 @@ describe("a technician renumbers a scene's cues, reviews the session and commits
     const before = (await op("history", "--limit", "1", "--json")).stdout;
     const r = (await op("replay", runId, "--json")).json<{ same: boolean; replayedOps: number; recordedOps: number }>();
     expect(r).toMatchObject({ same: true, replayedOps: 3, recordedOps: 3 });
-    expect((await op("replay", runId)).stdout).toContain(`replay of ${runId}: the same 3 op(s)`);
+    expect((await op("replay", runId)).stdout).toContain(`replay of ${runId} matched: the same 3 operation(s) as the recorded run`);
     expect((await op("history", "--limit", "1", "--json")).stdout).toBe(before);
   });
 

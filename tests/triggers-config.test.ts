@@ -50,6 +50,7 @@ on_field_change = "cue.status"
 run_script = "log_cue_start"
 params = { who = "$source", label = "$source.label", before = "$old_value", after = "$new_value", n = 3, tag = "$$literal" }
 concurrency = "restart"
+supersede = true
 remote = true
 max_traces = 5
 [trigger.b]
@@ -67,7 +68,8 @@ run_script = "log_cue_start"`,
       n: { kind: "literal", value: 3 },
       tag: { kind: "literal", value: "$literal" },
     });
-    expect(triggers[0]).toMatchObject({ concurrency: "restart", remote: true, maxTraces: 5, mode: undefined });
+    expect(triggers[0]).toMatchObject({ concurrency: "restart", supersede: true, remote: true, maxTraces: 5, mode: undefined });
+    expect(triggers[1].supersede).toBe(false);
     expect(triggers[1].whenFields.get("source.label")?.key).toBe("lighting.cue.label");
   });
 });
@@ -86,6 +88,7 @@ describe("a mistake in a trigger stops the load naming file, line and reason", (
     ["unknown name in when", `on_field_change = "lighting.cue.status"\nwhen = "nwe_value == 'running'"\nrun_script = "log_cue_start"`, /at column 1: unknown reference "nwe_value"/],
     ["bad mode", `on_field_change = "lighting.cue.status"\nrun_script = "log_cue_start"\nmode = "auto"`, /mode: expected "session" or "autoCommit", got "auto"/],
     ["bad concurrency", `on_field_change = "lighting.cue.status"\nrun_script = "log_cue_start"\nconcurrency = "queue"`, /concurrency: expected one of single, restart, queued, parallel, got "queue" \(did you mean "queued"\?\)/],
+    ["bad supersede", `on_field_change = "lighting.cue.status"\nrun_script = "log_cue_start"\nsupersede = "yes"`, /supersede: expected true or false/],
     ["bad max_traces", `on_field_change = "lighting.cue.status"\nrun_script = "log_cue_start"\nmax_traces = 0`, /max_traces: must be at least 1/],
     ["missing field", `run_script = "log_cue_start"`, /on_field_change: is required/],
   ];

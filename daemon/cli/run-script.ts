@@ -74,7 +74,13 @@ export async function runScript(ctx: CommandContext): Promise<number> {
     const started = (await client.request("scripts.run", { script, args, commit: ctx.args.flags.commit === true, wait: false })) as { runId: string };
     runId = started.runId;
     for (const e of early.splice(0)) onAny(e);
-    const r = (await client.request("runs.wait", { runId })) as RunSummary;
+    const stopOnInterrupt = interruptHandler(client, runId, say, interactive ? stdin : null, ctx.io.stdout, () => progress.clear());
+    let r: RunSummary;
+    try {
+      r = (await client.request("runs.wait", { runId })) as RunSummary;
+    } finally {
+      stopOnInterrupt();
+    }
     progress.clear();
     dialogs.close();
 
@@ -99,6 +105,42 @@ export async function runScript(ctx: CommandContext): Promise<number> {
   } finally {
     client.close();
   }
+}
+
+/**
+ * Ctrl-C while the run goes: stops it (runs.cancel), after asking on a terminal whether to keep
+ * its overlay for review; without a terminal the overlay is discarded, as the spec's cancel
+ * says. A second Ctrl-C while asking cancels at once. Returns the function that uninstalls it.
+ */
+function interruptHandler(
+  client: Client,
+  runId: string,
+  say: (line: string) => void,
+  stdin: NodeJS.ReadStream | null,
+  stdout: NodeJS.WritableStream,
+  clear: () => void,
+): () => void {
+  let asked = false;
+  const cancel = (keepOverlay: boolean): void => {
+    say(`stopping run ${runId}${keepOverlay ? " (its overlay is kept for review)" : ""}...`);
+    client.request("runs.cancel", { target: runId, keepOverlay }).catch((e: unknown) => say(`could not stop run ${runId}: ${(e as Error).message}`));
+  };
+  const onSigint = (): void => {
+    clear();
+    if (asked || stdin === null) return cancel(false);
+    asked = true;
+    const rl = readline.createInterface({ input: stdin, output: stdout });
+    rl.once("SIGINT", () => {
+      rl.close();
+      cancel(false);
+    });
+    void rl.question(`stop run ${runId}: keep its overlay for review? [y/N] `).then((typed) => {
+      rl.close();
+      cancel(/^(y|yes)$/i.test(typed.trim()));
+    }, () => undefined);
+  };
+  process.on("SIGINT", onSigint);
+  return () => void process.off("SIGINT", onSigint);
 }
 
 function scriptArgs(ctx: CommandContext): Record<string, unknown> {

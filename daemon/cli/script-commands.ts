@@ -38,7 +38,7 @@ function conflictLines(id: string, conflicts: SessionConflict[]): string[] {
       (c) =>
         `  ${c.id}  ${c.entity} ${c.field}: script wrote ${formatValue(c.scriptValue)}, canonical now ${formatValue(c.canonicalValue)} (was ${formatValue(c.snapshotValue)})${c.resolution ? `, resolved: keep ${c.resolution}` : ""}`,
     ),
-    `resolve each with: openprod session resolve ${id} <conflict-id> script|canonical, then commit again`,
+    `resolve each with: openprod session resolve ${id} <conflict-id> script|canonical (or all at once: openprod session resolve-all ${id} script|canonical), then commit again`,
   ];
 }
 
@@ -107,7 +107,7 @@ export const SCRIPT_COMMANDS: Command[] = [
     name: "session",
     usage: "openprod session show|commit|discard|conflicts <id>  |  openprod session resolve <id> <conflict-id> script|canonical  |  openprod session resolve-all <id> script|canonical",
     summary: "review a script session (entity, field, old → new), commit it as one bundle, discard it, or resolve its commit conflicts",
-    details: "Commit applies every change of the session atomically. If canonical changed a field the script also wrote since the run started, nothing is applied and the conflicts are listed: choose per conflict (script or canonical), or for more than 100 in one go with resolve-all, then commit again.",
+    details: "Commit applies every change of the session atomically. If canonical changed a field the script also wrote since the run started, nothing is applied and the conflicts are listed: choose per conflict (script or canonical), or all of them at once with resolve-all (above 100 they are reported as one bulk conflict), then commit again. A field canonical changed to the value the script wrote is no conflict.",
     examples: ["openprod session show s-run-01JF3Q8W", "openprod session commit s-run-01JF3Q8W", "openprod session resolve s-run-01JF3Q8W 01JF...:lighting.cue.number script"],
     args: [2, 4],
     async run(ctx) {
@@ -188,6 +188,9 @@ export const SCRIPT_COMMANDS: Command[] = [
         `  args ${JSON.stringify(r.args)}${Object.keys(r.context).length ? `  context ${JSON.stringify(r.context)}` : ""}`,
         `  script sha-256 ${r.hash ?? "-"}  seed ${r.seed}  heads ${r.heads.map((h) => h.slice(0, 12)).join(",")}`,
         ...(r.inputs.length ? [`  inputs: ${r.inputs.map((i) => `${i.kind}=${JSON.stringify(i.value)}`).join(", ")}`] : []),
+        ...(r.tape && r.tape.total > 0
+          ? [`  recorded for replay: ${r.tape.total} answer(s) from outside (${[...new Set(r.tape.entries.map((e) => e.b))].join(", ")})${r.tape.total > r.tape.entries.length ? `, the first ${r.tape.entries.length} kept` : ""}`]
+          : []),
         ...r.skips.map((s) => `  skipped ${s.binding}: ${s.error.type}: ${s.error.message}`),
         ...r.log.map((l) => `  [${l.level}] ${l.message}`),
       ].join("\n");
@@ -197,20 +200,13 @@ export const SCRIPT_COMMANDS: Command[] = [
   {
     name: "replay",
     usage: "openprod replay <run-id>",
-    summary: "re-run a recorded run (same script version, snapshot, seed and inputs) in a scratch overlay and say whether it did the same",
+    summary: "re-run a recorded run (same script version, snapshot, seed and recorded inputs, no live I/O) in a scratch overlay and say whether it did the same",
+    details: "Every answer the run got from outside the snapshot (OSC, MIDI, HTTP, files, dialogs, context.hlc_time(), race outcomes) is fed back in order; the replay opens no socket, port or file. It says whether the operations matched, else the first one that differed and the input consumed just before it, or where the recorded inputs ran out.",
     examples: ["openprod replay run-01JF3Q8W0000000000000000", "openprod replay run-01JF3Q8W0000000000000000 --json"],
     args: [1, 1],
     async run(ctx) {
       const r = (await call(ctx, "runs.replay", { runId: ctx.args.positional[0] })) as ReplayResult;
-      const text = [
-        r.same
-          ? `replay of ${r.runId}: the same ${r.replayedOps} op(s) (status ${r.status})`
-          : `replay of ${r.runId}: DIFFERENT: recorded ${r.recordedOps} op(s), replayed ${r.replayedOps} (status ${r.status})`,
-        ...(r.firstDifference
-          ? [`  first difference at op ${r.firstDifference.index}: recorded ${JSON.stringify(r.firstDifference.recorded)} vs replayed ${JSON.stringify(r.firstDifference.replayed)}`]
-          : []),
-        ...r.warnings.map((w) => `  note: ${w}`),
-      ].join("\n");
+      const text = [r.summary, ...r.warnings.map((w) => `  note: ${w}`)].join("\n");
       return { doc: r, text };
     },
   },
@@ -246,6 +242,27 @@ export const SCRIPT_COMMANDS: Command[] = [
           `#${t.seq} ${time(t.at)}  ${t.entity} ${t.field}: ${formatValue(t.oldValue)} → ${formatValue(t.newValue)}  ${t.status}${t.runId ? `  ${t.runId}` : ""}${t.reason ? `  (${t.reason})` : ""}${t.error ? `  ${t.error.type}: ${t.error.message}` : ""}`,
       );
       return { doc: r, text: lines.join("\n") || `trigger ${r.trigger} has not fired yet` };
+    },
+  },
+  {
+    name: "cancel",
+    usage: "openprod cancel <run-id|script> [--keep]",
+    summary: "stop a running run (one-shot, trigger or background) by run id, or every run of a script, and wait until it ended",
+    details: [
+      "A session run's overlay is discarded (nothing persists) unless --keep leaves it open for review; an autoCommit run keeps the bundles it already wrote.",
+      "The script's on_shutdown() runs, within its shutdown_timeout. A background script stopped this way is not restarted.",
+    ].join("\n"),
+    examples: ["openprod cancel run-01JF3Q8W0000000000000000", "openprod cancel renumber_cues --keep"],
+    flags: { keep: { type: "boolean", help: "keep a session run's overlay for review" } },
+    args: [1, 1],
+    async run(ctx) {
+      const r = (await call(ctx, "runs.cancel", { target: ctx.args.positional[0], keepOverlay: ctx.args.flags.keep === true })) as {
+        cancelled: { runId: string; script: string; kind: string; status: string; ops: number; sessionId: string | null; sessionStatus: string | null }[];
+      };
+      const lines = r.cancelled.map(
+        (c) => `cancelled ${c.runId} (${c.script}, ${c.kind}): ${c.status}, ${c.ops} op(s)${c.sessionId ? `, session ${c.sessionId} ${c.sessionStatus === "open" ? "kept for review" : (c.sessionStatus ?? "")}` : ""}`,
+      );
+      return { doc: r, text: lines.join("\n") };
     },
   },
   {

@@ -113,6 +113,12 @@ export function createScriptsService(opts: ScriptsServiceOptions = {}): ScriptsS
         return summarize(await recordOf(rt, p.runId));
       });
 
+      methods.register("runs.cancel", obj({ target: nonEmpty, keepOverlay: opt(bool) }), async (p, call) => {
+        const stopped = await rt.cancel(p.target, `cancelled by ${call.clientName}`, { keepOverlay: p.keepOverlay === true });
+        log.info(`${call.clientName} cancelled ${stopped.map((r) => `${r.runId} (${r.script}, ${r.kind})`).join(", ")}`, { target: p.target });
+        return { cancelled: stopped.map((r) => ({ ...summarize(r.result), kind: r.kind })) };
+      });
+
       methods.register("runs.get", obj({ runId: nonEmpty }), async (p) => ({ record: await recordOf(rt, p.runId) }));
 
       methods.register("runs.replay", obj({ runId: nonEmpty }), async (p) => {

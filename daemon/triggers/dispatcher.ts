@@ -58,6 +58,7 @@ export interface TriggerSummary {
   scope?: string | null;
   mode?: string;
   concurrency?: string;
+  supersede?: boolean;
   remote?: boolean;
   fired: number;
   /** Firings queued or running now. */
@@ -129,6 +130,7 @@ export class TriggerDispatcher {
         scope: d.scope,
         mode: d.mode,
         concurrency: d.concurrency,
+        supersede: d.supersede,
         remote: d.remote,
         fired: this.fired.get(d.name) ?? 0,
         pending: this.logs.get(d.name)?.pending ?? 0,
@@ -262,6 +264,7 @@ export class TriggerDispatcher {
       chain: trace.chain,
     };
     if (def.mode !== undefined) req.mode = def.mode;
+    if (def.supersede) req.supersede = `${def.name}\0${def.scope !== null ? (scope() ?? entity) : entity}`;
 
     log.begin(trace);
     const submitted = this.queue.submit({

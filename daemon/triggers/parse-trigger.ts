@@ -21,6 +21,7 @@ export const TRIGGER_KEYS = [
   "params",
   "mode",
   "concurrency",
+  "supersede",
   "remote",
   "max_traces",
 ];
@@ -83,6 +84,7 @@ export function parseTrigger(section: RawSection, ctx: TriggerContext): TriggerD
     params,
     mode: modeText === "" ? undefined : (modeText as RunMode),
     concurrency: concurrency as Concurrency,
+    supersede: optionalBool(doc, path, values, "supersede", false),
     remote: optionalBool(doc, path, values, "remote", false),
     maxTraces: optionalInt(doc, path, values, "max_traces", DEFAULT_MAX_TRACES, 1),
   };

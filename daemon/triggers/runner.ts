@@ -23,6 +23,12 @@ export interface TriggerRunRequest {
   /** What `context.trigger_entity()`, `trigger_field()`, `old_value()`, `new_value()` return. */
   context: { trigger_entity: string; trigger_field: string; old_value: unknown; new_value: unknown };
   chain: CausalChain;
+  /**
+   * Set when the trigger has `supersede = true`: the trigger and its scope entity. A run with
+   * this key replaces what an earlier run with the same key left: its open session is
+   * discarded, or the run cancelled when it is still going.
+   */
+  supersede?: string;
 }
 
 export interface TriggerRunOutcome {

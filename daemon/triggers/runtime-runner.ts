@@ -3,7 +3,7 @@
  * with the trigger's args, context and mode, whose bundles carry the next
  * link of the causal chain.
  */
-import type { RunResult, ScriptRuntime } from "../scripts/runtime/index.ts";
+import type { RunResult, RunStart, ScriptRuntime } from "../scripts/runtime/index.ts";
 import type { TriggerRunner, TriggerRunOutcome, TriggerRunRequest } from "./runner.ts";
 
 export interface RuntimeTriggerRunnerOptions {
@@ -11,8 +11,9 @@ export interface RuntimeTriggerRunnerOptions {
   user?: (req: TriggerRunRequest) => string | undefined;
 }
 
-export function createRuntimeTriggerRunner(runtime: Pick<ScriptRuntime, "run">, opts: RuntimeTriggerRunnerOptions = {}): TriggerRunner {
+export function createRuntimeTriggerRunner(runtime: Pick<ScriptRuntime, "run" | "discardSession">, opts: RuntimeTriggerRunnerOptions = {}): TriggerRunner {
   const userOf = opts.user ?? ((req: TriggerRunRequest) => `trigger:${req.trigger}`);
+  const superseding = new Superseding(runtime);
   return {
     async run(req: TriggerRunRequest, signal: AbortSignal): Promise<TriggerRunOutcome> {
       const start = runtime.run(req.script, {
@@ -27,13 +28,49 @@ export function createRuntimeTriggerRunner(runtime: Pick<ScriptRuntime, "run">, 
       const onAbort = (): void => start.cancel(reason);
       if (signal.aborted) onAbort();
       else signal.addEventListener("abort", onAbort, { once: true });
+      const earlier = req.supersede !== undefined ? superseding.began(req.supersede, start, `trigger ${req.trigger} fired again for the same scope entity (supersede = true)`) : null;
       try {
-        return outcomeOf(await start.done);
+        const r = await start.done;
+        if (earlier) await earlier(r);
+        return outcomeOf(r);
       } finally {
         signal.removeEventListener("abort", onAbort);
       }
     },
   };
+}
+
+/**
+ * `supersede = true`: per trigger and scope entity, the runs whose sessions may still be open.
+ * A new run cancels the earlier ones still going; once it ends ok, the sessions they left open
+ * are discarded, so one session (the newest) waits for review instead of several that
+ * conflict with each other on commit.
+ */
+class Superseding {
+  private readonly byKey = new Map<string, RunStart[]>();
+
+  constructor(private readonly runtime: Pick<ScriptRuntime, "discardSession">) {}
+
+  /** Returns what to do when the new run ended. */
+  began(key: string, start: RunStart, reason: string): (r: RunResult) => Promise<void> {
+    const earlier = this.byKey.get(key) ?? [];
+    for (const e of earlier) e.cancel(reason);
+    this.byKey.set(key, [...earlier, start]);
+    return async (r) => {
+      if (r.status !== "ok") return;
+      for (const e of earlier) {
+        const done = await e.done;
+        if (done.sessionId !== undefined && done.sessionStatus === "open") {
+          // A person may have committed or discarded it meanwhile: then there is nothing to replace.
+          await this.runtime.discardSession(done.sessionId).catch(() => undefined);
+        }
+      }
+      const list = this.byKey.get(key) ?? [];
+      const rest = list.filter((s) => !earlier.includes(s));
+      if (rest.length) this.byKey.set(key, rest);
+      else this.byKey.delete(key);
+    };
+  }
 }
 
 /** The runtime's words for how a run ended, in the trigger traces' words (`error` is `failed`). */

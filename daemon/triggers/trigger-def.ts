@@ -40,6 +40,12 @@ export interface TriggerDef {
   params: Readonly<Record<string, ParamSource>>;
   mode: RunMode | undefined;
   concurrency: Concurrency;
+  /**
+   * A new firing for the same scope entity (the changed entity when there is no scope)
+   * replaces the session an earlier run of this trigger left open, instead of adding a second
+   * one that conflicts with it on commit; a run of it still going is cancelled.
+   */
+  supersede: boolean;
   remote: boolean;
   maxTraces: number;
 }

@@ -3,7 +3,7 @@
  * limits (time, memory, kill), an async bridge to host bindings, worker-side extensions.
  */
 export { createLuaEngine } from "./engine.ts";
-export { LuaFloat } from "./types.ts";
+export { LuaFloat, TIMING_BINDING } from "./types.ts";
 export type {
   HostBinding,
   HostValue,

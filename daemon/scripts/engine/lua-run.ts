@@ -133,6 +133,7 @@ export class LuaRun implements RunHandle, WorkerTenant {
       workerModules: (req.workerModules ?? []).map((m) => ({ path: m.path, options: toWire(m.options ?? null) })),
       preludeLua: req.preludeLua ?? null,
       seed: req.seed,
+      replayTiming: req.replayTiming ?? null,
       timeoutMs: req.limits.timeoutMs,
       memoryBytes: req.limits.memoryBytes,
       shutdownTimeoutMs: req.limits.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_MS,

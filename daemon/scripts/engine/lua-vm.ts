@@ -20,6 +20,8 @@ export type PollStatus = "pending" | "ok" | "error" | "cancelled" | "fatal";
 
 /** What the current run answers when Lua calls into the engine. */
 export interface RunPrims {
+  /** Called from the instruction hook (every HOOK_EVERY instructions) while Lua runs. */
+  tick(): void;
   hostCall(name: string, args: HostValue[]): { ok: true; value: HostValue } | { ok: false; error: RunError } | "fatal";
   hostAsync(name: string, args: HostValue[]): { ok: true; id: number } | { ok: false; error: RunError };
   emit(name: string, args: HostValue[]): void;
@@ -90,6 +92,7 @@ export class LuaVm {
       return out;
     }, "iiiii");
     this.hookPtr = mod.addFunction((L: number): void => {
+      this.current?.tick();
       if (this.current !== null && this.current.isFatal()) {
         lua.lua_rawgeti(L, LUA_REGISTRYINDEX, BigInt(this.fatalRef));
         lua.lua_error(L);

@@ -52,9 +52,21 @@ export interface RunRequest {
   /** Lua run in the sandbox before the script; receives the engine table as `...` (see README in engine/). */
   preludeLua?: string;
   seed: number;
+  /**
+   * Time as a replay sees it: sleeps end at once, and each core.race is won by the input the
+   * recorded run saw win (1-based, in the order the races were made). Absent: real time.
+   */
+  replayTiming?: { races: number[] };
   limits: RunLimits;
   onUnhandledError?: (err: RunError, binding: string) => Promise<"skip" | "abort"> | "skip" | "abort";
 }
+
+/**
+ * The event binding (give one with this name, kind "event") that hears how timing went, for a
+ * run record: `["race", index]` when a core.race settles (index 1-based; null when a replay's
+ * recorded outcomes ran out), `["sleep", ms]` when a sleep elapsed.
+ */
+export const TIMING_BINDING = "engine.timing";
 
 export interface RunError {
   type: string;
@@ -135,6 +147,12 @@ export interface WorkerModuleContext {
   callAsync(name: string, args: HostValue[]): Promise<HostValue>;
   /** Fires an event binding; ordered with every other call of this run. */
   emit(name: string, args: HostValue[]): void;
+  /**
+   * Buffered calls should reach the host now: called before the run waits on a pending future
+   * (core.await of a sleep, an I/O call, a dialog) and at least every FLUSH_EVERY_MS (50 ms)
+   * while Lua runs, so what the script did so far is seen while it is still going.
+   */
+  onFlushPoint(fn: () => void): void;
   /** Runs after main and on_shutdown, before the outcome is reported: flush buffers here. */
   onFinish(fn: () => void | Promise<void>): void;
   /** True once the run was cancelled. */

@@ -34,6 +34,7 @@ export interface RunSpec {
   workerModules: { path: string; options: WireValue }[];
   preludeLua: string | null;
   seed: number;
+  replayTiming: { races: number[] } | null;
   timeoutMs: number;
   memoryBytes: number;
   shutdownTimeoutMs: number;

@@ -7,6 +7,7 @@ import type { MessagePort } from "node:worker_threads";
 import { pathToFileURL } from "node:url";
 import { LUA_REGISTRYINDEX } from "./lua-values.ts";
 import type { LuaVm, PhaseTable, PollStatus, RunPrims, Sandbox } from "./lua-vm.ts";
+import { TIMING_BINDING } from "./types.ts";
 import type { HostValue, RunError, WorkerModuleContext } from "./types.ts";
 import { epochNow, F64_DEADLINE, fromWire, SLOT_CANCEL, SLOT_KILL, SLOT_REPLY, toRunError, toWire } from "./wire.ts";
 import type { FromWorker, PhaseResult, RunSpec, SyncReply } from "./wire.ts";
@@ -39,6 +40,9 @@ export class HostCallError extends Error {
   }
 }
 
+/** The longest a worker module's buffered calls wait while Lua runs (see WorkerModuleContext.onFlushPoint). */
+export const FLUSH_EVERY_MS = 50;
+
 const moduleCache = new Map<string, Promise<{ install?: (ctx: WorkerModuleContext) => void | Promise<void> }>>();
 
 export class WorkerRun implements RunPrims {
@@ -55,6 +59,10 @@ export class WorkerRun implements RunPrims {
   private deadlineTimer: NodeJS.Timeout | null = null;
   private readonly locals = new Map<string, LocalFn>();
   private readonly finishers: (() => void | Promise<void>)[] = [];
+  private readonly flushers: (() => void)[] = [];
+  private lastFlush = 0;
+  private readonly timing: boolean;
+  private races = 0;
   private readonly bindingKinds: Map<string, string>;
 
   get runId(): string {
@@ -63,6 +71,11 @@ export class WorkerRun implements RunPrims {
 
   constructor(private readonly spec: RunSpec, private readonly vm: LuaVm, private readonly sb: Sandbox, private readonly ch: WorkerChannel) {
     this.bindingKinds = new Map(spec.bindings.map((b) => [b.name, b.kind]));
+    this.timing = this.bindingKinds.get(TIMING_BINDING) === "event";
+  }
+
+  private noteTiming(kind: "race" | "sleep", value: number | null): void {
+    if (this.timing) this.emit(TIMING_BINDING, [kind, value]);
   }
 
   async execute(): Promise<void> {
@@ -199,6 +212,17 @@ export class WorkerRun implements RunPrims {
     return ["pending", null];
   }
 
+  tick(): void {
+    if (this.flushers.length === 0) return;
+    const now = performance.now();
+    if (now - this.lastFlush >= FLUSH_EVERY_MS) this.flushPoint(now);
+  }
+
+  private flushPoint(now = performance.now()): void {
+    this.lastFlush = now;
+    for (const f of this.flushers) f();
+  }
+
   isFatal(): boolean {
     if (Atomics.load(this.ch.i32, SLOT_KILL) === 1) return true;
     const d = this.ch.f64[F64_DEADLINE];
@@ -215,6 +239,8 @@ export class WorkerRun implements RunPrims {
 
   sleep(ms: number): number {
     const id = this.newFuture(true);
+    // A replay does not wait: what a sleep decided (a race's winner) is replayed from the record.
+    if (this.spec.replayTiming !== null) ms = 0;
     if (!(ms > 0)) {
       const im = setImmediate(() => {
         this.immediates.delete(im);
@@ -224,6 +250,7 @@ export class WorkerRun implements RunPrims {
     } else {
       const t = setTimeout(() => {
         this.timers.delete(t);
+        this.noteTiming("sleep", ms);
         this.settle(id, "ok", null);
       }, ms);
       this.timers.add(t);
@@ -233,14 +260,31 @@ export class WorkerRun implements RunPrims {
 
   race(ids: number[]): number {
     const id = this.newFuture(false);
+    const n = ++this.races;
+    let winner: number | null = null;
+    if (this.spec.replayTiming !== null) {
+      winner = this.spec.replayTiming.races[n - 1] ?? null;
+      if (winner === null || winner < 1 || winner > ids.length) {
+        this.noteTiming("race", null);
+        this.settle(id, "error", null, { type: "InvalidOperation", message: `replay: the recorded inputs ran out at core.race #${n} (the run recorded ${this.spec.replayTiming.races.length} race outcome(s))` });
+        return id;
+      }
+    }
     ids.forEach((inputId, i) => {
       const input = this.futures.get(inputId);
       if (!input) return;
+      // A replay waits only for the input that won in the recorded run.
+      if (winner !== null && i + 1 !== winner) return;
       const check = (): void => {
         const me = this.futures.get(id);
         if (!me || me.status !== "pending") return;
-        if (input.status === "ok") this.settle(id, "ok", input.sleep ? { index: i + 1, timeout: true } : { index: i + 1, value: input.value });
-        else if (input.status === "error") this.settle(id, "error", null, input.error);
+        if (input.status === "ok") {
+          this.noteTiming("race", i + 1);
+          this.settle(id, "ok", input.sleep ? { index: i + 1, timeout: true } : { index: i + 1, value: input.value });
+        } else if (input.status === "error") {
+          this.noteTiming("race", i + 1);
+          this.settle(id, "error", null, input.error);
+        }
       };
       if (input.status !== "pending") check();
       else input.listeners.push(check);
@@ -351,6 +395,7 @@ export class WorkerRun implements RunPrims {
         }),
       emit: (name, args) => this.emit(name, args),
       onFinish: (fn) => void this.finishers.push(fn),
+      onFlushPoint: (fn) => void this.flushers.push(fn),
       cancelled: () => this.cancelled(),
     };
   }
@@ -420,6 +465,7 @@ export class WorkerRun implements RunPrims {
         const f = this.futures.get(r.id);
         if ((f && f.status !== "pending") || this.isFatal() || this.awaitCancels()) continue;
         this.waiting = r.id;
+        this.flushPoint();
         return;
       }
       const done = this.phaseDone;

@@ -1,6 +1,8 @@
 /**
  * Commit conflicts: a field the session wrote that canonical changed since the session's
- * snapshot. The script's ops have no priority: a person chooses, per conflict or in bulk.
+ * snapshot to a value other than the script's. The script's ops have no priority: a person
+ * chooses, per conflict or all at once. Where canonical now holds what the script wrote, the
+ * two agree and there is nothing to choose.
  */
 import type { FieldValue, WorkspaceStore } from "../../crdt/index.ts";
 import type { Overlay } from "./overlay.ts";
@@ -37,12 +39,15 @@ export function findCommitConflicts(store: WorkspaceStore, meta: SessionMeta, ov
     let entityDeleted = false;
     const canonicalValue = read(() => store.getField(op.id, op.field), () => (entityDeleted = true));
     if (!entityDeleted && same(snapshotValue, canonicalValue)) continue;
+    const scriptValue = read(() => overlay.field(op.id, op.field, base));
+    // Both sides agree (canonical reached the value the script wrote): nothing for a person to choose.
+    if (!entityDeleted && same(scriptValue, canonicalValue)) continue;
     const by = store.history({ entity: op.id, limit: 20 }).find((h) => h.meta.hlc > meta.startHlc && !(h.meta.actor.kind === "script" && h.meta.actor.runId === meta.runId));
     out.push({
       id,
       entity: op.id,
       field: op.field,
-      scriptValue: read(() => overlay.field(op.id, op.field, base)),
+      scriptValue,
       canonicalValue,
       snapshotValue,
       changedBy: by ? { actor: by.meta.actor, peer: by.meta.peer, hlc: by.meta.hlc, bundle: by.hash } : null,

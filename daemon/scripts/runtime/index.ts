@@ -3,7 +3,7 @@
  * core API, in session overlays (persisted, streamed, committed atomically) or autoCommit.
  */
 export { createScriptRuntime } from "./runtime.ts";
-export type { RunOptions, RunResult, RunStart, RunStatus, ScriptRuntime, ScriptRuntimeOptions } from "./runtime.ts";
+export type { CancelledRun, CancelOptions, RunOptions, RunResult, RunStart, RunStatus, ScriptRuntime, ScriptRuntimeOptions } from "./runtime.ts";
 export { parseScriptConfig, parseDuration, parseSize, DEFAULT_SCRIPT_CONFIG } from "./script-config.ts";
 export type { ScriptConfig, ExecutionMode, OnError, Isolation, ScriptMode, RestartPolicy } from "./script-config.ts";
 export { DEFAULT_RESTART } from "./script-config.ts";

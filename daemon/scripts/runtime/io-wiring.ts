@@ -31,7 +31,7 @@ export class InputLog {
   private readonly entries: InputEntry[] = [];
   private readonly counts = new Map<string, number>();
   private total = 0;
-  private readonly digest = createHash("sha256");
+  private readonly running = createHash("sha256");
 
   constructor(private readonly full = FULL_INPUTS, private readonly hashed = HASHED_INPUTS) {}
 
@@ -39,13 +39,18 @@ export class InputLog {
     this.total++;
     this.counts.set(input.kind, (this.counts.get(input.kind) ?? 0) + 1);
     const json = JSON.stringify(input.value ?? null);
-    this.digest.update(input.kind).update("\u0000").update(json).update("\u0000");
+    this.running.update(input.kind).update("\u0000").update(json).update("\u0000");
     if (this.total <= this.full) this.entries.push({ kind: input.kind, value: input.value ?? null });
     else if (this.total <= this.full + this.hashed) this.entries.push({ kind: input.kind, hash: createHash("sha256").update(json).digest("hex") });
   }
 
   get size(): number {
     return this.total;
+  }
+
+  /** sha-256 over every input so far (kind and value, in order): what a bundle's origin names. */
+  digest(): string {
+    return this.running.copy().digest("hex");
   }
 
   /**
@@ -57,7 +62,7 @@ export class InputLog {
     if (this.total > this.full) {
       out.push({
         kind: "inputs.summary",
-        value: { total: this.total, full: this.full, hashed: Math.min(this.hashed, this.total - this.full), byKind: Object.fromEntries(this.counts), digest: this.digest.copy().digest("hex") },
+        value: { total: this.total, full: this.full, hashed: Math.min(this.hashed, this.total - this.full), byKind: Object.fromEntries(this.counts), digest: this.digest() },
       });
     }
     return out;

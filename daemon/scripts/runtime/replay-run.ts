@@ -4,7 +4,7 @@
  */
 import { EntityNotFound } from "../../crdt/index.ts";
 import type { WorkspaceStore } from "../../crdt/index.ts";
-import { compareOps, prepareReplay } from "./replay.ts";
+import { compareOps, prepareReplay, replaySummary } from "./replay.ts";
 import type { ReplayResult, ReplayableRecord } from "./replay.ts";
 import type { RunRecord } from "./run-records.ts";
 import type { RunOptions, RunStart } from "./runtime.ts";
@@ -31,7 +31,10 @@ export async function replayRun(deps: ReplayDeps, runId: string): Promise<Replay
       replay: { ...input, onOps: (ops) => void (replayed = ops) },
     });
     const r = await start.done;
-    return { runId, replayRunId: start.runId, status: r.status, replayedOps: replayed.length, warnings, ...compareOps(record, replayed) };
+    const own = (await deps.readRecord(start.runId)) as (RunRecord & ReplayableRecord) | undefined;
+    const result: Omit<ReplayResult, "summary"> = { runId, replayRunId: start.runId, status: r.status, replayedOps: replayed.length, warnings, ...compareOps(record, replayed) };
+    if (own?.inputsRanOut) result.inputsRanOut = own.inputsRanOut;
+    return { ...result, summary: replaySummary(result) };
   } finally {
     cleanup();
   }

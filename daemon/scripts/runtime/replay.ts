@@ -20,6 +20,8 @@ import type { LoadedScript } from "./script-catalog.ts";
 import type { ScriptRun } from "./script-run.ts";
 import { DEFAULT_SCRIPT_CONFIG } from "./script-config.ts";
 import type { ScriptConfig } from "./script-config.ts";
+import { describeEntry, describeRanOut } from "./input-tape.ts";
+import type { RecordedTape, TapeRanOut } from "./input-tape.ts";
 
 /** Script and module sources by sha-256, so a run record can name a version and a replay find it. */
 export const SOURCES_NAMESPACE = "script-sources";
@@ -40,6 +42,12 @@ export interface ReplayableRecord {
   opList?: unknown[] | null;
   opsDigest?: string;
   opsCount?: number;
+  /** Per op of opList: how many tape entries had been consumed before it was made. */
+  opInputs?: number[] | null;
+  /** Every answer from outside the snapshot, in call order (see input-tape.ts). */
+  tape?: RecordedTape;
+  /** Set on the record of a replay that wanted more inputs than were recorded. */
+  inputsRanOut?: TapeRanOut;
   /** The settings the run went by (on_error, isolation, limits). */
   scriptConfig?: Pick<ScriptConfig, "onError" | "isolation" | "timeoutMs" | "memoryBytes">;
   /** Set on the record of a replay: the run it replayed. */
@@ -56,6 +64,8 @@ export interface ReplayRunInput {
   moduleFiles: ModuleFiles;
   dialogs: Dialogs;
   replayOf: string;
+  /** The recorded run's tape: what its external calls answered. */
+  tape: RecordedTape;
   /** Receives the ops the replay made (normalized), before its overlay is discarded. */
   onOps: (ops: unknown[]) => void;
 }
@@ -68,10 +78,17 @@ export interface ReplayResult {
   recordedOps: number;
   replayedOps: number;
   status: string;
-  /** Where the two first part: the index and each side's op (undefined when that side ended). */
-  firstDifference?: { index: number; recorded: unknown; replayed: unknown };
+  /**
+   * Where the two first part: the index and each side's op (undefined when that side ended),
+   * and the recorded input consumed just before the recorded op (null: none yet).
+   */
+  firstDifference?: { index: number; recorded: unknown; replayed: unknown; precedingInput: string | null };
+  /** The replay wanted an input the recording does not have (it did no live I/O instead). */
+  inputsRanOut?: TapeRanOut;
   /** Why a replay could not be faithful (an input not kept in full), if any. */
   warnings: string[];
+  /** The outcome in words: matched, or the first differing op and the input before it. */
+  summary: string;
 }
 
 const sha256 = (text: string): string => createHash("sha256").update(text, "utf8").digest("hex");
@@ -99,10 +116,25 @@ export function normalizeOps(ops: readonly Operation[]): unknown[] {
 const digestOf = (ops: unknown[]): string => sha256(JSON.stringify(ops));
 
 /**
+ * A field write with its field as the full key (`lighting.cue.fired_at`), as a session's
+ * overlay keeps it: an autoCommit run's ops (as the script named them) compare with its
+ * replay's (which runs in a scratch session).
+ */
+function withFieldKey(store: WorkspaceStore, op: Operation): Operation {
+  if (op.op !== "SetField" && op.op !== "ApplyCRDT") return op;
+  if (store.schema.fields.has(op.field)) return op;
+  try {
+    return { ...op, field: store.schema.resolveField(op.field, store.facetsOf(op.id)).key };
+  } catch {
+    return op; // the entity is gone or the name was ambiguous: kept as written
+  }
+}
+
+/**
  * A store whose `apply` also hands the ops to `sink`: how an autoCommit run's ops are seen
  * (a session run's are in its overlays).
  */
-export function capturingStore(store: WorkspaceStore, sink: Operation[]): WorkspaceStore {
+export function capturingStore(store: WorkspaceStore, sink: Operation[], mark?: () => void): WorkspaceStore {
   return new Proxy(store, {
     get(target, prop) {
       if (prop === "apply") {
@@ -110,6 +142,7 @@ export function capturingStore(store: WorkspaceStore, sink: Operation[]): Worksp
         const apply: WorkspaceStore["apply"] = async (ops, input, opts) => {
           const r = await target.apply(ops, input, opts);
           sink.push(...ops);
+          for (let i = 0; i < ops.length; i++) mark?.();
           return r;
         };
         return apply;
@@ -138,6 +171,12 @@ export async function finishRun(input: {
   sr: ScriptRun;
   script: LoadedScript;
   autoOps: Operation[];
+  /** Per autoCommit op: the tape entries consumed before it. */
+  autoMarks: number[];
+  tape: RecordedTape;
+  ranOut: TapeRanOut | null;
+  /** The origin metadata of the run's bundles, stamped on the sessions it leaves for review. */
+  origin: Record<string, unknown>;
   replay?: ReplayRunInput;
 }): Promise<ReplayableRecord & { hash: string }> {
   const { store, gate, sr, script } = input;
@@ -145,12 +184,17 @@ export async function finishRun(input: {
   const sources = store.records(SOURCES_NAMESPACE);
   await sources.putJson(script.hash, { path: script.chunkName, source: script.source });
   for (const [p, source] of gate.moduleSources) await sources.putJson(sha256(source), { path: p, source });
-  const raw: Operation[] = [...input.autoOps];
-  for (const s of sr.sessions) raw.push(...s.overlay.ops);
+  const raw: Operation[] = input.autoOps.map((op) => withFieldKey(store, op));
+  const marks: number[] = [...input.autoMarks];
+  for (const s of sr.sessions) {
+    raw.push(...s.overlay.ops);
+    marks.push(...s.inputMarks);
+  }
   const ops = normalizeOps(raw);
   for (const s of sr.sessions) {
-    if (s.status === "open" && s.meta.hash !== hash) {
+    if (s.status === "open") {
       s.meta.hash = hash;
+      s.meta.origin = { ...input.origin, hash };
       if (!input.replay) await store.records("sessions").putJson(s.id, s.meta);
     }
   }
@@ -166,8 +210,11 @@ export async function finishRun(input: {
     capabilities: input.replay ? (input.replay.capabilities?.toStrings() ?? null) : gate.granted?.toStrings() ?? null,
     scriptConfig: { onError: script.config.onError, isolation: script.config.isolation, timeoutMs: script.config.timeoutMs, memoryBytes: script.config.memoryBytes },
     opList: ops.length <= RECORDED_OPS ? ops : null,
+    opInputs: ops.length <= RECORDED_OPS && marks.length === ops.length ? marks : null,
     opsDigest: digestOf(ops),
     opsCount: ops.length,
+    tape: input.tape,
+    ...(input.ranOut ? { inputsRanOut: input.ranOut } : {}),
     ...(input.replay ? { replayOf: input.replay.replayOf } : {}),
   };
 }
@@ -204,6 +251,8 @@ export async function prepareReplay(store: WorkspaceStore, record: RunRecord & R
   };
   const answers: unknown[] = [];
   for (const i of record.inputs) {
+    // A record with a tape answers file reads from it; older records from their recorded contents.
+    if (i.kind === "fs.read" && record.tape) continue;
     if (i.kind === "fs.read") {
       const v = i.value as { path?: string; content?: string | null; bytes?: number };
       if (typeof v.path !== "string") continue;
@@ -243,6 +292,7 @@ export async function prepareReplay(store: WorkspaceStore, record: RunRecord & R
       moduleFiles,
       dialogs: { ask: async () => (answers.length ? answers.shift() : null) },
       replayOf: record.runId,
+      tape: record.tape ?? { entries: [], total: 0 },
     },
     warnings,
     cleanup: () => fs.rmSync(dir, { recursive: true, force: true }),
@@ -263,9 +313,37 @@ export function compareOps(record: ReplayableRecord, replayed: unknown[]): Pick<
     for (let i = 0; i < n; i++) {
       const a = JSON.stringify(list[i]);
       const b = JSON.stringify(replayed[i]);
-      if (a !== b) return { same: false, recordedOps, firstDifference: { index: i, recorded: list[i], replayed: replayed[i] } };
+      if (a !== b) return { same: false, recordedOps, firstDifference: { index: i, recorded: list[i], replayed: replayed[i], precedingInput: precedingInput(record, i) } };
     }
     return { same: true, recordedOps };
   }
   return { same: record.opsDigest === digestOf(replayed), recordedOps };
+}
+
+/** The recorded input consumed just before op `i` was made, in words. */
+function precedingInput(record: ReplayableRecord, i: number): string | null {
+  const marks = record.opInputs;
+  const tape = record.tape;
+  if (!marks || !tape) return null;
+  const consumed = marks[Math.min(i, marks.length - 1)] ?? 0;
+  if (consumed === 0) return null;
+  const entry = tape.entries[consumed - 1];
+  return entry ? describeEntry(consumed - 1, entry) : `input #${consumed} (past what the record kept)`;
+}
+
+/** What a replay found, said in words (the CLI prints it; clients may show it). */
+export function replaySummary(r: Omit<ReplayResult, "summary">): string {
+  const lines: string[] = [];
+  if (r.same) lines.push(`replay of ${r.runId} matched: the same ${r.replayedOps} operation(s) as the recorded run (replay status ${r.status})`);
+  else {
+    lines.push(`replay of ${r.runId} did NOT match: the recorded run made ${r.recordedOps} operation(s), the replay ${r.replayedOps} (replay status ${r.status})`);
+    const d = r.firstDifference;
+    if (d) {
+      const side = (v: unknown): string => (v === undefined ? "nothing (that side had ended)" : JSON.stringify(v));
+      lines.push(`first difference at operation #${d.index + 1}: recorded ${side(d.recorded)}, replayed ${side(d.replayed)}`);
+      lines.push(d.precedingInput ? `the input consumed just before it: ${d.precedingInput}` : "no external input had been consumed before it");
+    }
+  }
+  if (r.inputsRanOut) lines.push(`the recorded inputs ran out at ${describeRanOut(r.inputsRanOut)}: the replay did no live I/O there`);
+  return lines.join("\n");
 }

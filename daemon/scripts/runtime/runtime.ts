@@ -6,12 +6,15 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { InvalidOperation, PermissionDenied } from "../../crdt/index.ts";
+import { EntityNotFound, InvalidOperation, PermissionDenied } from "../../crdt/index.ts";
 import type { Schema, SchemaSource, WorkspaceStore } from "../../crdt/index.ts";
+import { TIMING_BINDING } from "../engine/index.ts";
 import type { HostBinding, HostValue, LuaEngine, RunError, RunHandle, ShutdownOutcome, SyntaxProblem } from "../engine/index.ts";
+import { InputTape, recordedRaces, replayedBindings } from "./input-tape.ts";
+import type { TapeRanOut } from "./input-tape.ts";
 import { createNativeMidiPort } from "../io/index.ts";
 import type { MidiPort } from "../io/index.ts";
-import { BackgroundScripts } from "./background.ts";
+import { BackgroundScripts, STOP_GRACE_MS } from "./background.ts";
 import type { BackgroundStatus, ReloadResult, StartBackgroundOptions } from "./background.ts";
 import { backgroundPreludeLua, PHASE_BINDING } from "./background-prelude.ts";
 import type { Dialogs, RuntimeEvents } from "./events.ts";
@@ -111,13 +114,33 @@ export interface RunStart {
    * Soft stop: context.cancelled() turns true, core.await returns nil, on_shutdown() runs.
    * With a `cause`, the run ends with that error instead of "cancelled" (a revoked permission).
    */
-  cancel(reason: string, cause?: RunError): void;
+  cancel(reason: string, cause?: RunError, opts?: CancelOptions): void;
   /** Hard stop: the run ends at once (on_shutdown does not run or is cut short). */
   kill(reason: string): void;
 }
 
+export interface CancelOptions {
+  /** A session run's overlay is kept for review instead of discarded (the CLI asks on Ctrl-C). */
+  keepOverlay?: boolean;
+}
+
+/** A run a cancel request stopped, once it ended. */
+export interface CancelledRun {
+  runId: string;
+  script: string;
+  /** one-shot (manual or trigger) or background (stopped: no restart follows). */
+  kind: "one-shot" | "background";
+  result: RunResult;
+}
+
 export interface ScriptRuntime {
   run(scriptId: string, opts?: RunOptions): RunStart;
+  /**
+   * Stops every running run of `target` (a run id, or a script id: all its runs), whatever
+   * started it (a person, a trigger, the background supervisor), with the spec's cancellation
+   * semantics, and waits until they ended. Nothing running matches: EntityNotFound.
+   */
+  cancel(target: string, reason: string, opts?: CancelOptions): Promise<CancelledRun[]>;
   /** Compiles the script without running it: null, or the syntax error with file, line and column. */
   check(scriptId: string): Promise<SyntaxProblem | null>;
   /** Open sessions, including those restored from the store after a restart. */
@@ -194,6 +217,18 @@ const NO_MIDI: MidiPort = {
 };
 
 const LOCAL_PREFIX = "\u0000local:";
+const HLC_BINDING = "rt.context.hlc_time";
+
+/**
+ * The bindings whose answers come from outside the snapshot: show I/O (osc, midi, http), files
+ * and native capabilities (everything the gate adds but require(), whose sources are recorded
+ * by hash), and the clock (`context.hlc_time()`).
+ */
+function externalBindings(all: Record<string, HostBinding>, io: Record<string, HostBinding>, gated: Record<string, HostBinding>): Set<string> {
+  const names = new Set<string>([...Object.keys(io), ...Object.keys(gated).filter((n) => !n.startsWith("__require."))]);
+  if (all[HLC_BINDING]) names.add(HLC_BINDING);
+  return names;
+}
 /**
  * A background run has no run time limit; the engine still needs a deadline, so one that a
  * show never reaches and that fits a timer (2^31 ms): ~23 days.
@@ -246,12 +281,13 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
     return source === undefined ? script : { ...script, source, hash: contentHash(source) };
   };
 
-  const runIo = async (script: LoadedScript, runId: string, sr: ScriptRun, given: unknown): Promise<RunIo> => {
+  const runIo = async (script: LoadedScript, runId: string, sr: ScriptRun, given: unknown, replaying: boolean): Promise<RunIo> => {
     const caps = ioCapabilities(script.config.capabilities, given, revoked.get(script.id) ?? new Set());
     return wireRunIo({
       capabilities: caps,
       runId,
-      midi: caps.has("net.midi") ? await midi() : NO_MIDI,
+      // A replay answers MIDI calls from its recording: the MIDI system is not even opened.
+      midi: caps.has("net.midi") && !replaying ? await midi() : NO_MIDI,
       log: (level, msg) => sr.logLine(level, [msg]),
       record: (input) => sr.inputs.push({ kind: input.kind, value: input.data }),
     });
@@ -264,6 +300,7 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
     let cancelled: string | null = null;
     let killed: string | null = null;
     let cause: RunError | null = null;
+    let keepOverlay = false;
     const done = (async (): Promise<RunResult> => {
       const startedAt = clock();
       const seed = ro.replay?.seed ?? Math.floor(random() * 2 ** 31);
@@ -330,9 +367,22 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
       });
       gates.set(runId, gate);
       const autoOps: Operation[] = [];
+      const autoMarks: number[] = [];
+      const tape = new InputTape();
       const runDialogs = ro.replay?.dialogs ?? dialogs;
-      const sr = new ScriptRun(
-        { store: mode === "autoCommit" ? capturingStore(store, autoOps) : store, emit, dialogs: runDialogs, log: opts.log, adopt: (s) => open.set(s.id, s), capabilities: gate.capabilities },
+      const moduleOrigin = script.module ? { module: script.module } : {};
+      const sr: ScriptRun = new ScriptRun(
+        {
+          store: mode === "autoCommit" ? capturingStore(store, autoOps, () => autoMarks.push(tape.size)) : store,
+          emit,
+          dialogs: runDialogs,
+          log: opts.log,
+          adopt: (s) => open.set(s.id, s),
+          capabilities: gate.capabilities,
+          // Every bundle says which external data it came from: the inputs consumed so far.
+          originExtra: () => ({ ...moduleOrigin, ...(sr.inputs.size > 0 || tape.size > 0 ? { inputs: { count: sr.inputs.size, tape: tape.size, digest: sr.inputs.digest() } } : {}) }),
+          inputMark: () => tape.size,
+        },
         runId,
         withRunHash(script, gate),
         mode,
@@ -342,20 +392,26 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
         ro.chain,
       );
       sink = sr;
-      const io = await runIo(script, runId, sr, capabilities);
+      const io = await runIo(script, runId, sr, capabilities, ro.replay !== undefined);
       if (mode === "session") sr.currentSession();
       emit({ type: "run.started", runId, script: script.id });
       const { key, source } = schemaForWorker(store.schema);
       const workerOptions: SessionWorkerOptions = { schemaKey: key, schema: source, batch: mode === "session" && (capabilities === null || gate.capabilities !== null), gate: gate.worker };
       const onError = script.config.onError;
       const engineStart = performance.now();
-      const bindings: Record<string, HostBinding> = {
+      const direct: Record<string, HostBinding> = {
         ...gate.wrap(sr.bindings(), { inShutdown: () => sr.shutdownStarted, lateSkip: (x) => sr.lateSkips.push(x) }),
         ...gate.bindings,
         ...(ro.replay ? { "rt.core.commit": { kind: "sync" as const, expose: false, fn: () => ({ v: { ok: true } }) } } : {}),
         ...io.bindings,
         [PHASE_BINDING]: { kind: "event", fn: (a) => void (a[0] === "shutdown" && sr.enterShutdown()) },
+        [TIMING_BINDING]: { kind: "event", expose: false, fn: (a) => tape.note(a[0] === "race" ? "core.race" : "core.sleep", a[1] ?? null) },
       };
+      // Calls that reach outside the snapshot: recorded on the tape; in a replay answered from it.
+      const external = externalBindings(direct, io.bindings, gate.bindings);
+      let ranOut: TapeRanOut | null = null;
+      const answered = ro.replay ? replayedBindings(direct, external, ro.replay.tape, (r) => void (ranOut ??= r)) : direct;
+      const bindings = tape.wrap(answered, external);
       handle = engine.run({
         runId,
         chunkName: script.chunkName,
@@ -368,6 +424,7 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
         workerModules: [{ path: WORKER_MODULE, options: workerOptions as unknown as HostValue }],
         preludeLua: `${PRELUDE}\n${gate.preludeLua}\n${io.prelude}\n${backgroundPreludeLua}`,
         seed,
+        ...(ro.replay ? { replayTiming: { races: recordedRaces(ro.replay.tape) } } : {}),
         limits: {
           timeoutMs: ro.background ? BACKGROUND_TIMEOUT_MS : script.config.timeoutMs,
           memoryBytes: script.config.memoryBytes,
@@ -425,7 +482,7 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
       // discarded (a cancelled run leaves nothing behind).
       const last = sr.shutdownStarted ? sr.mainSession : sr.session;
       if (last && last.status === "open") {
-        const keepForReview = status === "ok" || error?.type === "PermissionDenied";
+        const keepForReview = status === "ok" || error?.type === "PermissionDenied" || (status === "cancelled" && keepOverlay);
         if (!keepForReview || last.overlay.size === 0) await last.discard();
       }
       // on_shutdown's session: its bundle commits when it finished in time, else rolls back.
@@ -452,7 +509,7 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
         startupMs: outcome.firstLineAt !== undefined ? engineStart - requested + (outcome.firstLineAt - outcome.startedAt) : undefined,
       };
       if (outcome.shutdown) result.shutdown = outcome.shutdown;
-      const extra = await finishRun({ store, gate, sr, script, autoOps, replay: ro.replay });
+      const extra = await finishRun({ store, gate, sr, script, autoOps, autoMarks, tape: tape.toRecord(), ranOut, origin: sr.origin(), replay: ro.replay });
       if (ro.replay && result.sessionStatus === "open") result.sessionStatus = "discarded";
       return record(result, { ...extra, mode, inputs: sr.inputs.toRecord(), log: sr.lines });
     })();
@@ -460,7 +517,8 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
       runId,
       script: scriptId,
       done,
-      cancel(reason: string, why?: RunError) {
+      cancel(reason: string, why?: RunError, co?: CancelOptions) {
+        if (co?.keepOverlay) keepOverlay = true;
         if (cancelled !== null) return;
         cancelled = reason;
         if (why) cause = why;
@@ -512,7 +570,7 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
     },
     async commitSession(sessionId, user) {
       const s = await sessionById(sessionId);
-      const origin: Record<string, unknown> = { script: s.meta.scriptId, hash: s.meta.hash, runId: s.meta.runId };
+      const origin: Record<string, unknown> = { script: s.meta.scriptId, hash: s.meta.hash, runId: s.meta.runId, ...(s.meta.origin ?? {}) };
       if (s.meta.chain !== undefined && s.meta.chain !== null) origin.chain = s.meta.chain;
       if (user) origin.committedBy = user;
       const gate = await commitGate(s.meta.scriptId);
@@ -530,6 +588,31 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
     },
     async resolveSessionBulk(sessionId, choice) {
       return (await sessionById(sessionId)).resolveBulk(choice);
+    },
+    async cancel(target, reason, co = {}) {
+      const matching = [...live.values()].filter((r) => r.runId === target || r.script === target);
+      if (matching.length === 0) {
+        const going = [...live.values()].map((r) => `${r.runId} (${r.script})`);
+        throw new EntityNotFound(`nothing to cancel: no running run ${target.startsWith("run-") ? target : `of script "${target}"`} (running: ${going.slice(0, 5).join(", ") || "none"})`, { target, running: going.length });
+      }
+      const bg = new Map(background.status().filter((b) => b.runId !== null).map((b) => [b.runId as string, b.id]));
+      return Promise.all(
+        matching.map(async (r): Promise<CancelledRun> => {
+          const bgId = bg.get(r.runId);
+          // A background script is stopped through its supervisor, so it does not restart it.
+          if (bgId !== undefined) await background.stop(bgId, reason);
+          else {
+            r.cancel(reason, undefined, co);
+            // A script that ignores cancellation (busy without awaiting) must still stop: killed
+            // once on_shutdown had its time and the grace after it, as a background script is.
+            const script = await loadScript(r.script).catch(() => null);
+            const ms = (script?.config.shutdownTimeoutMs ?? 5000) + (opts.stopGraceMs ?? STOP_GRACE_MS);
+            const t = setTimeout(() => r.kill(`${reason}: still running ${ms} ms after it was asked to stop`), ms);
+            await r.done.finally(() => clearTimeout(t));
+          }
+          return { runId: r.runId, script: r.script, kind: bgId !== undefined ? "background" : "one-shot", result: await r.done };
+        }),
+      );
     },
     runRecord: (runId) => readRunRecord(store, runId),
     running: () => [...live.values()].map((r) => ({ runId: r.runId, script: r.script })),

@@ -20,6 +20,8 @@ export interface LoadedScript {
   /** sha-256 of the source, hex. */
   hash: string;
   config: ScriptConfig;
+  /** A module script's module: its name and version (module.toml). */
+  module?: { name: string; version: string | null };
 }
 
 /** The seam the runtime loads scripts through. */
@@ -35,7 +37,7 @@ export function contentHash(source: string): string {
 export interface ShowScriptsInput {
   root: string;
   config: Pick<WorkspaceConfig, "scripts">;
-  modules: readonly Pick<ModuleManifest, "name" | "dir" | "scripts">[];
+  modules: readonly (Pick<ModuleManifest, "name" | "dir" | "scripts"> & { version?: string })[];
   /** File access comes in from the caller (tests, the daemon). */
   readFile: (file: string) => Promise<string>;
 }
@@ -52,6 +54,7 @@ export function showScripts(input: ShowScriptsInput): ScriptCatalog {
     }
   }
   const moduleDirs = new Map(input.modules.map((m) => [m.name, m.dir]));
+  const versions = new Map(input.modules.map((m) => [m.name, m.version ?? null]));
   return {
     async load(scriptId: string): Promise<LoadedScript> {
       let entry = configs.get(scriptId);
@@ -71,7 +74,11 @@ export function showScripts(input: ShowScriptsInput): ScriptCatalog {
         const configured = entry.config.file ? ` (configured at ${entry.config.file}:${entry.config.line ?? "?"})` : "";
         throw new EntityNotFound(`script "${scriptId}" has no file ${entry.file}${configured}: ${(e as Error).message}`, { script: scriptId, file: entry.file });
       }
-      return { id: scriptId, file: entry.file, chunkName: path.relative(input.root, entry.file) || entry.file, source, hash: contentHash(source), config: entry.config };
+      const slash = scriptId.indexOf("/");
+      const moduleName = slash > 0 ? scriptId.slice(0, slash) : null;
+      const loaded: LoadedScript = { id: scriptId, file: entry.file, chunkName: path.relative(input.root, entry.file) || entry.file, source, hash: contentHash(source), config: entry.config };
+      if (moduleName !== null && moduleDirs.has(moduleName)) loaded.module = { name: moduleName, version: versions.get(moduleName) ?? null };
+      return loaded;
     },
   };
 }

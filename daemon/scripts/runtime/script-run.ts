@@ -28,6 +28,10 @@ export interface ScriptRunDeps {
   adopt: (s: Session) => void;
   /** When given, data.write / data.read are enforced on core calls. */
   capabilities?: ScriptCapabilities | null;
+  /** More origin metadata for the run's bundles (module, external inputs so far: see runtime.ts). */
+  originExtra?: () => Record<string, unknown>;
+  /** How many external inputs the run had consumed: each overlay op notes it (replay reports). */
+  inputMark?: () => number;
 }
 
 /** The part of a run's grant the runtime checks, live (a revocation is felt at the next call). */
@@ -85,6 +89,7 @@ export class ScriptRun {
   origin(): Record<string, unknown> {
     const o: Record<string, unknown> = { script: this.script.id, hash: this.script.hash, runId: this.runId };
     if (this.chain !== undefined) o.chain = this.chain;
+    if (this.deps.originExtra) Object.assign(o, this.deps.originExtra());
     return o;
   }
 
@@ -94,7 +99,7 @@ export class ScriptRun {
     const { store } = this.deps;
     const n = this.sessions.length;
     const s = new Session(
-      { store, emit: this.deps.emit, progress: () => this.progress },
+      { store, emit: this.deps.emit, progress: () => this.progress, inputMark: this.deps.inputMark },
       {
         id: n === 0 ? `s-${this.runId}` : `s-${this.runId}-${n + 1}`,
         scriptId: this.script.id,

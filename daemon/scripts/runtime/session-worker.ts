@@ -3,7 +3,8 @@
  * function; each forwards to the main thread, except `core.set_field` in a session, the hot
  * path: validated here against a copy of the schema and a cache of entity facets, then sent in
  * batches. Queued writes are flushed before any other call, so the main thread (queries,
- * commit, progress events) always sees them first.
+ * commit, progress events) always sees them first, and at every flush point (each wait on a
+ * future: sleep, I/O, dialog; and every 50 ms while Lua runs), so a live preview keeps up.
  */
 import { InvalidOperation, PermissionDenied } from "../../crdt/errors.ts";
 // The schema alone, not the crdt package: a worker must not load Automerge and LevelDB.
@@ -114,6 +115,7 @@ export function install(ctx: WorkerModuleContext): void {
     }, { guarded: true });
   }
 
+  ctx.onFlushPoint(flush);
   ctx.onFinish(flush);
 }
 

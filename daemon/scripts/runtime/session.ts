@@ -30,6 +30,8 @@ export interface SessionMeta {
   user?: string;
   /** Choices made by a person for commit conflicts, by conflict id. */
   resolutions: Record<string, "script" | "canonical">;
+  /** Origin metadata its bundle carries beyond script, hash and run (module, external inputs): set when its run ends. */
+  origin?: Record<string, unknown>;
 }
 
 export type CommitOutcome =
@@ -50,6 +52,8 @@ interface SessionDeps {
   store: WorkspaceStore;
   emit: (e: RuntimeEvent) => void;
   progress?: () => { current: number; total: number | null } | null;
+  /** External inputs the run had consumed so far (see inputMarks). */
+  inputMark?: () => number;
 }
 
 /** Ops streamed per "overlay.ops" event at most. */
@@ -64,6 +68,8 @@ export class Session {
   private writing: Promise<void> = Promise.resolve();
   private writeError: Error | null = null;
   private lastConflicts: SessionConflict[] = [];
+  /** Per overlay op (same index), the external inputs consumed before it was made; only for ops of this process. */
+  readonly inputMarks: number[] = [];
 
   constructor(private readonly deps: SessionDeps, readonly meta: SessionMeta) {
     this.overlay = new Overlay(deps.store);
@@ -124,6 +130,7 @@ export class Session {
   apply(op: Operation, base: OverlayBase = this.base(), gate?: WriteGate): { id?: string; edgeId?: string; ids?: string[] } {
     this.assertOpen();
     const result = this.overlay.apply(op, base, gate);
+    if (this.deps.inputMark) this.inputMarks.push(this.deps.inputMark());
     this.unwritten.push(this.overlay.ops[this.overlay.ops.length - 1]);
     this.schedule();
     return result;
@@ -191,12 +198,16 @@ export class Session {
     await this.deps.store.records(SESSIONS_NAMESPACE).putJson(this.id, this.meta);
   }
 
-  /** One choice for every open conflict: only offered for more than 100 of them, as the spec's bulk conflict. */
+  /**
+   * One choice (all script / all canonical) for every open conflict, however many. Above 100
+   * the commit reports them as the spec's bulk conflict; the choice itself works at any size.
+   */
   async resolveBulk(choice: "script" | "canonical"): Promise<number> {
     this.assertOpen();
+    if (choice !== "script" && choice !== "canonical") throw new InvalidOperation(`a conflict is resolved with "script" or "canonical", got ${JSON.stringify(choice)}`, { choice });
     const open = this.lastConflicts.filter((c) => this.meta.resolutions[c.id] === undefined);
-    if (open.length <= 100) {
-      throw new InvalidOperation(`session ${this.id} has ${open.length} open conflict(s): bulk resolution is for more than 100; resolve them one by one`, { session: this.id, open: open.length });
+    if (open.length === 0) {
+      throw new InvalidOperation(`session ${this.id} has no open conflict to resolve (conflicts are found when committing: commit first)`, { session: this.id, open: 0 });
     }
     for (const c of open) this.meta.resolutions[c.id] = choice;
     await this.deps.store.records(SESSIONS_NAMESPACE).putJson(this.id, this.meta);
