@@ -61,7 +61,7 @@ export interface ShowWatcherOptions {
   report: (change: ShowChange) => void;
   /** Script files are read through this (default: the file system). */
   readFile?: (file: string) => Promise<string>;
-  /** Milliseconds to wait for an editor's burst of writes to settle. */
+  /** Milliseconds to wait for an editor's burst of writes to settle (default 100, at least 60). */
   settleMs?: number;
 }
 
@@ -78,6 +78,12 @@ export interface ShowWatcher {
 /** What the watcher looks at: the config file and the two folders scripts live in. */
 const WATCHED_TOP = new Set(["openprod.toml", "workspace", "modules"]);
 const CONFIG = "config";
+/**
+ * chokidar drops a second `change` of a path within 50 ms of the first (no trailing event).
+ * Handling a path no sooner than this after its last event means that dropped write has
+ * landed by the time the file is read.
+ */
+const MIN_SETTLE_MS = 60;
 
 export function showState(show: ShowConfig, read: (file: string) => Promise<string> = (f) => readFile(f, "utf8")): ShowState {
   // Building the catalog validates every [script.*] section (throws ConfigError).
@@ -192,7 +198,7 @@ export async function watchShow(opts: ShowWatcherOptions): Promise<ShowWatcher> 
       setTimeout(() => {
         pending.delete(key);
         void enqueue(key, rel);
-      }, opts.settleMs ?? 100),
+      }, Math.max(opts.settleMs ?? 100, MIN_SETTLE_MS)),
     );
   };
 
