@@ -17,6 +17,8 @@ let watcher: ShowWatcher;
 const changes: ShowChange[] = [];
 
 const SCRIPT = "workspace/scripts/hello.lua";
+const TICKER = "workspace/scripts/ticker.lua";
+const ticker = (v: string): string => `function main()\n  log.info("${v} running")\n  while not context.cancelled() do core.await(core.sleep(10)) end\nend\n`;
 const source = (v: string): string => `function main() log.info("${v}") end\n`;
 const abs = (rel: string): string => path.join(show.dir, rel);
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -42,7 +44,7 @@ async function reported(match: (c: ShowChange) => boolean, what: string): Promis
 }
 
 beforeAll(async () => {
-  show = await openWireShow();
+  show = await openWireShow({ config: `[script.ticker]\nmode = "background"\nexecution_mode = "autoCommit"\n`, files: { [TICKER]: ticker("t1") } });
   show.write(SCRIPT, source("v0"));
   watcher = await watchShow({
     show: await loadShow(show.dir),
@@ -134,3 +136,30 @@ describe("every editor's way of saving a script reaches the next run", () => {
     expect(watcher.current().show.modules.map((m) => m.name)).not.toContain("cues_extra");
   });
 });
+
+describe("a background script saved with a syntax error keeps its running version and says so", () => {
+  it("a good save (by rename) restarts it on the new version; a broken one leaves that run going and is reported at file:line:col", async () => {
+    await show.runtime.startBackground("ticker");
+    await until(() => show.logs("ticker").includes("t1 running"), "t1");
+    fs.writeFileSync(`${abs(TICKER)}.tmp`, ticker("t2"));
+    fs.renameSync(`${abs(TICKER)}.tmp`, abs(TICKER));
+    await until(() => show.logs("ticker").includes("t2 running"), "t2");
+    const running = show.runtime.backgroundStatus().find((b) => b.id === "ticker");
+    expect(running?.state).toBe("running");
+
+    execFileSync("sed", ["-i", "s/log.info(\"t2 running\")/log.info(\"t3 running\"/", abs(TICKER)]);
+    const invalid = await reported((c) => c.type === "show.invalid" && c.file === TICKER, "the broken save");
+    expect(invalid).toMatchObject({ type: "show.invalid", file: TICKER, line: 3 });
+    expect((invalid as { reason: string }).reason).toMatch(/the background script keeps running its previous version/);
+    const rejected = show.events.find((e) => e.type === "script.reload_rejected" && e.script === "ticker");
+    expect(rejected).toMatchObject({ file: TICKER, line: 3 });
+    expect((rejected as { message: string }).message).toMatch(/^workspace\/scripts\/ticker\.lua:3:\d+: .*the background script keeps running its previous version/);
+    expect(show.runtime.backgroundStatus().find((b) => b.id === "ticker")).toMatchObject({ state: "running", runId: running?.runId });
+    expect(show.logs("ticker").some((l) => l.includes("t3"))).toBe(false);
+    await show.runtime.stopBackground("ticker", "test over");
+  });
+});
+
+async function until(ok: () => boolean, what: string): Promise<void> {
+  for (const end = Date.now() + 15_000; !ok(); await pause(50)) if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+}
