@@ -95,6 +95,16 @@ describe("a script saved with a syntax error is refused by openprod run, with wh
   });
 });
 
+describe("a module library saved with a syntax error is reported when saved", () => {
+  it("the daemon logs file:line:col and the message as soon as the file is saved", async () => {
+    const from = daemon.stderr.length;
+    saveByRename("modules/lighting/exports/cue_math.lua", `local M = {}\nfunction M.next(n)\n  return n +\nend\nreturn M\n`);
+    const line = await logged("modules/lighting/exports/cue_math.lua:4:", from);
+    expect(line).toMatch(/unexpected symbol near 'end'.*scripts that require it fail until it is fixed/);
+    fs.rmSync(file("modules/lighting/exports/cue_math.lua"));
+  });
+});
+
 describe("triggers reload live: added, edited and removed without a restart; a cycle or a missing script is refused", () => {
   const BEFORE = ["cue_started:active", "renumber_on_reorder:active"];
 
