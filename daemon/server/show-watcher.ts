@@ -96,7 +96,13 @@ export function showState(show: ShowConfig, read: (file: string) => Promise<stri
 export async function watchShow(opts: ShowWatcherOptions): Promise<ShowWatcher> {
   const root = opts.show.dir.root;
   const read = opts.readFile ?? ((f: string) => readFile(f, "utf8"));
-  let state = showState(opts.show, read);
+  // At start a capability mistake is the triggers service's to report (all of them, and the
+  // daemon refuses to start); later, any mistake refuses the edit.
+  let state: ShowState = {
+    show: opts.show,
+    scripts: showScripts({ root, config: opts.show.config, modules: opts.show.modules, readFile: read }),
+    capabilities: showCapabilities(opts.show).capabilities,
+  };
   const followers: ShowFollower[] = [];
 
   const refuse = (rel: string, e: unknown, keeps: string): void => {
