@@ -84,7 +84,8 @@ export class FileWatcher {
     const rel = [this.opts.rel, relInside].filter((s) => s !== "").join("/");
     if (!this.opts.visible(rel)) return;
     this.push({ type, path: rel });
-    if (type !== "deleted") void this.recheckLater(full, rel);
+    // Only `change` is throttled by chokidar (an `add` never is, nor the change after it).
+    if (type === "modified") void this.recheckLater(full, rel);
   }
 
   private async recheckLater(full: string, rel: string): Promise<void> {
