@@ -147,6 +147,45 @@ describe("fs.watch reports created, modified and deleted files inside the grant"
     expect(inputs.filter((i) => i.kind === "fs.watch").map((i) => i.data)).toContainEqual({ type: "deleted", path: "watched/old.csv" });
   });
 
+  it("keeps seeing a file replaced by rename, edit after edit, and the files of a folder removed whole", async () => {
+    fs.mkdirSync(path.join(show.dir, "cues/act1"), { recursive: true });
+    const file = path.join(show.dir, "cues/act1/list.csv");
+    fs.writeFileSync(file, "0");
+    let saves = 0;
+    // As sed -i and most editors save: a new file renamed over the old one.
+    const save: HostBinding = {
+      kind: "async",
+      fn: async () => {
+        fs.writeFileSync(`${file}.saving`, String(++saves));
+        fs.renameSync(`${file}.saving`, file);
+        return null;
+      },
+    };
+    const removeFolder: HostBinding = {
+      kind: "async",
+      fn: async () => {
+        fs.rmSync(path.join(show.dir, "cues/act1"), { recursive: true });
+        return null;
+      },
+    };
+    const { outcome, logs } = await run(`
+      local w = core.await(fs.watch("cues"))
+      local function next_event()
+        local r = core.await(core.race(w:next(), core.sleep(2000)))
+        if r.timeout then return "timeout" end
+        return r.value.type .. " " .. r.value.path
+      end
+      for _ = 1, 3 do
+        core.await(test.save())
+        log.info(next_event())
+      end
+      core.await(test.remove_folder())
+      log.info(next_event())
+      w:close()`, ["fs.watch:cues/**"], { "test.save": save, "test.remove_folder": removeFolder });
+    expect(outcome.error).toBeUndefined();
+    expect(logs).toEqual([["modified cues/act1/list.csv"], ["modified cues/act1/list.csv"], ["modified cues/act1/list.csv"], ["deleted cues/act1/list.csv"]]);
+  });
+
   it("refuses watching outside the grant", async () => {
     const { logs } = await run(`local ok, e = pcall(fs.watch, "secrets") log.info(e.type, e.message)`, ["fs.watch:watched/*.csv"]);
     expect(logs).toEqual([["PermissionDenied", 'script "imports": watching secrets needs capability "fs.watch:secrets" (or "fs.watch:*")']]);

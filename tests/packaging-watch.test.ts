@@ -24,7 +24,7 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  watcher.close();
+  await watcher.close();
   await show.close();
 });
 
@@ -40,15 +40,32 @@ describe("the show directory is watched: edits take effect for the next run, inv
     expect(reportsSince(since, "workspace/scripts/hello.lua")).toContainEqual({ type: "show.reloaded", file: "workspace/scripts/hello.lua", scripts: ["hello"] });
   });
 
-  it("a script edit that does not parse is reported with file, line and column, and the last valid version stays", async () => {
+  it("a script edit that does not parse is reported with file, line and column, and runs of it fail there instead of running an older version", async () => {
     const since = changes.length;
     show.write("workspace/scripts/hello.lua", `function main()\n  log.info("v3"\nend`);
     await watcher.rescan("workspace/scripts/hello.lua");
     const invalid = reportsSince(since, "workspace/scripts/hello.lua").find((c) => c.type === "show.invalid");
     expect(invalid).toMatchObject({ type: "show.invalid", file: "workspace/scripts/hello.lua", line: 3 });
-    expect((invalid as { reason: string }).reason).toMatch(/last valid version stays in force/);
-    expect((await show.run("hello")).status).toBe("ok");
+    expect((invalid as { reason: string }).reason).toMatch(/runs of it are refused until the file is fixed/);
+    const r = await show.run("hello");
+    expect(r.status).toBe("error");
+    expect(r.error?.message).toMatch(/^workspace\/scripts\/hello\.lua:3:\d+: /);
     expect(show.logs("hello").at(-1)).toBe("v2");
+    show.write("workspace/scripts/hello.lua", `function main() log.info("v2 again") end`);
+    await watcher.rescan("workspace/scripts/hello.lua");
+    expect((await show.run("hello")).status).toBe("ok");
+    expect(show.logs("hello").at(-1)).toBe("v2 again");
+  });
+
+  it("a library file (a module's exports/*.lua) that does not parse is reported when saved", async () => {
+    const rel = "modules/lighting/exports/broken_helpers.lua";
+    const since = changes.length;
+    show.write(rel, `local M = {}\nfunction M.f(\nreturn M\n`);
+    await watcher.rescan(rel);
+    const invalid = reportsSince(since, rel).find((c) => c.type === "show.invalid");
+    expect(invalid).toMatchObject({ type: "show.invalid", file: rel, line: 3 });
+    expect((invalid as { column: number | null }).column).toBeGreaterThan(0);
+    expect((invalid as { reason: string }).reason).toMatch(/scripts that require it fail until it is fixed/);
   });
 
   it("a config edit that does not parse is reported with its line, and the old configuration stays", async () => {

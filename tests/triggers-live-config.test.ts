@@ -6,7 +6,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadShow } from "../daemon/config/index.ts";
 import { CapabilitySet, parseCapability } from "../daemon/scripts/capabilities/index.ts";
-import { loadShowTriggers } from "../daemon/triggers/index.ts";
+import { loadShowTriggers, triggerReloadRefusal } from "../daemon/triggers/index.ts";
 import { USER, copyShow, openLiveShow, sceneWithCues } from "./fixtures/triggers-live/kit.ts";
 import type { LiveShow } from "./fixtures/triggers-live/kit.ts";
 
@@ -125,6 +125,52 @@ describe("the capabilities the runtime enforces are the ones the cycle check saw
       "trigger cycle: renumber_on_reorder -> renumber_cues writes lighting.cue.order_index -> renumber_on_reorder",
     );
     expect(again.capabilities.get("renumber_cues")).toBe(widened);
+  });
+});
+
+describe("a live reload replaces the trigger set, or is refused with the reason", () => {
+  let live: LiveShow;
+  beforeAll(async () => {
+    live = await openLiveShow();
+  });
+  afterAll(() => live.close());
+
+  it("a trigger kept across a reload keeps its traces and count; a removed one stops firing; an added one fires", async () => {
+    const { cues } = await sceneWithCues(live.store, [1]);
+    await live.store.apply([{ op: "SetField", id: cues[0], field: "status", value: "running" }], USER);
+    await live.dispatcher.idle();
+    const before = live.dispatcher.traces("cue_started").length;
+    expect(before).toBeGreaterThan(0);
+
+    const [reorder, started] = ["renumber_on_reorder", "cue_started"].map((n) => live.loaded.triggers.find((t) => t.name === n));
+    if (!reorder || !started) throw new Error("the example show's triggers are missing");
+    live.dispatcher.reconfigure([started]);
+    expect(live.dispatcher.list().map((t) => t.name)).toEqual(["cue_started"]);
+    expect(live.dispatcher.traces("cue_started")).toHaveLength(before);
+    expect(live.dispatcher.list()[0].fired).toBe(before);
+    await live.store.apply([{ op: "SetField", id: cues[0], field: "order_index", value: 5 }], USER);
+    await live.dispatcher.idle();
+    expect(live.dispatcher.traces("renumber_on_reorder")).toEqual([]);
+
+    live.dispatcher.reconfigure([started, reorder]);
+    await live.store.apply([{ op: "SetField", id: cues[0], field: "order_index", value: 6 }], USER);
+    await live.dispatcher.idle();
+    expect(live.dispatcher.traces("renumber_on_reorder").map((t) => t.newValue)).toEqual([6]);
+    expect(() => live.dispatcher.reconfigure([started, started])).toThrow(/given twice/);
+  });
+
+  it("a reload that adds a cycle or a mistake is refused; one that keeps an old rejection is not", async () => {
+    const show = await loadShow(copyShowOnce());
+    const inForce = loadShowTriggers(show);
+    expect(triggerReloadRefusal(inForce, inForce)).toBeNull();
+    const widened = new CapabilitySet(["data.write:lighting.cue.number", "data.write:lighting.cue.order_index"].map(parseCapability));
+    const cyclic = loadShowTriggers(show, { capabilities: new Map([["renumber_cues", widened]]) });
+    const refusal = triggerReloadRefusal(inForce, cyclic);
+    expect(refusal?.code).toBe("ConfigError");
+    expect(refusal?.message).toContain("trigger cycle: renumber_on_reorder -> renumber_cues writes lighting.cue.order_index -> renumber_on_reorder");
+    expect(refusal?.details).toMatchObject({ file: path.join(show.dir.root, "openprod.toml"), trigger: "renumber_on_reorder" });
+    // Already left out at start: still left out, and other edits are not held hostage by it.
+    expect(triggerReloadRefusal(cyclic, cyclic)).toBeNull();
   });
 });
 

@@ -8,14 +8,16 @@
 import { readFile } from "node:fs/promises";
 import fs from "node:fs";
 import path from "node:path";
-import { EntityNotFound } from "../crdt/errors.ts";
+import { EntityNotFound, InvalidOperation } from "../crdt/errors.ts";
 import type { FieldValue, Operation, WorkspaceStore } from "../crdt/index.ts";
+import type { ShowConfig } from "../config/index.ts";
 import { CapabilitySet } from "../scripts/capabilities/index.ts";
 import { createLuaEngine } from "../scripts/engine/index.ts";
 import { configuredScriptIds, createScriptRuntime, showScripts } from "../scripts/runtime/index.ts";
 import type { RunRecord, RunResult, RuntimeEvent, ScriptCatalog, ScriptRuntime, SessionSummary } from "../scripts/runtime/index.ts";
 import { loadShowTriggers } from "../triggers/index.ts";
 import { watchShow } from "./show-watcher.ts";
+import type { ShowWatcher } from "./show-watcher.ts";
 import type { DaemonEvent } from "../../protocol/events.ts";
 import type { RunListEntry, RunSummary, ScriptInfo, SessionChange, SessionInfo } from "../../protocol/script-methods.ts";
 import type { DaemonService, ServiceContext } from "../main.ts";
@@ -36,6 +38,8 @@ export interface ScriptsServiceOptions {
 export interface ScriptsService extends DaemonService {
   /** The running runtime; null until started (the triggers service runs scripts through it). */
   readonly runtime: ScriptRuntime | null;
+  /** The show directory's watcher: the configuration in force, and a way to follow its changes. Null until started. */
+  readonly watcher: ShowWatcher | null;
 }
 
 /** Finished runs kept in memory for `runs.wait` (older ones are answered from their run record). */
@@ -45,10 +49,14 @@ const choice = oneOf(["script", "canonical"] as const);
 
 export function createScriptsService(opts: ScriptsServiceOptions = {}): ScriptsService {
   let runtime: ScriptRuntime | null = null;
+  let watcher: ShowWatcher | null = null;
   return {
     name: "scripts",
     get runtime() {
       return runtime;
+    },
+    get watcher() {
+      return watcher;
     },
     async start(ctx) {
       const { show, store, methods, events, log } = ctx;
@@ -66,31 +74,46 @@ export function createScriptsService(opts: ScriptsServiceOptions = {}): ScriptsS
         dialogs,
         clock: now,
         capabilities: (s) => capabilities.get(s.id) ?? CapabilitySet.none,
-        scriptIds: () => configuredScriptIds(show),
+        scriptIds: () => configuredScriptIds(watcher?.current().show ?? show),
       });
       runtime = rt;
       const runs = new RunTracker();
       // Edits to scripts and config take effect for the next run; invalid ones are reported and ignored.
-      const watcher = await watchShow({
+      const watching = await watchShow({
         show,
         runtime: rt,
         checkSyntax: (source, chunk) => engine.checkSyntax(source, chunk),
+        readFile: opts.readFile,
         report: (c) => {
           if (c.type === "show.invalid") {
             const at = `${c.file}${c.line !== null ? `:${c.line}` : ""}${c.column !== null ? `:${c.column}` : ""}`;
             log.error(`${at}: ${c.reason}`, { file: c.file, line: c.line, column: c.column });
-          } else log.info(`${c.file} changed: reloaded (${c.scripts.join(", ") || "no scripts"})`, { file: c.file });
+          } else if (c.type === "show.removed") log.info(`${c.file} removed: ${c.scripts.join(", ")} can no longer run`, { file: c.file });
+          else log.info(`${c.file} changed: reloaded (${c.scripts.join(", ") || "no scripts"})`, { file: c.file });
         },
       });
+      watcher = watching;
+      /** The catalog in force now: edits to the show's files replace it. */
+      const scripts = (): ScriptCatalog => watching.current().scripts;
 
-      methods.register("scripts.list", empty, () => listScripts(ctx, catalog));
+      methods.register("scripts.list", empty, () => listScripts(watching.current().show, scripts()));
 
       methods.register(
         "scripts.run",
         obj({ script: nonEmpty, args: opt(record(value)), commit: opt(bool), wait: opt(bool), user: opt(nonEmpty) }),
         async (p, call) => {
           // An unknown script or a bad section is the caller's mistake: say so now, not in a run record.
-          await catalog.load(p.script);
+          await scripts().load(p.script);
+          // A file that does not parse is refused now, with where: never a run of an older version.
+          const problem = await rt.check(p.script);
+          if (problem) {
+            throw new InvalidOperation(`${problem.file}:${problem.line}:${problem.column}: ${problem.message}; fix the file and run again`, {
+              script: p.script,
+              file: problem.file,
+              line: problem.line,
+              column: problem.column,
+            });
+          }
           const user = p.user ?? call.clientName;
           const start = rt.run(p.script, { args: p.args ?? {}, user });
           const finished = start.done.then(async (r) => {
@@ -164,7 +187,7 @@ export function createScriptsService(opts: ScriptsServiceOptions = {}): ScriptsS
       methods.register("dialog.list", empty, () => ({ dialogs: dialogs.list() }));
 
       methods.register("capabilities.revoke", obj({ script: nonEmpty, capability: nonEmpty }), async (p, call) => {
-        await catalog.load(p.script);
+        await scripts().load(p.script);
         const stopped = rt.revokeCapability(p.script, p.capability);
         log.warn(`capability ${p.capability} revoked from ${p.script} by ${call.clientName}; ${stopped.length} running run(s) stopped`, { script: p.script, capability: p.capability });
         return { script: p.script, capability: p.capability, runs: stopped };
@@ -183,7 +206,8 @@ export function createScriptsService(opts: ScriptsServiceOptions = {}): ScriptsS
 
       return {
         async stop() {
-          watcher.close();
+          await watching.close();
+          watcher = null;
           dialogs.close("the daemon is stopping");
           await rt.shutdown("the daemon is stopping");
           await runs.settled(2000);
@@ -307,8 +331,7 @@ function show(v: unknown): string {
   return v === null || v === undefined ? "(unset)" : JSON.stringify(v);
 }
 
-async function listScripts(ctx: ServiceContext, catalog: ScriptCatalog): Promise<{ scripts: ScriptInfo[] }> {
-  const { show } = ctx;
+async function listScripts(show: ShowConfig, catalog: ScriptCatalog): Promise<{ scripts: ScriptInfo[] }> {
   const ids = new Set(configuredScriptIds(show));
   const userDir = path.join(show.dir.root, "workspace", "scripts");
   const configured = new Set(ids);

@@ -1,24 +1,57 @@
 /**
- * Watches a show directory while the daemon runs. An edited script, module
- * manifest or openprod.toml is re-validated and takes effect for the next run;
- * an invalid edit is reported (file, line, reason) and the last valid version
- * stays in force. A capability that disappears from the config is revoked
- * from running scripts. Nothing needs a restart.
+ * Watches a show directory while the daemon runs, whatever way an editor saves
+ * (in place, write-temp-then-rename, delete-and-recreate; folders added or
+ * removed): chokidar follows a file across renames, where a bare fs.watch
+ * loses it after the first replace.
+ *
+ * - An edited script is used by the next run as it is on disk; one that does
+ *   not parse is reported (file:line:col) and its runs are refused until it is
+ *   fixed, while a running background script keeps its version.
+ * - A library file (`modules/<m>/exports/*.lua`, `workspace/modules/*.lua`) that
+ *   does not parse is reported when saved.
+ * - openprod.toml, a module.toml, or a module folder added or removed: the whole
+ *   show is reloaded and checked (script sections, capabilities, and every
+ *   follower such as the triggers, which re-run the cycle check). Any refusal
+ *   keeps the previous configuration in force and says why. A change that needs
+ *   a different workspace schema is refused with what it would change.
+ *   Capabilities that disappear are revoked from running scripts.
  */
-import { watch } from "node:fs";
-import type { FSWatcher } from "node:fs";
-import { readFile, readdir } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { watch } from "chokidar";
+import type { FSWatcher } from "chokidar";
 import { loadShow } from "../config/index.ts";
 import type { ShowConfig } from "../config/index.ts";
+import { ConfigError } from "../crdt/errors.ts";
 import { CapabilitySet } from "../scripts/capabilities/index.ts";
 import { showCapabilities, showScripts } from "../scripts/runtime/index.ts";
-import type { ScriptRuntime } from "../scripts/runtime/index.ts";
+import type { ScriptCatalog, ScriptRuntime } from "../scripts/runtime/index.ts";
 import type { SyntaxProblem } from "../scripts/engine/index.ts";
+import { TEMP_MARK } from "../scripts/fs/show-files.ts";
+import { schemaDifference } from "./schema-difference.ts";
 
 export type ShowChange =
   | { type: "show.reloaded"; file: string; scripts: string[] }
+  | { type: "show.removed"; file: string; scripts: string[] }
   | { type: "show.invalid"; file: string; line: number | null; column: number | null; reason: string };
+
+/** The configuration in force: what `scripts.list`, runs and triggers use now. */
+export interface ShowState {
+  show: ShowConfig;
+  scripts: ScriptCatalog;
+  /** Every configured script's capabilities, by id. */
+  capabilities: Map<string, CapabilitySet>;
+}
+
+/** A part that follows the show's configuration (the triggers). */
+export interface ShowFollower {
+  /**
+   * Checks a new configuration before anything uses it. Throws (a ConfigError naming the
+   * file and line) to refuse it; otherwise returns what makes it take effect, called only
+   * when every follower accepted.
+   */
+  prepare(next: ShowState, previous: ShowState): Promise<() => void>;
+}
 
 export interface ShowWatcherOptions {
   show: ShowConfig;
@@ -26,133 +59,204 @@ export interface ShowWatcherOptions {
   checkSyntax: (source: string, chunkName: string) => Promise<SyntaxProblem | null>;
   /** Told about every reload and every refused edit. */
   report: (change: ShowChange) => void;
-  /** Milliseconds to wait for an editor's burst of writes to settle. */
+  /** Script files are read through this (default: the file system). */
+  readFile?: (file: string) => Promise<string>;
+  /** Milliseconds to wait for an editor's burst of writes to settle (default 100, at least 60). */
   settleMs?: number;
 }
 
 export interface ShowWatcher {
-  /** Re-check everything now (the watcher calls this itself on changes). */
+  /** The configuration in force now. */
+  current(): ShowState;
+  /** Adds a follower; it is asked about every later configuration change. */
+  follow(follower: ShowFollower): void;
+  /** Handle one show-relative path now, or wait for the changes already seen. */
   rescan(changed?: string): Promise<void>;
-  close(): void;
+  close(): Promise<void>;
+}
+
+/** What the watcher looks at: the config file and the two folders scripts live in. */
+const WATCHED_TOP = new Set(["openprod.toml", "workspace", "modules"]);
+const CONFIG = "config";
+/**
+ * chokidar drops a second `change` of a path within 50 ms of the first (no trailing event).
+ * Handling a path no sooner than this after its last event means that dropped write has
+ * landed by the time the file is read.
+ */
+const MIN_SETTLE_MS = 60;
+
+export function showState(show: ShowConfig, read: (file: string) => Promise<string> = (f) => readFile(f, "utf8")): ShowState {
+  // Building the catalog validates every [script.*] section (throws ConfigError).
+  const scripts = showScripts({ root: show.dir.root, config: show.config, modules: show.modules, readFile: read });
+  const caps = showCapabilities(show);
+  if (caps.errors.length > 0) throw caps.errors[0];
+  return { show, scripts, capabilities: caps.capabilities };
 }
 
 export async function watchShow(opts: ShowWatcherOptions): Promise<ShowWatcher> {
   const root = opts.show.dir.root;
-  let show = opts.show;
-  let capabilities = showCapabilities(show).capabilities;
-  /** The last valid source of each script file, pinned when a later edit does not parse. */
-  const lastValid = new Map<string, string>();
-  const scriptIdOf = (rel: string): string | null => {
-    const user = /^workspace\/scripts\/([A-Za-z0-9_-]+)\.lua$/.exec(rel);
-    if (user) return user[1];
-    const mod = /^modules\/([A-Za-z0-9_-]+)\/scripts\/([A-Za-z0-9_-]+)\.lua$/.exec(rel);
-    return mod ? `${mod[1]}/${mod[2]}` : null;
+  const read = opts.readFile ?? ((f: string) => readFile(f, "utf8"));
+  // At start a capability mistake is the triggers service's to report (all of them, and the
+  // daemon refuses to start); later, any mistake refuses the edit.
+  let state: ShowState = {
+    show: opts.show,
+    scripts: showScripts({ root, config: opts.show.config, modules: opts.show.modules, readFile: read }),
+    capabilities: showCapabilities(opts.show).capabilities,
   };
-  for (const rel of await scriptFiles(root)) {
-    const source = await readFile(path.join(root, rel), "utf8").catch(() => null);
-    if (source !== null && (await opts.checkSyntax(source, rel)) === null) lastValid.set(rel, source);
-  }
+  const followers: ShowFollower[] = [];
 
-  const onScript = async (rel: string): Promise<void> => {
-    const id = scriptIdOf(rel);
-    if (!id) return;
-    const source = await readFile(path.join(root, rel), "utf8").catch(() => null);
+  const refuse = (rel: string, e: unknown, keeps: string): void => {
+    const details = (e as { details?: { file?: string; line?: number; column?: number } }).details ?? {};
+    opts.report({
+      type: "show.invalid",
+      file: details.file ? path.relative(root, details.file) || rel : rel,
+      line: details.line ?? null,
+      column: details.column ?? null,
+      reason: `${(e as Error).message}; ${keeps}`,
+    });
+  };
+
+  const onScript = async (rel: string, id: string): Promise<void> => {
+    const slash = id.indexOf("/");
+    // A script of a module not loaded (yet): the module's own reload covers it.
+    if (slash > 0 && !state.show.modules.some((m) => m.name === id.slice(0, slash))) return;
+    const exists = await read(path.join(root, rel)).then(
+      () => true,
+      () => false,
+    );
+    try {
+      const r = await opts.runtime.fileChanged(id);
+      if (r.ok) opts.report({ type: "show.reloaded", file: rel, scripts: [id] });
+      else {
+        const p = r.problem;
+        const running = opts.runtime.backgroundStatus().some((b) => b.id === id && b.state === "running");
+        const keeps = running ? "the background script keeps running its previous version; runs of it are refused until the file is fixed" : "runs of it are refused until the file is fixed";
+        opts.report({ type: "show.invalid", file: rel, line: p.line, column: p.column, reason: `${p.message}; ${keeps}` });
+      }
+    } catch (e) {
+      // No file any more (deleted, or its folder removed): later runs say so themselves.
+      if (!exists) opts.report({ type: "show.removed", file: rel, scripts: [id] });
+      else refuse(rel, e, "the script cannot run until this is fixed");
+    }
+  };
+
+  const onLibrary = async (rel: string): Promise<void> => {
+    const source = await read(path.join(root, rel)).catch(() => null);
     if (source === null) return;
     const problem = await opts.checkSyntax(source, rel);
     if (problem) {
-      opts.report({ type: "show.invalid", file: rel, line: problem.line ?? null, column: problem.column ?? null, reason: `${problem.message}; the last valid version stays in force` });
-      const previous = lastValid.get(rel);
-      if (previous !== undefined) await opts.runtime.reloadScript(id, previous);
-      return;
-    }
-    lastValid.set(rel, source);
-    await opts.runtime.reloadScript(id, source);
-    opts.report({ type: "show.reloaded", file: rel, scripts: [id] });
+      opts.report({ type: "show.invalid", file: rel, line: problem.line, column: problem.column, reason: `${problem.message}; scripts that require it fail until it is fixed` });
+    } else opts.report({ type: "show.reloaded", file: rel, scripts: [] });
   };
 
   const onConfig = async (rel: string): Promise<void> => {
-    let next: ShowConfig;
-    let nextCaps: Map<string, CapabilitySet>;
+    const keeps = "the previous configuration stays in force";
+    let next: ShowState;
+    const appliers: (() => void)[] = [];
     try {
-      next = await loadShow(root);
-      // Building the catalog validates every [script.*] section.
-      showScripts({ root, config: next.config, modules: next.modules, readFile: (f) => readFile(f, "utf8") });
-      const caps = showCapabilities(next);
-      if (caps.errors.length > 0) throw caps.errors[0];
-      nextCaps = caps.capabilities;
+      const show = await loadShow(root);
+      const change = schemaDifference(state.show.schema, show.schema);
+      if (change !== null) {
+        throw new ConfigError(
+          `the module change ${change}: the workspace schema cannot change while the daemon runs (the store resolves every field against the schema it opened with); restart the daemon to use it`,
+          { file: path.join(root, rel), schemaChange: change },
+        );
+      }
+      next = showState(show, read);
+      for (const f of followers) appliers.push(await f.prepare(next, state));
     } catch (e) {
-      const details = (e as { details?: { file?: string; line?: number; column?: number } }).details ?? {};
-      opts.report({
-        type: "show.invalid",
-        file: details.file ? path.relative(root, details.file) || rel : rel,
-        line: details.line ?? null,
-        column: details.column ?? null,
-        reason: `${(e as Error).message}; the last valid configuration stays in force`,
-      });
+      refuse(rel, e, keeps);
       return;
     }
     // Whatever a script held before and no longer does is revoked from its running runs.
-    for (const [id, before] of capabilities) {
-      const after = new Set(nextCaps.get(id)?.toStrings() ?? []);
+    for (const [id, before] of state.capabilities) {
+      const after = new Set(next.capabilities.get(id)?.toStrings() ?? []);
       for (const cap of before.toStrings()) if (!after.has(cap)) opts.runtime.revokeCapability(id, cap);
     }
-    show = next;
-    capabilities = nextCaps;
-    const catalog = showScripts({ root, config: show.config, modules: show.modules, readFile: (f) => readFile(f, "utf8") });
-    opts.runtime.updateShow({ scripts: catalog, capabilities: (s) => capabilities.get(s.id) ?? CapabilitySet.none });
-    opts.report({ type: "show.reloaded", file: rel, scripts: [...capabilities.keys()].sort() });
+    state = next;
+    const caps = next.capabilities;
+    opts.runtime.updateShow({ scripts: next.scripts, capabilities: (s) => caps.get(s.id) ?? CapabilitySet.none });
+    for (const apply of appliers) apply();
+    opts.report({ type: "show.reloaded", file: rel, scripts: [...caps.keys()].sort() });
   };
 
-  let queue: Promise<void> = Promise.resolve();
-  const pending = new Map<string, NodeJS.Timeout>();
-  const handle = (rel: string): Promise<void> => {
-    if (rel === "openprod.toml" || /^modules\/[^/]+\/module\.toml$/.test(rel)) return onConfig(rel);
-    if (rel.endsWith(".lua")) return onScript(rel);
+  const handle = (key: string, rel: string): Promise<void> => {
+    if (key === CONFIG) return onConfig(rel);
+    const id = scriptIdOf(rel);
+    if (id !== null) return onScript(rel, id);
+    if (isLibrary(rel)) return onLibrary(rel);
     return Promise.resolve();
   };
   // One change at a time, in order: each handler reads the files as they are when it runs, so
   // the last one to run applies the latest state; two reloads overlapping could apply a stale one.
-  const enqueue = (rel: string): Promise<void> => {
-    queue = queue.then(() => handle(rel)).catch(() => undefined);
+  let queue: Promise<void> = Promise.resolve();
+  const enqueue = (key: string, rel: string): Promise<void> => {
+    queue = queue.then(() => handle(key, rel)).catch(() => undefined);
     return queue;
   };
+  const pending = new Map<string, NodeJS.Timeout>();
   const schedule = (rel: string): void => {
-    clearTimeout(pending.get(rel));
+    // Every config file feeds one reload: a burst over several of them settles into one.
+    const key = isConfig(rel) ? CONFIG : rel;
+    clearTimeout(pending.get(key));
     pending.set(
-      rel,
+      key,
       setTimeout(() => {
-        pending.delete(rel);
-        void enqueue(rel);
-      }, opts.settleMs ?? 100),
+        pending.delete(key);
+        void enqueue(key, rel);
+      }, Math.max(opts.settleMs ?? 100, MIN_SETTLE_MS)),
     );
   };
 
-  let watcher: FSWatcher | null = watch(root, { recursive: true }, (_event, name) => {
-    if (!name) return;
-    const rel = name.split(path.sep).join("/");
-    if (rel.startsWith(".openprod") || rel.includes("/.") || rel.endsWith("~")) return;
-    schedule(rel);
+  const watcher: FSWatcher = watch(root, {
+    ignoreInitial: true,
+    ignored: (abs: string) => ignored(path.relative(root, abs)),
   });
-  watcher.on("error", () => undefined);
+  watcher.on("all", (_event, abs) => {
+    const rel = path.relative(root, abs).split(path.sep).join("/");
+    if (rel !== "" && !ignored(rel)) schedule(rel);
+  });
+  watcher.on("error", (e) => opts.report({ type: "show.invalid", file: ".", line: null, column: null, reason: `watching the show directory failed: ${(e as Error).message}; edits may not be seen until the daemon restarts` }));
+  await new Promise<void>((resolve) => watcher.once("ready", () => resolve()));
 
   return {
-    async rescan(changed) {
-      await (changed ? enqueue(changed) : queue);
+    current: () => state,
+    follow(f) {
+      followers.push(f);
     },
-    close() {
+    async rescan(changed) {
+      if (changed === undefined) return queue;
+      await enqueue(isConfig(changed) ? CONFIG : changed, changed);
+    },
+    async close() {
       for (const t of pending.values()) clearTimeout(t);
-      watcher?.close();
-      watcher = null;
+      pending.clear();
+      await watcher.close();
     },
   };
 }
 
-async function scriptFiles(root: string): Promise<string[]> {
-  const out: string[] = [];
-  const list = async (rel: string): Promise<string[]> => (await readdir(path.join(root, rel)).catch(() => [] as string[])).filter((f) => f.endsWith(".lua"));
-  for (const f of await list("workspace/scripts")) out.push(`workspace/scripts/${f}`);
-  for (const m of await readdir(path.join(root, "modules")).catch(() => [] as string[])) {
-    for (const f of await list(`modules/${m}/scripts`)) out.push(`modules/${m}/scripts/${f}`);
-  }
-  return out;
+function scriptIdOf(rel: string): string | null {
+  const user = /^workspace\/scripts\/([A-Za-z0-9_-]+)\.lua$/.exec(rel);
+  if (user) return user[1];
+  const mod = /^modules\/([A-Za-z0-9_-]+)\/scripts\/([A-Za-z0-9_-]+)\.lua$/.exec(rel);
+  return mod ? `${mod[1]}/${mod[2]}` : null;
+}
+
+/** openprod.toml, a module.toml, or a module folder itself (added or removed). */
+function isConfig(rel: string): boolean {
+  return rel === "openprod.toml" || /^modules\/[^/]+(\/module\.toml)?$/.test(rel);
+}
+
+function isLibrary(rel: string): boolean {
+  return /^modules\/[^/]+\/exports\/.+\.lua$/.test(rel) || /^workspace\/modules\/.+\.lua$/.test(rel);
+}
+
+/** Outside what the watcher looks at, or an editor's / the daemon's own scratch file. */
+function ignored(rel: string): boolean {
+  if (rel === "") return false;
+  const parts = rel.split(/[\\/]/);
+  if (!WATCHED_TOP.has(parts[0])) return true;
+  const base = parts[parts.length - 1];
+  return parts.some((p) => p.startsWith(".")) || base.endsWith("~") || base.startsWith(TEMP_MARK) || /\.sw[a-p]$/.test(base) || base === "4913";
 }

@@ -5,9 +5,14 @@
  * and tells clients when a trigger fires (`trigger.fired`), fails or is
  * stopped by the safety net. `triggers.list` and `triggers.traces` show what
  * each trigger did and why.
+ *
+ * The triggers follow the show's files: an edit to `[trigger.*]`, a script's
+ * capabilities or a manifest loads them again and re-runs the cycle check; a
+ * change that would form a cycle or names a missing script is refused with the
+ * reason and the trigger set in force stays.
  */
 import { ConfigError, EntityNotFound } from "../crdt/errors.ts";
-import { createRuntimeTriggerRunner, createTriggerDispatcher, loadShowTriggers } from "../triggers/index.ts";
+import { createRuntimeTriggerRunner, createTriggerDispatcher, loadShowTriggers, triggerReloadRefusal } from "../triggers/index.ts";
 import type { TriggerRunner } from "../triggers/index.ts";
 import type { DaemonService } from "../main.ts";
 import { int, nonEmpty, obj, opt } from "./params.ts";
@@ -74,6 +79,27 @@ export function createTriggersService(opts: TriggersServiceOptions): DaemonServi
         },
       });
       if (loaded.triggers.length) log.info(`${loaded.triggers.length} trigger(s) active: ${loaded.triggers.map((t) => t.name).join(", ")}`, {});
+
+      let inForce = loaded;
+      opts.scripts.watcher?.follow({
+        async prepare(next) {
+          const candidate = loadShowTriggers(next.show);
+          const refusal = triggerReloadRefusal(inForce, candidate);
+          if (refusal) throw refusal;
+          for (const t of candidate.triggers) {
+            try {
+              await next.scripts.load(t.script);
+            } catch (e) {
+              throw new ConfigError(`${t.file}:${t.line ?? "?"}: [trigger.${t.name}] run_script "${t.script}": ${(e as Error).message}`, { file: t.file, line: t.line, trigger: t.name });
+            }
+          }
+          return () => {
+            inForce = candidate;
+            dispatcher.reconfigure(candidate.triggers, candidate.rejected);
+            log.info(`triggers reloaded: ${candidate.triggers.length} active (${candidate.triggers.map((t) => t.name).join(", ") || "none"})`, {});
+          };
+        },
+      });
 
       const known = (): string => dispatcher.list().map((t) => t.name).join(", ") || "none";
       methods.register("triggers.list", obj({}), () => ({ triggers: dispatcher.list() }));

@@ -82,18 +82,42 @@ export class TriggerDispatcher {
   private readonly limits: ChainLimits;
   private unsubscribe: (() => void) | null = null;
   private seq = 0;
+  private triggers: readonly TriggerDef[] = [];
+  private rejected: readonly RejectedTrigger[] = [];
 
   constructor(private readonly opts: TriggerDispatcherOptions) {
     this.now = opts.now ?? Date.now;
     this.queue = new RunQueue(opts.maxConcurrent ?? 4);
     this.limits = { maxDepth: opts.maxChainDepth ?? MAX_CHAIN_DEPTH, maxAgeMs: opts.maxChainAgeMs ?? MAX_CHAIN_AGE_MS };
-    for (const def of opts.triggers) {
-      if (this.logs.has(def.name)) throw new Error(`trigger "${def.name}" is given twice`);
+    this.reconfigure(opts.triggers, opts.rejected ?? []);
+  }
+
+  /**
+   * Replaces the trigger set (a live config reload): later changes fire the new triggers only.
+   * A trigger kept by name keeps its traces and fired count; runs already queued still run.
+   */
+  reconfigure(triggers: readonly TriggerDef[], rejected: readonly RejectedTrigger[] = []): void {
+    const names = new Set<string>();
+    for (const def of triggers) {
+      if (names.has(def.name)) throw new Error(`trigger "${def.name}" is given twice`);
+      names.add(def.name);
+    }
+    this.byField.clear();
+    this.remoteByField.clear();
+    for (const def of triggers) {
       addTo(this.byField, def.field.key, def);
       if (def.remote) addTo(this.remoteByField, def.field.key, def);
-      this.logs.set(def.name, new TraceLog(def.maxTraces));
-      this.fired.set(def.name, 0);
+      // A kept trigger keeps its log (and its ring size): firings still in flight settle into it.
+      if (!this.logs.has(def.name)) this.logs.set(def.name, new TraceLog(def.maxTraces));
+      if (!this.fired.has(def.name)) this.fired.set(def.name, 0);
     }
+    for (const name of [...this.logs.keys()]) {
+      if (names.has(name)) continue;
+      this.logs.delete(name);
+      this.fired.delete(name);
+    }
+    this.triggers = triggers;
+    this.rejected = rejected;
   }
 
   /** Subscribes to the store's change feed. */
@@ -118,7 +142,7 @@ export class TriggerDispatcher {
   }
 
   list(): TriggerSummary[] {
-    const active = this.opts.triggers.map(
+    const active = this.triggers.map(
       (d): TriggerSummary => ({
         name: d.name,
         status: "active",
@@ -136,7 +160,7 @@ export class TriggerDispatcher {
         pending: this.logs.get(d.name)?.pending ?? 0,
       }),
     );
-    const rejected = (this.opts.rejected ?? []).map(
+    const rejected = this.rejected.map(
       (r): TriggerSummary => ({ name: r.name, status: "rejected", file: r.file, line: r.line, error: r.error.message, fired: 0, pending: 0 }),
     );
     return [...active, ...rejected];

@@ -24,3 +24,4 @@ export { createRuntimeTriggerRunner } from "./runtime-runner.ts";
 export type { RuntimeTriggerRunnerOptions } from "./runtime-runner.ts";
 export { loadShowTriggers } from "./show-triggers.ts";
 export type { ShowTriggers, ShowTriggersInput, ShowTriggersOptions } from "./show-triggers.ts";
+export { triggerReloadRefusal } from "./trigger-reload.ts";

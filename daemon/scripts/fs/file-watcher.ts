@@ -1,12 +1,14 @@
 /**
  * One fs.watch of a script: a file or a folder (recursively) turned into a queue of
  * `{type = "created"|"modified"|"deleted", path}` events the script takes one at a time.
- * The OS says "something changed at this name"; whether it was created, modified or
- * deleted is decided by comparing with what existed before.
+ * chokidar does the watching: it follows files replaced by rename (how most editors and
+ * tools save) and reports the files of a folder removed as a whole, where a bare fs.watch
+ * loses track of both.
  */
-import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
+import { watch } from "chokidar";
+import type { FSWatcher } from "chokidar";
 import { TEMP_MARK } from "./show-files.ts";
 
 export interface FsEvent {
@@ -25,38 +27,38 @@ export interface FileWatcherOptions {
 }
 
 const MAX_QUEUED = 10_000;
+const TYPES = { add: "created", change: "modified", unlink: "deleted" } as const;
+/**
+ * chokidar reports one `change` of a path per 50 ms and drops the rest (no trailing event):
+ * this long after each reported write the file is looked at again, so a write that landed in
+ * that window is still reported.
+ */
+const RECHECK_MS = 60;
 
 export class FileWatcher {
   private readonly queue: FsEvent[] = [];
   private readonly waiting: ((e: FsEvent | null) => void)[] = [];
-  private readonly known = new Set<string>();
-  private watcher: fs.FSWatcher | null = null;
-  private chain: Promise<void> = Promise.resolve();
+  private watcher: FSWatcher | null = null;
   private closed = false;
-  /** Folder the OS watch sits on, and (for a file watch) the one name in it that matters. */
-  private dirAbs = "";
-  private only: string | null = null;
+  private readonly rechecks = new Map<string, NodeJS.Timeout>();
 
   constructor(private readonly opts: FileWatcherOptions) {}
 
   /** Starts watching; resolves once changes from now on are seen. */
   async start(): Promise<void> {
     const { abs } = this.opts;
-    const st = await fsp.stat(abs).catch(() => null);
-    if (st?.isDirectory()) {
-      this.dirAbs = abs;
-      for (const name of await fsp.readdir(abs, { recursive: true })) {
-        const full = path.join(abs, name);
-        if ((await fsp.stat(full).catch(() => null))?.isFile()) this.known.add(full);
-      }
-      this.watcher = watchDir(abs, true, (name) => this.onRaw(name));
-    } else {
-      // A file (which may not exist yet): watch its folder, so replace-by-rename is seen too.
-      this.dirAbs = path.dirname(abs);
-      this.only = path.basename(abs);
-      if (st?.isFile()) this.known.add(abs);
-      this.watcher = watchDir(this.dirAbs, false, (name) => this.onRaw(name));
-    }
+    // A file may not exist yet: watching the path itself sees it created, replaced or deleted.
+    const w = watch(abs, {
+      ignoreInitial: true,
+      persistent: false,
+      ignored: (p: string) => path.basename(p).startsWith(TEMP_MARK),
+    });
+    this.watcher = w;
+    w.on("all", (event, full) => {
+      if (event === "add" || event === "change" || event === "unlink") this.onFile(TYPES[event], full);
+    });
+    w.on("error", () => undefined);
+    await new Promise<void>((resolve) => w.once("ready", () => resolve()));
   }
 
   /** The next event, or null once the watcher is closed. */
@@ -70,36 +72,42 @@ export class FileWatcher {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.watcher?.close();
+    void this.watcher?.close();
+    for (const t of this.rechecks.values()) clearTimeout(t);
+    this.rechecks.clear();
     for (const w of this.waiting.splice(0)) w(null);
   }
 
-  private onRaw(name: string | null): void {
-    if (this.closed || name === null) return;
-    if (this.only !== null && name !== this.only) return;
-    if (path.basename(name).startsWith(TEMP_MARK)) return;
-    const full = path.join(this.dirAbs, name);
-    this.chain = this.chain.then(() => this.classify(full));
-  }
-
-  private async classify(full: string): Promise<void> {
-    const st = await fsp.stat(full).catch(() => null);
-    const was = this.known.has(full);
-    let type: FsEvent["type"];
-    if (st?.isFile()) {
-      type = was ? "modified" : "created";
-      this.known.add(full);
-    } else if (st === null && was) {
-      type = "deleted";
-      this.known.delete(full);
-    } else {
-      return;
-    }
-    const relInside = path.relative(this.dirAbs, full).split(path.sep).join("/");
-    const base = this.only === null ? this.opts.rel : this.opts.rel.split("/").slice(0, -1).join("/");
-    const rel = [base, relInside].filter((s) => s !== "").join("/");
+  private onFile(type: FsEvent["type"], full: string): void {
+    if (this.closed) return;
+    const relInside = path.relative(this.opts.abs, full).split(path.sep).join("/");
+    const rel = [this.opts.rel, relInside].filter((s) => s !== "").join("/");
     if (!this.opts.visible(rel)) return;
     this.push({ type, path: rel });
+    // Only `change` is throttled by chokidar (an `add` never is, nor the change after it).
+    if (type === "modified") void this.recheckLater(full, rel);
+  }
+
+  private async recheckLater(full: string, rel: string): Promise<void> {
+    clearTimeout(this.rechecks.get(full));
+    const signature = async (): Promise<string | null> => {
+      const st = await fsp.stat(full).catch(() => null);
+      return st ? `${st.mtimeMs}:${st.size}:${st.ino}` : null;
+    };
+    const seen = await signature();
+    this.rechecks.set(
+      full,
+      setTimeout(() => {
+        this.rechecks.delete(full);
+        void signature().then((now) => {
+          // Gone meanwhile: chokidar reports the unlink itself.
+          if (now !== null && now !== seen && !this.closed) {
+            this.push({ type: "modified", path: rel });
+            void this.recheckLater(full, rel);
+          }
+        });
+      }, RECHECK_MS).unref(),
+    );
   }
 
   private push(e: FsEvent): void {
@@ -111,17 +119,5 @@ export class FileWatcher {
     if (last && last.type === e.type && last.path === e.path) return;
     if (this.queue.length >= MAX_QUEUED) this.queue.shift();
     this.queue.push(e);
-  }
-}
-
-function watchDir(dir: string, recursive: boolean, onName: (name: string | null) => void): fs.FSWatcher {
-  const listener = (_event: string, name: string | Buffer | null): void => onName(name === null ? null : String(name));
-  try {
-    return fs.watch(dir, { recursive, persistent: false }, listener);
-  } catch (e) {
-    if (recursive && (e as NodeJS.ErrnoException).code === "ERR_FEATURE_UNAVAILABLE_ON_PLATFORM") {
-      return fs.watch(dir, { persistent: false }, listener);
-    }
-    throw e;
   }
 }

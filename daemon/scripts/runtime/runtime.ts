@@ -169,6 +169,14 @@ export interface ScriptRuntime {
    */
   reloadScript(scriptId: string, newSource: string): Promise<ReloadResult>;
   /**
+   * The script's file changed on disk (the show watcher): later runs read the file as it is
+   * now (a source given by reloadScript no longer wins), so a file that does not parse makes
+   * them fail with file:line:col rather than run an older version. A running background
+   * script restarts on the new version when it parses; otherwise it keeps its running version
+   * and script.reload_rejected says so. Throws what loading the script throws (no file).
+   */
+  fileChanged(scriptId: string): Promise<ReloadResult>;
+  /**
    * A capability was taken away: runs of the script still going end with PermissionDenied
    * (session overlays kept for review), the user is told, later runs do without it.
    */
@@ -632,6 +640,23 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
       reloaded.set(scriptId, newSource);
       const restarted = await background.reloaded(scriptId);
       emit({ type: "script.reloaded", script: scriptId, hash: contentHash(newSource), restarted });
+      return { ok: true, restarted };
+    },
+    async fileChanged(scriptId) {
+      reloaded.delete(scriptId);
+      const script = await scripts.load(scriptId);
+      const problem = await engine.checkSyntax(script.source, script.chunkName);
+      if (problem) {
+        const bg = background.status().find((b) => b.id === scriptId);
+        const going = bg?.state === "running";
+        const message = `${problem.file}:${problem.line}:${problem.column}: ${problem.message}; ${
+          going ? "the background script keeps running its previous version; runs" : "runs"
+        } of it are refused until the file is fixed`;
+        emit({ type: "script.reload_rejected", script: scriptId, file: problem.file, line: problem.line, column: problem.column, message });
+        return { ok: false, problem };
+      }
+      const restarted = await background.reloaded(scriptId);
+      emit({ type: "script.reloaded", script: scriptId, hash: script.hash, restarted });
       return { ok: true, restarted };
     },
     revokeCapability(scriptId, capability) {
