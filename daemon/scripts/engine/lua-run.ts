@@ -46,7 +46,7 @@ export class LuaRun implements RunHandle, WorkerTenant {
     this.worker?.post({ t: "wake", runId: this.runId });
   }
 
-  kill(reason: string): void {
+  kill(reason: string, graceMs: number = WATCHDOG_GRACE_MS): void {
     if (this.finished || this.killReason !== null) return;
     this.killReason = reason;
     const w = this.worker;
@@ -59,7 +59,7 @@ export class LuaRun implements RunHandle, WorkerTenant {
     w.post({ t: "wake", runId: this.runId });
     setTimeout(() => {
       if (!this.finished && this.worker === w) void w.terminate();
-    }, WATCHDOG_GRACE_MS).unref();
+    }, graceMs).unref();
   }
 
   onMessage(m: FromWorker): void {

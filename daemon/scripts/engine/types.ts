@@ -107,8 +107,11 @@ export interface RunHandle {
   readonly done: Promise<RunOutcome>;
   /** Soft stop: `engine.cancelled()` turns true and pending/future awaits of main return nil. */
   cancel(reason: string): void;
-  /** Hard stop: uncatchable; the worker is terminated if Lua does not stop within ~250 ms. */
-  kill(reason: string): void;
+  /**
+   * Hard stop: uncatchable; the worker is terminated if Lua does not stop within `graceMs`
+   * (default ~250 ms; a revoked permission asks for less).
+   */
+  kill(reason: string, graceMs?: number): void;
 }
 
 export interface LuaEngineOptions {

@@ -8,7 +8,8 @@ import type { MidiPort } from "./midi-port.ts";
 export type IoLogLevel = "debug" | "info" | "warn" | "error";
 
 export interface IoContext {
-  capabilities: CapabilitySet;
+  /** The grant in force at this moment (read on every call: a revocation is felt at once). */
+  readonly capabilities: CapabilitySet;
   runId: string;
   log: (level: IoLogLevel, msg: string, fields?: Record<string, unknown>) => void;
   /** Every external input (message received, request received, response received) goes here. */

@@ -4,7 +4,7 @@
  * bounded log of external inputs that goes into the run record.
  */
 import { createHash } from "node:crypto";
-import { CapabilitySet, readCapability } from "../capabilities/index.ts";
+import type { CapabilitySet } from "../capabilities/index.ts";
 import type { Capability } from "../capabilities/index.ts";
 import type { HostBinding } from "../engine/index.ts";
 import { httpBindings, ioPreludeLua, midiBindings, oscBindings } from "../io/index.ts";
@@ -73,20 +73,6 @@ export class InputLog {
  * The capabilities I/O is checked against: the set the runtime was given for the script when
  * it is a full CapabilitySet, else the script's own `capabilities` list; minus revoked ones.
  */
-export function ioCapabilities(declared: readonly string[], given: unknown, revoked: ReadonlySet<string>): CapabilitySet {
-  let caps: readonly Capability[];
-  if (given instanceof CapabilitySet) caps = given.capabilities;
-  else {
-    const parsed: Capability[] = [];
-    for (const text of declared) {
-      const c = readCapability(text);
-      if (typeof c !== "string") parsed.push(c);
-    }
-    caps = parsed;
-  }
-  return new CapabilitySet(revoked.size === 0 ? caps : caps.filter((c) => !isRevoked(c, revoked)));
-}
-
 /** "net.osc" revokes every net.osc:<ports>; "net.osc:8000-8010" only that grant. */
 export function isRevoked(c: Capability, revoked: ReadonlySet<string>): boolean {
   return revoked.has(c.text) || revoked.has(c.kind);
@@ -104,7 +90,8 @@ export interface RunIo {
 }
 
 export interface RunIoInput {
-  capabilities: CapabilitySet;
+  /** The run's grant as it is now; which modules exist is decided by the grant at start. */
+  capabilities: () => CapabilitySet;
   runId: string;
   midi: MidiPort;
   log: (level: IoLogLevel, msg: string, fields?: Record<string, unknown>) => void;
@@ -112,9 +99,18 @@ export interface RunIoInput {
 }
 
 export function wireRunIo(input: RunIoInput): RunIo {
-  const caps = input.capabilities;
+  const caps = input.capabilities();
   const controller = new AbortController();
-  const ctx: IoContext = { capabilities: caps, runId: input.runId, log: input.log, record: input.record, signal: controller.signal, midi: input.midi };
+  const ctx: IoContext = {
+    get capabilities() {
+      return input.capabilities();
+    },
+    runId: input.runId,
+    log: input.log,
+    record: input.record,
+    signal: controller.signal,
+    midi: input.midi,
+  };
   const bindings: Record<string, HostBinding> = {};
   const modules: string[] = [];
   if (caps.has("net.osc")) {

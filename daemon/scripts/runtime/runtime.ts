@@ -18,7 +18,7 @@ import { BackgroundScripts, STOP_GRACE_MS } from "./background.ts";
 import type { BackgroundStatus, ReloadResult, StartBackgroundOptions } from "./background.ts";
 import { backgroundPreludeLua, PHASE_BINDING } from "./background-prelude.ts";
 import type { Dialogs, RuntimeEvents } from "./events.ts";
-import { ioCapabilities, wireRunIo } from "./io-wiring.ts";
+import { wireRunIo } from "./io-wiring.ts";
 import type { RunIo } from "./io-wiring.ts";
 import { readRunRecord, writeRunRecord } from "./run-records.ts";
 import type { RunRecord, RunSkip } from "./run-records.ts";
@@ -116,7 +116,7 @@ export interface RunStart {
    */
   cancel(reason: string, cause?: RunError, opts?: CancelOptions): void;
   /** Hard stop: the run ends at once (on_shutdown does not run or is cut short). */
-  kill(reason: string): void;
+  kill(reason: string, graceMs?: number): void;
 }
 
 export interface CancelOptions {
@@ -225,6 +225,8 @@ const NO_MIDI: MidiPort = {
 };
 
 const LOCAL_PREFIX = "\u0000local:";
+/** How long a run whose permission was revoked may take to stop before its worker is terminated. */
+const REVOKE_GRACE_MS = 50;
 const HLC_BINDING = "rt.context.hlc_time";
 
 /**
@@ -289,10 +291,10 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
     return source === undefined ? script : { ...script, source, hash: contentHash(source) };
   };
 
-  const runIo = async (script: LoadedScript, runId: string, sr: ScriptRun, given: unknown, replaying: boolean): Promise<RunIo> => {
-    const caps = ioCapabilities(script.config.capabilities, given, revoked.get(script.id) ?? new Set());
+  const runIo = async (runId: string, sr: ScriptRun, gate: RunGate, replaying: boolean): Promise<RunIo> => {
+    const caps = gate.current();
     return wireRunIo({
-      capabilities: caps,
+      capabilities: gate.current,
       runId,
       // A replay answers MIDI calls from its recording: the MIDI system is not even opened.
       midi: caps.has("net.midi") && !replaying ? await midi() : NO_MIDI,
@@ -307,6 +309,7 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
     let handle: RunHandle | null = null;
     let cancelled: string | null = null;
     let killed: string | null = null;
+    let killGrace: number | undefined;
     let cause: RunError | null = null;
     let keepOverlay = false;
     const done = (async (): Promise<RunResult> => {
@@ -400,7 +403,7 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
         ro.chain,
       );
       sink = sr;
-      const io = await runIo(script, runId, sr, capabilities, ro.replay !== undefined);
+      const io = await runIo(runId, sr, gate, ro.replay !== undefined);
       if (mode === "session") sr.currentSession();
       emit({ type: "run.started", runId, script: script.id });
       const { key, source } = schemaForWorker(store.schema);
@@ -454,7 +457,7 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
           return answer === "skip" ? "skip" : "abort";
         },
       });
-      if (killed !== null) handle.kill(killed);
+      if (killed !== null) handle.kill(killed, killGrace);
       else if (cancelled !== null) handle.cancel(cancelled);
       let outcome;
       try {
@@ -532,10 +535,11 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
         if (why) cause = why;
         handle?.cancel(reason);
       },
-      kill(reason: string) {
+      kill(reason: string, graceMs?: number) {
         if (killed !== null) return;
         killed = reason;
-        handle?.kill(reason);
+        killGrace = graceMs;
+        handle?.kill(reason, graceMs);
       },
     };
     live.set(runId, start);
@@ -671,7 +675,11 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
       for (const r of live.values()) {
         if (r.script !== scriptId) continue;
         gates.get(r.runId)?.revoke(capability, cause);
+        // The spec: the script exits immediately. A soft stop would let it run on past an await
+        // or spin in a loop; the kill cannot be caught by pcall or skipped by on_error, and a
+        // script stuck in one long C call loses its worker after REVOKE_GRACE_MS.
         r.cancel(`permission revoked: ${capability}`, cause);
+        r.kill(`permission revoked: ${capability}`, REVOKE_GRACE_MS);
         runs.push(r.runId);
       }
       emit({ type: "script.permission_revoked", script: scriptId, capability, runs, message });
