@@ -145,3 +145,19 @@ describe("a grant narrowed between the run and the commit is honoured at commit"
     expect(kit.store.getField(r0.f1, "channel")).toBe(42);
   });
 });
+
+describe("the trigger cycle check sees the writes the gate allows", () => {
+  it("a grant that lets a script detach, delete or merge a facet lists every field of it in the script's write set", async () => {
+    const schema = kit.store.schema;
+    const facetGrant = set("data.write:lighting.Cue");
+    const cue = schema.facets.get("lighting.Cue");
+    expect(cue).toBeDefined();
+    expect(facetGrant.canWriteTarget({ kind: "facet", facet: "lighting.Cue", entity: "x" }, schema)).toBe(true);
+    expect([...facetGrant.writeSet(schema)].sort()).toEqual(cue?.fields.map((f) => f.key).sort());
+    // A table or edge-type grant lets a script join tables or move edges, which writes no field.
+    const tableGrant = set("data.write:lighting.lighting_cues", "data.write:lighting.in_cue_list");
+    expect(tableGrant.canWriteTarget({ kind: "table", table: "lighting_cues", entity: "x" }, schema)).toBe(true);
+    expect(tableGrant.canWriteTarget({ kind: "facet", facet: "lighting.Cue", entity: "x" }, schema)).toBe(false);
+    expect([...tableGrant.writeSet(schema)]).toEqual([]);
+  });
+});

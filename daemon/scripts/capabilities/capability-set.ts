@@ -215,8 +215,11 @@ export class CapabilitySet {
    * predicate at run time, so the graph is sound.
    */
   writeSet(schema: Schema): Set<string> {
+    // The gate's own rule (canWriteTarget), asked field by field. Every other kind of write an
+    // operation declares (a facet, an entity) is only allowed when each of its fields is, so a
+    // script that may detach, merge or resolve is seen here to write those fields.
     const out = new Set<string>();
-    for (const key of schema.fields.keys()) if (this.canWrite(key)) out.add(key);
+    for (const key of schema.fields.keys()) if (this.canWriteTarget({ kind: "field", key, entity: "" }, schema)) out.add(key);
     return out;
   }
 
