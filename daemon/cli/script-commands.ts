@@ -34,10 +34,12 @@ const time = (ms: number | null): string => (ms === null ? "-" : new Date(ms).to
 
 function conflictLines(id: string, conflicts: SessionConflict[]): string[] {
   return [
-    ...conflicts.map(
-      (c) =>
-        `  ${c.id}  ${c.entity} ${c.field}: script wrote ${formatValue(c.scriptValue)}, canonical now ${formatValue(c.canonicalValue)} (was ${formatValue(c.snapshotValue)})${c.resolution ? `, resolved: keep ${c.resolution}` : ""}`,
-    ),
+    ...conflicts.map((c) => {
+      const resolved = c.resolution ? `, resolved: keep ${c.resolution}` : "";
+      // Structural conflicts carry their two sides as sentences.
+      if (c.kind === "structure") return `  ${c.id}  ${c.entity}: the script would ${String(c.scriptValue)}; ${String(c.canonicalValue)}${resolved}`;
+      return `  ${c.id}  ${c.entity} ${c.field}: script wrote ${formatValue(c.scriptValue)}, canonical now ${formatValue(c.canonicalValue)} (was ${formatValue(c.snapshotValue)})${resolved}`;
+    }),
     `resolve each with: openprod session resolve ${id} <conflict-id> script|canonical (or all at once: openprod session resolve-all ${id} script|canonical), then commit again`,
   ];
 }

@@ -225,7 +225,10 @@ export class Session {
 
   private resolvedOps(conflicts: SessionConflict[]): Operation[] {
     if (!conflicts.length) return this.overlay.ops;
-    const choice = new Map(conflicts.map((c) => [`${c.entity}\u0000${c.field}`, c]));
+    // Structural conflicts keep ("script") or drop ("canonical") the operations they are about.
+    const dropped = new Set<number>();
+    for (const c of conflicts) if (c.kind === "structure" && c.resolution === "canonical") for (const i of c.ops ?? []) dropped.add(i);
+    const choice = new Map(conflicts.filter((c) => c.kind !== "structure").map((c) => [`${c.entity}\u0000${c.field}`, c]));
     const lastAt = new Map<string, number>();
     this.overlay.ops.forEach((op, i) => {
       const t = target(op);
@@ -233,6 +236,7 @@ export class Session {
     });
     const out: Operation[] = [];
     this.overlay.ops.forEach((op, i) => {
+      if (dropped.has(i)) return;
       const t = target(op);
       const c = t ? choice.get(t) : undefined;
       if (!c) return void out.push(op);
