@@ -19,6 +19,7 @@ import {
   createLogger,
   createScriptsService,
   createTriggersService,
+  makePrivateDir,
   peerSettings,
   registerCoreMethods,
 } from "./server/index.ts";
@@ -83,7 +84,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       { socket },
     );
   }
-  fs.mkdirSync(show.dir.stateDir, { recursive: true, mode: 0o700 });
+  // Private before anything is created in it: the socket, the store and the peer key live here.
+  makePrivateDir(show.dir.stateDir);
   const log = createLogger({ format: opts.logFormat ?? "text", file: path.join(show.dir.stateDir, "logs", "daemon.log"), console: opts.console });
   let ready = false;
   const cleanups: (() => Promise<void> | void)[] = [
