@@ -84,6 +84,23 @@ describe("a query nested too deep is refused as InvalidOperation", () => {
   });
 });
 
+describe("a request nested too deep is refused, and the daemon keeps serving", () => {
+  it("a value 100,000 lists deep in params gets InvalidRequest (it used to crash the daemon); the next request is answered", async () => {
+    const deep = "[".repeat(100_000) + "]".repeat(100_000);
+    const [r] = await exchange(`{"jsonrpc":"2.0","id":9,"method":"query","params":{"expr":"table == ?","params":[${deep}]}}\n`);
+    expect(r).toMatchObject({ id: 9, error: { code: -32600 } });
+    expect(r.error?.data.message).toContain("nested more than 64 levels deep");
+    const [ok] = await exchange(request(10, "status", {}) + "\n");
+    expect(ok).toMatchObject({ id: 10, result: { showDir: daemon.showDir } });
+  });
+
+  it("60 levels are still a value", async () => {
+    const value = JSON.parse("[".repeat(60) + "1" + "]".repeat(60)) as unknown;
+    const [r] = await exchange(request(11, "query", { expr: "table == ?", params: [value] }) + "\n");
+    expect(r.error?.data.message ?? "").not.toContain("nested more than");
+  });
+});
+
 describe("params keys such as __proto__ and constructor are refused like any unknown key", () => {
   for (const key of ["__proto__", "constructor", "toString", "hasOwnProperty"]) {
     it(`"${key}" in a method's params`, async () => {

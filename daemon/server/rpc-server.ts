@@ -17,6 +17,7 @@ import type { CallContext, MethodRegistry } from "./method-registry.ts";
 import { protocolError, toWireError } from "./wire-error.ts";
 import type { WireError } from "./wire-error.ts";
 import type { Logger } from "./logger.ts";
+import { MAX_REQUEST_NESTING, nestedDeeperThan } from "./nesting.ts";
 
 export interface RpcServerOptions {
   path: string;
@@ -104,7 +105,17 @@ export class RpcServer {
         sock.destroy();
         return;
       }
-      sock.write(JSON.stringify(msg) + "\n");
+      let text: string;
+      try {
+        text = JSON.stringify(msg);
+      } catch (e) {
+        // A reply that cannot be written (a cycle, a value too deep) must not take the daemon down.
+        this.opts.log.error(`cannot send a reply to socket client ${name}: ${(e as Error).message}`, { connection });
+        const id = typeof msg === "object" && msg !== null && "id" in msg ? (msg as { id: RequestId }).id : null;
+        const message = `the reply could not be encoded: ${(e as Error).message}`;
+        text = JSON.stringify({ jsonrpc: "2.0", id, error: { code: RPC_CODES.InternalError, message, data: { type: "InternalError", message, details: {} } } });
+      }
+      sock.write(text + "\n");
     };
     const reply = (id: RequestId, result: unknown): void => send({ jsonrpc: "2.0", id, result });
     const fail = (id: RequestId, err: WireError): void => send({ jsonrpc: "2.0", id, error: err });
@@ -179,6 +190,12 @@ export class RpcServer {
     } catch (e) {
       const snippet = line.length > 80 ? line.slice(0, 80) + "…" : line;
       fail(null, protocolError(RPC_CODES.ParseError, `not JSON: ${(e as Error).message} in ${JSON.stringify(snippet)}`, { line: snippet }));
+      return null;
+    }
+    // The message itself is one level; its params get the rest.
+    if (nestedDeeperThan(msg, MAX_REQUEST_NESTING + 1)) {
+      const id = typeof msg === "object" && msg !== null && "id" in msg && (typeof msg.id === "string" || typeof msg.id === "number") ? msg.id : null;
+      fail(id, protocolError(RPC_CODES.InvalidRequest, `request nested more than ${MAX_REQUEST_NESTING} levels deep (lists and objects inside one another); it is refused`, { limit: MAX_REQUEST_NESTING }));
       return null;
     }
     if (typeof msg !== "object" || msg === null || Array.isArray(msg)) {
