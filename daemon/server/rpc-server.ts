@@ -8,6 +8,7 @@
  */
 import fs from "node:fs";
 import net from "node:net";
+import { isMainThread } from "node:worker_threads";
 import { RPC_CODES } from "../../protocol/errors.ts";
 import { LineSplitter, MAX_MESSAGE_BYTES } from "../../protocol/line-splitter.ts";
 import type { EventType } from "../../protocol/events.ts";
@@ -52,14 +53,15 @@ export class RpcServer {
     await new Promise<void>((resolve, reject) => {
       s.server.once("error", reject);
       // Node binds synchronously inside listen(), so the umask is narrowed for exactly that bind.
-      const umask = process.umask(0o077);
+      // (A worker thread cannot change it; there the private directory alone keeps others out.)
+      const umask = isMainThread ? process.umask(0o077) : null;
       try {
         s.server.listen(opts.path, () => {
           s.server.off("error", reject);
           resolve();
         });
       } finally {
-        process.umask(umask);
+        if (umask !== null) process.umask(umask);
       }
     });
     fs.chmodSync(opts.path, 0o600);
