@@ -104,6 +104,8 @@ class Node implements PeerNode {
   private starting: Promise<void> | null = null;
   /** False until the first start has settled where to listen (later starts reuse the ports actually bound). */
   private listenChosen = false;
+  /** Peers found by mDNS that are being dialled now (announcements repeat while the dial runs). */
+  private readonly mdnsDials = new Set<string>();
 
   constructor(
     private readonly opts: PeerNodeOptions,
@@ -193,12 +195,16 @@ class Node implements PeerNode {
   private onMdnsPeer(found: LibPeerInfo): void {
     const libp2p = this.libp2p;
     const id = found.id.toString();
-    // Before start has finished (the next announcement comes soon), or a peer we already talk to.
-    if (libp2p === null || libp2p.getConnections(found.id).length > 0 || found.multiaddrs.length === 0) return;
+    // Before start has finished (the next announcement comes soon), a peer we already talk to or are dialling.
+    if (libp2p === null || libp2p.getConnections(found.id).length > 0 || found.multiaddrs.length === 0 || this.mdnsDials.has(id)) return;
     this.opts.log("info", `discovered peer ${id} by mDNS; connecting`, { peerId: id });
-    libp2p.dial(found.multiaddrs).catch((err: unknown) => {
-      this.opts.log("info", `cannot reach peer ${id} found by mDNS: ${(err as Error).message}`, { peerId: id });
-    });
+    this.mdnsDials.add(id);
+    libp2p
+      .dial(found.multiaddrs)
+      .catch((err: unknown) => {
+        this.opts.log("info", `cannot reach peer ${id} found by mDNS: ${(err as Error).message}`, { peerId: id });
+      })
+      .finally(() => this.mdnsDials.delete(id));
   }
 
   async stop(): Promise<void> {
