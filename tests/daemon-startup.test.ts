@@ -148,6 +148,34 @@ describe("the log says mDNS only for what mDNS found", () => {
       for (const n of nodes) await n.stop();
     }
   });
+
+  it("a dial that fails (the peer is not on the allow-list) is not reported as an mDNS discovery, nor redialled as one", async () => {
+    const key = generateWorkspaceKey();
+    const logs: string[] = [];
+    const node = (allowPeers?: string[]): Promise<PeerNode> =>
+      createPeerNode({
+        stateDir: kit.tempDir("op-mdns-"),
+        listen: ["/ip4/127.0.0.1/tcp/0"],
+        workspaceKey: key,
+        mdns: false,
+        allowPeers,
+        document: new MemorySyncDocument("ws-mdns"),
+        log: (_level, msg) => logs.push(msg),
+        connectTimeoutMs: 5000,
+      });
+    const stranger = await node();
+    const strict = await node(["12D3KooWPvm2ZzPZQxzQ7RoM5C4mozUZUfaaVcV6HXdMXZ7NGzNC"]);
+    try {
+      // The dial writes the stranger into libp2p's address book, which libp2p announces as a "discovery".
+      await expect(strict.connect(stranger.addresses()[0])).rejects.toThrow(NetworkError);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(logs.some((l) => l.includes("not on this peer's allow-list"))).toBe(true);
+      expect(logs.filter((l) => /mdns/i.test(l))).toEqual([]);
+    } finally {
+      await strict.stop();
+      await stranger.stop();
+    }
+  });
 });
 
 function alive(pid: number): boolean {
