@@ -19,14 +19,16 @@ import { createLuaEngine } from "../daemon/scripts/engine/index.ts";
 import { VirtualMidiPort } from "../daemon/scripts/io/index.ts";
 import { createScriptRuntime, showScripts } from "../daemon/scripts/runtime/index.ts";
 import { loadShowTriggers } from "../daemon/triggers/show-triggers.ts";
+import { size } from "./scale.ts";
 
 type Report = (name: string, value: number, unit: string) => void;
 
 const EXAMPLE_SHOW = path.resolve(import.meta.dirname, "../examples/show");
 const LISTENER = "lighting/osc_listener";
-const LATENCY_SAMPLES = 300;
-const STORE_APPLIES = 500;
-const THROUGHPUT_MESSAGES = 3000; // even: the run starts and ends on a whole fire/stop pair
+// Both even: every run of sends starts on a fire and ends on a stop, so each message changes something.
+const LATENCY_SAMPLES = 2 * size(150);
+const STORE_APPLIES = size(500);
+const THROUGHPUT_MESSAGES = 2 * size(1500);
 /** Messages in flight at most (sent but not yet a durable bundle): flow control, as a console would see. */
 const WINDOW = 64;
 

@@ -13,12 +13,13 @@ import { createLuaEngine } from "../daemon/scripts/engine/index.ts";
 import type { HostBinding, LuaEngine } from "../daemon/scripts/engine/index.ts";
 import { VirtualMidiPort, httpBindings, ioPreludeLua, midiBindings, oscBindings } from "../daemon/scripts/io/index.ts";
 import type { IoContext } from "../daemon/scripts/io/index.ts";
+import { size } from "./scale.ts";
 
 type Report = (name: string, value: number, unit: string) => void;
 
-const OSC_MESSAGES = 50_000;
+const OSC_MESSAGES = size(50_000);
 const WINDOW = 2_000;
-const HTTP_REQUESTS = 3_000;
+const HTTP_REQUESTS = size(3_000);
 const HTTP_CONCURRENCY = 16;
 
 export async function run(report: Report): Promise<void> {

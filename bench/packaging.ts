@@ -10,6 +10,7 @@ import { createFsApi } from "../daemon/scripts/fs/index.ts";
 import { createRequireForRun } from "../daemon/scripts/modules/index.ts";
 import { createNativeRegistry, lightwrightCapability, parseLightwrightXml } from "../daemon/scripts/native/index.ts";
 import { lightwrightExport } from "../tests/fixtures/packaging-lightwright/generate-export.ts";
+import { size } from "./scale.ts";
 
 const limits = { timeoutMs: 60_000, memoryBytes: 256 << 20 };
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -20,7 +21,8 @@ export async function run(report: (name: string, value: number, unit: string) =>
   try {
     fs.mkdirSync(path.join(dir, "modules/lighting/exports"), { recursive: true });
     fs.writeFileSync(path.join(dir, "modules/lighting/exports/helpers.lua"), "return { x = 1 }");
-    const xml = lightwrightExport(5000);
+    const FIXTURES = size(5000, 10);
+    const xml = lightwrightExport(FIXTURES);
     fs.mkdirSync(path.join(dir, "imports"));
     fs.writeFileSync(path.join(dir, "imports/big.lw6.xml"), xml);
 
@@ -31,7 +33,7 @@ export async function run(report: (name: string, value: number, unit: string) =>
     };
 
     // A cached require against an empty loop of the same length, timed inside Lua.
-    const N = 200_000;
+    const N = size(200_000);
     const timeLoop = async (body: string): Promise<number> => {
       let took = 0;
       const req = createRequireForRun({ showDir: dir, scriptPath: "workspace/scripts/bench.lua" });
@@ -65,7 +67,7 @@ export async function run(report: (name: string, value: number, unit: string) =>
     const whole: number[] = [];
     for (let i = 0; i < 3; i++) {
       let took = 0;
-      await go(`local t0 = clock.now() local lw = core.await(lightwright.parse("imports/big.lw6.xml")) assert(#lw.fixtures == 5000) clock.done(clock.now() - t0)`, {
+      await go(`local t0 = clock.now() local lw = core.await(lightwright.parse("imports/big.lw6.xml")) assert(#lw.fixtures == ${FIXTURES}) clock.done(clock.now() - t0)`, {
         ...fsApi.bindings,
         ...native.bindings,
         "clock.now": { kind: "sync", fn: () => performance.now() },

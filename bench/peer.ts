@@ -16,14 +16,15 @@ import type { WorkspaceStore } from "../daemon/crdt/store.ts";
 import { createPeerNode, createTransport, generateWorkspaceKey, loadOrCreatePeerId } from "../daemon/peer/index.ts";
 import type { PeerNode } from "../daemon/peer/index.ts";
 import { openTestStore, USER } from "../tests/helpers/store-fixture.ts";
+import { size } from "./scale.ts";
 
-const SAMPLES = 300;
-const WARMUP = 20;
+const SAMPLES = size(300);
+const WARMUP = size(20);
 const LOOPBACK = ["/ip4/127.0.0.1/tcp/0"];
 const ECHO_PROTOCOL = "/openprod/bench-echo/1.0.0";
-const WRITES_PER_PEER = 10_000;
 const WRITES_PER_BUNDLE = 100;
-const JOIN_ENTITIES = Number(process.env.PEER_BENCH_JOIN ?? 100_000);
+const WRITES_PER_PEER = size(10_000, WRITES_PER_BUNDLE);
+const JOIN_ENTITIES = process.env.PEER_BENCH_JOIN === undefined ? size(100_000) : Number(process.env.PEER_BENCH_JOIN);
 // The store's per-entity history records grow with bundle size; small bundles keep the build linear.
 const BUILD_BUNDLE = 25;
 
@@ -146,7 +147,7 @@ async function converge3(key: Uint8Array, dirs: string[], peers: BenchPeer[]): P
   await trio[1].node.connect(trio[0].node.addresses()[0]);
   await trio[2].node.connect(trio[0].node.addresses()[0]);
   await trio[2].node.connect(trio[1].node.addresses()[0]);
-  const ids = await fixtures(trio[0].store, 1000, 100);
+  const ids = await fixtures(trio[0].store, size(1000), 100);
   await until(() => trio.every((p) => sortedHeads(p.store) === sortedHeads(trio[0].store)), 60_000, "the rig on all peers");
   const t0 = performance.now();
   await Promise.all(
@@ -217,7 +218,8 @@ export async function run(report: (name: string, value: number, unit: string) =>
 
     const join = await initialJoin(key, dirs, peers);
     await release();
-    const suffix = JOIN_ENTITIES === 100_000 ? "100k" : `${JOIN_ENTITIES}`;
+    // The figure keeps its name at the default size, the smoke run's included.
+    const suffix = process.env.PEER_BENCH_JOIN === undefined || JOIN_ENTITIES === 100_000 ? "100k" : `${JOIN_ENTITIES}`;
     report(`sync.initial_join_${suffix}.ms`, join.ms, "ms");
     report(`sync.initial_join_${suffix}.max_event_loop_gap.ms`, join.maxGapMs, "ms");
   } finally {

@@ -11,15 +11,16 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { Level } from "level";
 import { openPersistence } from "../daemon/crdt/persistence/index.ts";
+import { size } from "./scale.ts";
 
 type Report = (name: string, value: number, unit: string) => void;
 
 const SMALL_CHANGE = new Uint8Array(120).fill(7);
 const HASH = "ab".repeat(32);
-const SINGLE_APPENDS = 4000;
-const WARMUP = 500;
+const SINGLE_APPENDS = size(4000);
+const WARMUP = size(500);
 const WRITERS = 16;
-const APPENDS_PER_WRITER = 40;
+const APPENDS_PER_WRITER = size(40);
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
@@ -97,7 +98,7 @@ async function rawFsync(report: Report): Promise<void> {
   try {
     const db = new Level<string, Uint8Array>(dir, { keyEncoding: "utf8", valueEncoding: "view" });
     await db.open();
-    const count = 200;
+    const count = size(200);
     const start = process.hrtime.bigint();
     for (let i = 0; i < count; i++) {
       await db.put("c:" + String(i).padStart(16, "0"), SMALL_CHANGE, { sync: true });

@@ -8,10 +8,11 @@ import { pathToFileURL } from "node:url";
 import { WorkspaceIndexes } from "../daemon/crdt/indexes.ts";
 import { executeQuery, parseQuery, parseQueryUncached } from "../daemon/crdt/query/index.ts";
 import type { QuerySource, ScalarValue } from "../daemon/crdt/query/index.ts";
+import { size } from "./scale.ts";
 
 type Report = (name: string, value: number, unit: string) => void;
 
-const N = 100_000;
+const N = size(100_000, 1000);
 const FIELDS = ["lighting.fixture.unit_number", "lighting.fixture.channel", "lighting.fixture.intensity", "lighting.fixture.name", "lighting.fixture.active"];
 const QUERY = "table == 'lighting_fixtures' AND unit_number == ? ORDER BY channel DESC LIMIT 10";
 
@@ -59,15 +60,16 @@ function timeEach(n: number, fn: (i: number) => void): number[] {
 
 export async function run(report: Report): Promise<void> {
   // Parse: distinct strings defeat the cache; the same string hits it.
-  const texts = Array.from({ length: 20_000 }, (_, i) => `${QUERY} ${"".padEnd(i % 7)}`.replace("LIMIT 10", `LIMIT ${i}`));
-  for (let i = 0; i < 2000; i++) parseQueryUncached(texts[i]); // warm up the JIT
+  const texts = Array.from({ length: size(20_000) }, (_, i) => `${QUERY} ${"".padEnd(i % 7)}`.replace("LIMIT 10", `LIMIT ${i}`));
+  for (let i = 0; i < size(2000); i++) parseQueryUncached(texts[i]); // warm up the JIT
   const t0 = process.hrtime.bigint();
   for (const t of texts) parseQueryUncached(t);
   report("query.parse.us", Number(process.hrtime.bigint() - t0) / 1000 / texts.length, "us");
   parseQuery(QUERY);
   const t1 = process.hrtime.bigint();
-  for (let i = 0; i < 100_000; i++) parseQuery(QUERY);
-  report("query.parse_cached.us", Number(process.hrtime.bigint() - t1) / 1000 / 100_000, "us");
+  const CACHED = size(100_000);
+  for (let i = 0; i < CACHED; i++) parseQuery(QUERY);
+  report("query.parse_cached.us", Number(process.hrtime.bigint() - t1) / 1000 / CACHED, "us");
 
   // 100k entities x 5 fields. Heap figures are exact only when run with --expose-gc.
   const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
@@ -98,9 +100,11 @@ export async function run(report: Report): Promise<void> {
   report("indexes.heap_workspace_data.mb@100k", (heapData - heapBefore) / 1e6, "MB");
 
   let found = 0;
-  timeEach(1000, (i) => (found += executeQuery(parseQuery(QUERY), [`U${(i * 7919) % N}`], w).length)); // warm-up
-  const samples = timeEach(10_000, (i) => (found += executeQuery(parseQuery(QUERY), [`U${(i * 7919) % N}`], w).length));
-  if (found !== 11_000) throw new Error(`indexed query found ${found} rows, expected 11000`);
+  const WARM = size(1000);
+  const SAMPLES = size(10_000);
+  timeEach(WARM, (i) => (found += executeQuery(parseQuery(QUERY), [`U${(i * 7919) % N}`], w).length)); // warm-up
+  const samples = timeEach(SAMPLES, (i) => (found += executeQuery(parseQuery(QUERY), [`U${(i * 7919) % N}`], w).length));
+  if (found !== WARM + SAMPLES) throw new Error(`indexed query found ${found} rows, expected ${WARM + SAMPLES}`);
   report("query.eq_indexed_inmemory.us@100k", percentile(samples, 50), "us");
   report("query.eq_indexed_inmemory_p99.us@100k", percentile(samples, 99), "us");
 

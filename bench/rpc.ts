@@ -14,6 +14,7 @@ import { startDaemon } from "../daemon/main.ts";
 import { buildCli } from "../daemon/cli/build.ts";
 import { connect } from "../protocol/index.ts";
 import type { Operation } from "../daemon/crdt/index.ts";
+import { size } from "./scale.ts";
 
 const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 
@@ -24,12 +25,15 @@ function p50(xs: number[]): number {
 
 export async function run(report: (name: string, value: number, unit: string) => void): Promise<void> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "op-bench-rpc-"));
-  const dist = fs.mkdtempSync(path.join(ROOT, "node_modules", ".cache", "openprod-cli-bench-"));
+  // Inside node_modules so the built CLI's package imports resolve; .cache is not there on a fresh clone.
+  const cache = path.join(ROOT, "node_modules", ".cache");
+  fs.mkdirSync(cache, { recursive: true });
+  const dist = fs.mkdtempSync(path.join(cache, "openprod-cli-bench-"));
   const daemon = await startDaemon({ showDir: (fs.cpSync(path.join(ROOT, "examples", "show"), tmp, { recursive: true }), tmp), network: false, console: null, banner: null });
   const client = await connect(tmp, { name: "bench" });
   try {
     const status: number[] = [];
-    for (let i = 0; i < 300; i++) {
+    for (let i = 0; i < size(300); i++) {
       const t = process.hrtime.bigint();
       await client.request("status");
       status.push(Number(process.hrtime.bigint() - t) / 1000);
@@ -38,7 +42,7 @@ export async function run(report: (name: string, value: number, unit: string) =>
 
     const watcher = await connect(tmp);
     let seen = 0;
-    const EVENTS = 1_000;
+    const EVENTS = size(1_000);
     const done = new Promise<void>((resolve) => {
       void watcher.subscribe(() => {
         if (++seen === EVENTS) resolve();
@@ -58,22 +62,22 @@ export async function run(report: (name: string, value: number, unit: string) =>
     await buildCli(dist);
     const env = { ...process.env, OPENPROD_CLI_DIST: dist };
     const cold: number[] = [];
-    for (let i = 0; i < 7; i++) {
+    for (let i = 0; i < size(7); i++) {
       const t = process.hrtime.bigint();
       // Asynchronous: the daemon runs in this process and must keep answering.
       await promisify(execFile)(process.execPath, [path.join(ROOT, "bin", "openprod.js"), "status", "--json", "--dir", tmp], { env });
       cold.push(Number(process.hrtime.bigint() - t) / 1e6);
     }
     report("cli.cold.ms", p50(cold), "ms");
-    const N = 100_000;
-    const BATCH = 5_000;
+    const N = size(100_000);
+    const BATCH = Math.min(5_000, N);
     for (let i = 0; i < N; i += BATCH) {
       const ops: Operation[] = [];
       for (let j = i; j < i + BATCH; j++) ops.push({ op: "CreateEntity", tables: ["lighting_fixtures"], fields: { unit_number: `U${j}`, channel: j } });
       await client.request("apply", { ops });
     }
     const query: number[] = [];
-    for (let i = 0; i < 200; i++) {
+    for (let i = 0; i < size(200); i++) {
       const t = process.hrtime.bigint();
       const r = await client.request("query", { expr: "table == 'lighting_fixtures' AND unit_number == ?", params: [`U${(i * 487) % N}`] });
       query.push(Number(process.hrtime.bigint() - t) / 1000);

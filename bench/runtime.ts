@@ -10,12 +10,13 @@ import type { Operation } from "../daemon/crdt/index.ts";
 import { createLuaEngine } from "../daemon/scripts/engine/index.ts";
 import { Session, createScriptRuntime, inlineScripts } from "../daemon/scripts/runtime/index.ts";
 import type { RuntimeEvent } from "../daemon/scripts/runtime/index.ts";
+import { size } from "./scale.ts";
 
 /** The longest a batched write waits in the worker while Lua computes (engine's FLUSH_EVERY_MS). */
 const FLUSH_TICK_MS = 50;
 
-const N = 10_000;
-const ENTITIES = 1000;
+const N = size(10_000);
+const ENTITIES = size(1000, 10);
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export async function run(report: (name: string, value: number, unit: string) => void): Promise<void> {

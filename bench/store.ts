@@ -10,6 +10,7 @@ import { createBackend } from "../daemon/crdt/automerge-backend.ts";
 import type { Operation } from "../daemon/crdt/operations.ts";
 import type { Schema } from "../daemon/crdt/schema.ts";
 import { WorkspaceStore } from "../daemon/crdt/store.ts";
+import { size } from "./scale.ts";
 
 type Report = (name: string, value: number, unit: string) => void;
 
@@ -65,8 +66,8 @@ export async function run(report: Report): Promise<void> {
     // set_field at 1k and 100k
     const d1 = temp();
     dirs.push(d1);
-    const small = await populate(schema, d1, 1_000);
-    const at1k = await setFieldCost(small.store, small.ids, 3000);
+    const small = await populate(schema, d1, size(1_000, 10));
+    const at1k = await setFieldCost(small.store, small.ids, size(3000));
     await small.store.close();
     report("store.set_field.us@1k", at1k, "us");
 
@@ -74,10 +75,11 @@ export async function run(report: Report): Promise<void> {
     const rssBefore = process.memoryUsage().rss;
     const d2 = temp();
     dirs.push(d2);
-    const big = await populate(schema, d2, 100_000);
+    const BIG = size(100_000);
+    const big = await populate(schema, d2, BIG);
     gc();
-    report("store.memory.bytes_per_entity@100k", (process.memoryUsage().rss - rssBefore) / 100_000, "bytes");
-    const at100k = await setFieldCost(big.store, big.ids, 3000);
+    report("store.memory.bytes_per_entity@100k", (process.memoryUsage().rss - rssBefore) / BIG, "bytes");
+    const at100k = await setFieldCost(big.store, big.ids, size(3000));
     report("store.set_field.us@100k", at100k, "us");
     report("store.set_field.growth", at100k / at1k, "ratio");
 
@@ -85,9 +87,9 @@ export async function run(report: Report): Promise<void> {
     const q = "table == 'lighting_fixtures' AND unit_number == ?";
     big.store.queryIds(q, ["U1"]);
     const qs: number[] = [];
-    for (let i = 0; i < 5000; i++) {
+    for (let i = 0; i < size(5000); i++) {
       const t = performance.now();
-      big.store.queryIds(q, [`U${(i * 7919) % 100_000}`]);
+      big.store.queryIds(q, [`U${(i * 7919) % BIG}`]);
       qs.push((performance.now() - t) * 1000);
     }
     report("query.eq_indexed.us@100k", median(qs), "us");
@@ -107,11 +109,11 @@ export async function run(report: Report): Promise<void> {
     await reopened.close();
     const fs = await WorkspaceStore.open({ dir: d2, schema, workspaceId: WS, peerId: "bench-a", fsync: true });
     const ids = big.ids;
-    const ROUNDS = 40;
+    const ROUNDS = size(40);
     const tf = performance.now();
     for (let r = 0; r < ROUNDS; r++) {
       await Promise.all(
-        Array.from({ length: 16 }, (_, w) => fs.apply([{ op: "SetField", id: ids[(r * 16 + w) * 37], field: "channel", value: r * 16 + w + 5_000_000 }], USER)),
+        Array.from({ length: 16 }, (_, w) => fs.apply([{ op: "SetField", id: ids[((r * 16 + w) * 37) % ids.length], field: "channel", value: r * 16 + w + 5_000_000 }], USER)),
       );
     }
     report("store.set_field.us@100k_fsync", ((performance.now() - tf) * 1000) / (ROUNDS * 16), "us");
@@ -127,10 +129,10 @@ export async function run(report: Report): Promise<void> {
       for (let i = 0; i < n; i++) await hot.store.apply([{ op: "SetField", id: hid, field: "intensity", value: (base + i) / 1e6 }], USER);
       return ((performance.now() - t) * 1000) / n;
     };
-    await timeWrites(200, 0);
-    const first = await timeWrites(1000, 1000);
-    await timeWrites(98_000, 10_000);
-    const last = await timeWrites(1000, 200_000);
+    await timeWrites(size(200), 0);
+    const first = await timeWrites(size(1000), 1000);
+    await timeWrites(size(98_000), 10_000);
+    const last = await timeWrites(size(1000), 200_000);
     report("store.hot_field.growth", last / first, "ratio");
     await hot.store.close();
 
@@ -166,9 +168,9 @@ export async function run(report: Report): Promise<void> {
       await bulkStore.close();
       return ms;
     };
-    rawBulk(5_000);
-    await storeBulk(5_000);
-    const N = 100_000;
+    rawBulk(size(5_000));
+    await storeBulk(size(5_000));
+    const N = size(100_000);
     const rawMs = rawBulk(N);
     const storeMs = await storeBulk(N);
     report("store.bulk_create.ms@100k", storeMs, "ms");
@@ -179,7 +181,7 @@ export async function run(report: Report): Promise<void> {
     const da = temp();
     const db = temp();
     dirs.push(da, db);
-    const a = await populate(schema, da, 10_000);
+    const a = await populate(schema, da, size(10_000));
     const b = await WorkspaceStore.open({ dir: db, schema, workspaceId: WS, peerId: "bench-b" });
     await exchange(a.store, b);
     const opsA: Operation[] = a.ids.map((id, i) => ({ op: "SetField", id, field: "channel", value: i + 1 }));

@@ -9,7 +9,7 @@ import path from "node:path";
 import { loadShow } from "./config/index.ts";
 import type { ShowConfig } from "./config/index.ts";
 import { StorageError, WorkspaceStore } from "./crdt/index.ts";
-import { createPeerNode, generateWorkspaceKey, loadOrCreatePeerId, readWorkspaceKey, writeWorkspaceKey } from "./peer/index.ts";
+import { createPeerNode, generateWorkspaceKey, listenOverride, loadOrCreatePeerId, readWorkspaceKey, writeWorkspaceKey } from "./peer/index.ts";
 import type { PeerNode } from "./peer/index.ts";
 import {
   EventHub,
@@ -19,6 +19,7 @@ import {
   createLogger,
   createScriptsService,
   createTriggersService,
+  makePrivateDir,
   peerSettings,
   registerCoreMethods,
 } from "./server/index.ts";
@@ -55,6 +56,12 @@ export interface DaemonOptions {
   scripts?: ScriptsServiceOptions | false;
   /** Run without the libp2p node (tests of the socket alone). */
   network?: boolean;
+  /**
+   * Listen addresses asked for by hand (`--listen`: multiaddrs, or bare ports applied to the configured
+   * addresses): used instead of `[peer] listen`, and a taken port is an error. A configured port that is
+   * taken moves to a free one instead.
+   */
+  listen?: string[];
   /** How long running requests may take to finish at shutdown (default 10 s). */
   shutdownGraceMs?: number;
   now?: () => number;
@@ -83,7 +90,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       { socket },
     );
   }
-  fs.mkdirSync(show.dir.stateDir, { recursive: true, mode: 0o700 });
+  // Private before anything is created in it: the socket, the store and the peer key live here.
+  makePrivateDir(show.dir.stateDir);
   const log = createLogger({ format: opts.logFormat ?? "text", file: path.join(show.dir.stateDir, "logs", "daemon.log"), console: opts.console });
   let ready = false;
   const cleanups: (() => Promise<void> | void)[] = [
@@ -118,7 +126,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       const workspaceKey = readWorkspaceKey(settings.keyFile);
       peer = await createPeerNode({
         stateDir: show.dir.stateDir,
-        listen: settings.listen,
+        listen: opts.listen ? listenOverride(opts.listen, settings.listen) : settings.listen,
+        listenMode: opts.listen ? "exact" : "fallback",
         connect: settings.connect,
         mdns: settings.mdns,
         allowPeers: settings.allow.length ? settings.allow : undefined,

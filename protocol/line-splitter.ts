@@ -36,6 +36,16 @@ export class LineSplitter {
     }
   }
 
+  /** The stream ended: a last message without its newline is still a message. */
+  end(): void {
+    const wasDiscarding = this.discarding;
+    const line = wasDiscarding || this.size === 0 ? null : Buffer.concat(this.parts, this.size).toString("utf8");
+    this.parts = [];
+    this.size = 0;
+    this.discarding = false;
+    if (line !== null) this.onLine(line);
+  }
+
   private append(piece: Buffer): void {
     if (piece.length === 0) return;
     this.size += piece.length;

@@ -16,8 +16,15 @@ export interface InitResult {
   files: string[];
 }
 
+export interface InitOptions {
+  /** `[peer] listen` for the new show (multiaddrs, or bare ports on the example's loopback address). */
+  listen?: string[];
+  random?: (n: number) => Buffer;
+}
+
 /** Copies the example show to `dir` (which must not exist or be empty). */
-export async function initShow(dir: string, random: (n: number) => Buffer = randomBytes): Promise<InitResult> {
+export async function initShow(dir: string, opts: InitOptions = {}): Promise<InitResult> {
+  const random = opts.random ?? randomBytes;
   const { InvalidOperation } = await import("../crdt/errors.ts");
   const root = path.resolve(dir);
   if (fs.existsSync(root) && fs.readdirSync(root).length > 0) {
@@ -30,10 +37,18 @@ export async function initShow(dir: string, random: (n: number) => Buffer = rand
   const workspaceId = `ws-${random(10).toString("hex")}`;
   const workspaceName = path.basename(root);
   const configFile = path.join(root, "openprod.toml");
-  const text = fs
+  let text = fs
     .readFileSync(configFile, "utf8")
     .replace(/^id = "[^"]*"/m, `id = "${workspaceId}"`)
     .replace(/^name = "[^"]*"/m, `name = ${JSON.stringify(workspaceName)}`);
+  if (opts.listen !== undefined && opts.listen.length > 0) {
+    const { listenOverride } = await import("../peer/listen-ports.ts");
+    // The example's line is a TOML array of plain strings, which is also JSON.
+    const line = /^listen = (\[.*\])$/m.exec(text);
+    const configured = line === null ? [] : (JSON.parse(line[1]) as string[]);
+    const listen = `listen = ${JSON.stringify(listenOverride(opts.listen, configured)).replaceAll(",", ", ")}`;
+    text = line === null ? text.replace(/^\[peer\]$/m, `[peer]\n${listen}`) : text.replace(line[0], listen);
+  }
   fs.writeFileSync(configFile, text);
 
   const { generateWorkspaceKey, writeWorkspaceKey } = await import("../peer/workspace-key.ts");

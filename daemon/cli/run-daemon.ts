@@ -14,11 +14,15 @@ export interface RunDaemonOptions {
   network: boolean;
   /** How long scripts' dialogs wait for an answer (default 60 s). */
   dialogTimeoutMs?: number;
+  /** `--listen` values (see DaemonOptions.listen). */
+  listen?: string[];
+  /** Stop (as on SIGTERM) when the process that started the daemon exits: `npm start`, whose shell drops SIGTERM. */
+  stopWithParent?: boolean;
 }
 
 export async function runDaemon(opts: RunDaemonOptions): Promise<number> {
   const { startDaemon } = await loadDaemon();
-  const d = await startDaemon({ showDir: opts.dir, logFormat: opts.logFormat, network: opts.network, scripts: { dialogTimeoutMs: opts.dialogTimeoutMs }, console: opts.io.stderr, banner: opts.json ? null : opts.io.stdout });
+  const d = await startDaemon({ showDir: opts.dir, logFormat: opts.logFormat, network: opts.network, listen: opts.listen, scripts: { dialogTimeoutMs: opts.dialogTimeoutMs }, console: opts.io.stderr, banner: opts.json ? null : opts.io.stdout });
   // Handlers before the ready line: whoever reads that line may signal at once.
   const stopped = new Promise<number>((resolve) => {
     let signals = 0;
@@ -40,6 +44,22 @@ export async function runDaemon(opts: RunDaemonOptions): Promise<number> {
     };
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
+    if (opts.stopWithParent) {
+      const parent = process.ppid;
+      const watch = setInterval(() => {
+        if (process.ppid === parent) return;
+        clearInterval(watch);
+        // Already stopping on a signal (Ctrl-C reaches the whole terminal group, the shell included): nothing to add.
+        if (signals > 0) return;
+        d.log.info(`the process that started this daemon (pid ${parent}) exited: shutting down`, { parent });
+        signals++;
+        d.stop().then(
+          () => resolve(0),
+          () => resolve(1),
+        );
+      }, 250);
+      watch.unref();
+    }
   });
   if (opts.json) {
     opts.io.stdout.write(JSON.stringify({ ready: true, showDir: d.showDir, socket: d.socket, peerId: d.peerId, addresses: d.peer?.addresses() ?? [], pid: process.pid }) + "\n");

@@ -1,6 +1,8 @@
 export type { SyncDocument, SyncSession } from "./sync-document.ts";
 export { createPeerNode, DEFAULT_LIMITS, DEFAULT_LISTEN } from "./peer-node.ts";
 export type { PeerNode, PeerNodeOptions } from "./peer-node.ts";
+export { chooseListen, listenOverride, listenValueProblem } from "./listen-ports.ts";
+export type { ListenChoice, ListenMove } from "./listen-ports.ts";
 export type { PeerInfo, PeerDown, SyncErrorEvent, PeerNodeEvents, PeerLog, LogLevel } from "./peer-events.ts";
 export type { SyncChannelLimits } from "./sync-channel.ts";
 export type { Backoff } from "./static-peers.ts";

@@ -1,5 +1,5 @@
 import "./polyfill.ts";
-import type { Connection, Libp2p, Stream } from "@libp2p/interface";
+import type { Connection, Libp2p, PeerInfo as LibPeerInfo, Stream } from "@libp2p/interface";
 import { peerIdFromPrivateKey } from "@libp2p/peer-id";
 import { multiaddr } from "@multiformats/multiaddr";
 import { ConfigError, NetworkError, Timeout } from "../crdt/errors.ts";
@@ -16,12 +16,19 @@ import type { SyncDocument } from "./sync-document.ts";
 import { storeSyncDocument } from "./store-sync-document.ts";
 import type { SyncableStore } from "./store-sync-document.ts";
 import { createTransport } from "./transport.ts";
+import { chooseListen, listenFailure } from "./listen-ports.ts";
+import type { ListenMove } from "./listen-ports.ts";
 
 export interface PeerNodeOptions {
   /** The daemon state dir (.openprod/); the peer identity key is kept here, created on first start. */
   stateDir: string;
   /** Multiaddrs to listen on; default ["/ip4/0.0.0.0/tcp/4101"]. */
   listen?: string[];
+  /**
+   * What a taken TCP port in `listen` means: `exact` (default) fails start with one NetworkError line;
+   * `fallback` (a port from the config, not asked for by hand) moves to the next free port and logs it.
+   */
+  listenMode?: "exact" | "fallback";
   /** Workspace key (libp2p pnet swarm key); see generateWorkspaceKey. */
   workspaceKey: Uint8Array;
   /** When given, only these peer ids may connect. */
@@ -95,6 +102,10 @@ class Node implements PeerNode {
   private readonly staticPeers: StaticPeers;
   private unsubscribeDocument: (() => void) | null = null;
   private starting: Promise<void> | null = null;
+  /** False until the first start has settled where to listen (later starts reuse the ports actually bound). */
+  private listenChosen = false;
+  /** Peers found by mDNS that are being dialled now (announcements repeat while the dial runs). */
+  private readonly mdnsDials = new Set<string>();
 
   constructor(
     private readonly opts: PeerNodeOptions,
@@ -134,16 +145,37 @@ class Node implements PeerNode {
 
   private async doStart(): Promise<void> {
     if (this.libp2p !== null) return;
-    const libp2p = await createTransport({
-      privateKey: this.privateKey,
-      listen: this.listen,
-      workspaceKey: this.opts.workspaceKey,
-      allowPeers: this.opts.allowPeers,
-      mdns: this.opts.mdns,
-      log: this.opts.log,
-      dialTimeoutMs: this.opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
-    });
+    let moved: ListenMove[] = [];
+    if (!this.listenChosen) {
+      const choice = await chooseListen(this.listen, this.opts.listenMode ?? "exact");
+      moved = choice.moved;
+      this.listen = choice.listen;
+      this.listenChosen = true;
+    }
+    let libp2p: Libp2p;
+    try {
+      libp2p = await createTransport({
+        privateKey: this.privateKey,
+        listen: this.listen,
+        workspaceKey: this.opts.workspaceKey,
+        allowPeers: this.opts.allowPeers,
+        mdns: this.opts.mdns,
+        onMdnsPeer: (found) => this.onMdnsPeer(found),
+        log: this.opts.log,
+        dialTimeoutMs: this.opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      });
+    } catch (err) {
+      // The port was free a moment ago, or a port libp2p binds itself: still one line, not a stack.
+      throw listenFailure(err, this.listen) ?? err;
+    }
     this.libp2p = libp2p;
+    for (const m of moved) {
+      const to = m.to.includes("/tcp/0") ? this.addresses().join(" ") : m.to;
+      this.opts.log("warn", `${m.from} is in use (another show on this machine?); listening on ${to} instead. Peers that dial this one need that address; set [peer] listen or --listen to choose`, {
+        from: m.from,
+        to,
+      });
+    }
     // A restart (partition heal) listens where peers last saw us, even if the port was chosen by the OS.
     this.listen = libp2p.getMultiaddrs().map((a) => a.decapsulateCode(421).toString());
     await libp2p.handle(SYNC_PROTOCOL_ID, (stream, connection) => this.attach(stream, connection), { maxInboundStreams: 4 });
@@ -152,19 +184,27 @@ class Node implements PeerNode {
       if (evt.detail.direction === "outbound") void this.openSyncStream(evt.detail);
     });
     libp2p.addEventListener("peer:disconnect", (evt) => this.staticPeers.disconnected(evt.detail.toString()));
-    libp2p.addEventListener("peer:discovery", (evt) => {
-      const id = evt.detail.id;
-      if (libp2p.getConnections(id).length > 0) return;
-      this.opts.log("info", `discovered peer ${id.toString()} by mDNS; connecting`, { peerId: id.toString() });
-      libp2p.dial(id).catch((err: unknown) => {
-        this.opts.log("info", `cannot reach discovered peer ${id.toString()}: ${(err as Error).message}`, { peerId: id.toString() });
-      });
-    });
     this.unsubscribeDocument = this.document.onChange(() => {
       for (const channel of this.channels.values()) channel.notifyChange();
     });
     this.staticPeers.start();
     this.opts.log("info", `peer ${this.peerId} listening`, { peerId: this.peerId, addresses: this.addresses() });
+  }
+
+  /** A peer mDNS found on the LAN: dialled at the addresses it announced, unless already connected. */
+  private onMdnsPeer(found: LibPeerInfo): void {
+    const libp2p = this.libp2p;
+    const id = found.id.toString();
+    // Before start has finished (the next announcement comes soon), a peer we already talk to or are dialling.
+    if (libp2p === null || libp2p.getConnections(found.id).length > 0 || found.multiaddrs.length === 0 || this.mdnsDials.has(id)) return;
+    this.opts.log("info", `discovered peer ${id} by mDNS; connecting`, { peerId: id });
+    this.mdnsDials.add(id);
+    libp2p
+      .dial(found.multiaddrs)
+      .catch((err: unknown) => {
+        this.opts.log("info", `cannot reach peer ${id} found by mDNS: ${(err as Error).message}`, { peerId: id });
+      })
+      .finally(() => this.mdnsDials.delete(id));
   }
 
   async stop(): Promise<void> {

@@ -1,7 +1,7 @@
 import "./polyfill.ts";
 import { noise } from "@chainsafe/libp2p-noise";
 import { yamux } from "@chainsafe/libp2p-yamux";
-import type { Libp2p, PeerId, PrivateKey } from "@libp2p/interface";
+import type { Libp2p, PeerId, PeerInfo, PrivateKey } from "@libp2p/interface";
 import { mdns } from "@libp2p/mdns";
 import { preSharedKey } from "@libp2p/pnet";
 import { tcp } from "@libp2p/tcp";
@@ -18,6 +18,8 @@ export interface TransportOptions {
   /** When given, only these peer ids may connect (either direction). */
   allowPeers?: string[];
   mdns?: boolean;
+  /** Called for each peer that mDNS (and only mDNS) finds on the local network. */
+  onMdnsPeer?: (peer: PeerInfo) => void;
   log: PeerLog;
   /** A dial that has not completed its handshake in this time fails. */
   dialTimeoutMs?: number;
@@ -39,7 +41,18 @@ export async function createTransport(opts: TransportOptions): Promise<Libp2p> {
     });
     return true;
   };
-  const discovery: NonNullable<Libp2pOptions["peerDiscovery"]> = opts.mdns === true ? [mdns()] : [];
+  // libp2p's own "peer:discovery" also fires for any peer newly written to its address book (an inbound
+  // connection, a static peer), so what mDNS found is told apart at the source.
+  const discovery: NonNullable<Libp2pOptions["peerDiscovery"]> =
+    opts.mdns === true
+      ? [
+          (components) => {
+            const service = mdns()(components);
+            service.addEventListener("peer", (evt) => opts.onMdnsPeer?.(evt.detail));
+            return service;
+          },
+        ]
+      : [];
   return createLibp2p({
     privateKey: opts.privateKey,
     addresses: { listen: opts.listen },

@@ -9,6 +9,7 @@ export { registerCoreMethods } from "./core-methods.ts";
 export type { CoreDeps } from "./core-methods.ts";
 export { bridgeEvents } from "./store-events.ts";
 export { peerSettings } from "./peer-settings.ts";
+export { makePrivateDir } from "./private-dir.ts";
 export type { PeerSettings } from "./peer-settings.ts";
 export { createLogger } from "./logger.ts";
 export type { Logger, LogFormat, LogRecord, LoggerOptions } from "./logger.ts";

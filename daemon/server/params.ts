@@ -77,11 +77,20 @@ export function list<T>(item: Check<T>, maxItems = 1_000_000): Check<T[]> {
   };
 }
 
+/**
+ * Keys that name Object.prototype's machinery: as a map key they would reach the
+ * prototype (`out["__proto__"] = x` replaces it) instead of holding a value.
+ */
+const PROTOTYPE_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+
 export function record<T>(item: Check<T>): Check<Record<string, T>> {
   return (v, p) => {
     if (typeof v !== "object" || v === null || Array.isArray(v)) throw new InvalidParams(p, `expected an object, got ${describe(v)}`);
     const out: Record<string, T> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = item(x, `${p}.${k}`);
+    for (const [k, x] of Object.entries(v)) {
+      if (PROTOTYPE_KEYS.has(k)) throw new InvalidParams(`${p}.${k}`, `reserved key (${[...PROTOTYPE_KEYS].join(", ")} cannot be used as names)`);
+      out[k] = item(x, `${p}.${k}`);
+    }
     return out;
   };
 }
@@ -109,7 +118,8 @@ export function obj<S extends Shape>(shape: S): Check<ShapeValue<S>> {
     if (typeof v !== "object" || Array.isArray(v)) throw new InvalidParams(p, `expected an object, got ${describe(v)}`);
     const input = v as Record<string, unknown>;
     for (const k of Object.keys(input)) {
-      if (!(k in shape)) throw new InvalidParams(`${p}.${k}`, `unknown key (expected ${Object.keys(shape).join(", ") || "no keys"})`);
+      // Own keys only: `"constructor" in shape` is true for every object literal.
+      if (!Object.hasOwn(shape, k)) throw new InvalidParams(`${p}.${k}`, `unknown key (expected ${Object.keys(shape).join(", ") || "no keys"})`);
     }
     const out: Record<string, unknown> = {};
     for (const [k, c] of Object.entries(shape)) {

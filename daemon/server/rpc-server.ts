@@ -2,10 +2,13 @@
  * The local socket: JSON-RPC 2.0, one message per line, on
  * `<show>/.openprod/daemon.sock` (mode 0600). Every connection is independent;
  * a bad message gets an error reply and the connection stays usable; a client
- * that vanishes mid-stream only loses its own subscriptions.
+ * that vanishes mid-stream only loses its own subscriptions. A client that
+ * half-closes (sends its last request, then shuts its writing side) still gets
+ * every answer; the daemon closes its side once they are sent.
  */
 import fs from "node:fs";
 import net from "node:net";
+import { isMainThread } from "node:worker_threads";
 import { RPC_CODES } from "../../protocol/errors.ts";
 import { LineSplitter, MAX_MESSAGE_BYTES } from "../../protocol/line-splitter.ts";
 import type { EventType } from "../../protocol/events.ts";
@@ -15,6 +18,7 @@ import type { CallContext, MethodRegistry } from "./method-registry.ts";
 import { protocolError, toWireError } from "./wire-error.ts";
 import type { WireError } from "./wire-error.ts";
 import type { Logger } from "./logger.ts";
+import { MAX_REQUEST_NESTING, nestedDeeperThan } from "./nesting.ts";
 
 export interface RpcServerOptions {
   path: string;
@@ -36,18 +40,29 @@ export class RpcServer {
   private stopping = false;
 
   private constructor(private readonly opts: RpcServerOptions) {
-    this.server = net.createServer((sock) => this.accept(sock));
+    this.server = net.createServer({ allowHalfOpen: true }, (sock) => this.accept(sock));
   }
 
-  /** Listens on `opts.path`; a leftover socket file must already be gone (the caller holds the show's lock). */
+  /**
+   * Listens on `opts.path`; a leftover socket file must already be gone (the caller holds the show's lock).
+   * The caller puts the socket in a private (0700) directory, which alone keeps others out; the socket
+   * file is also born owner-only, whatever the umask, so no moment exists where its mode lets others in.
+   */
   static async listen(opts: RpcServerOptions): Promise<RpcServer> {
     const s = new RpcServer(opts);
     await new Promise<void>((resolve, reject) => {
       s.server.once("error", reject);
-      s.server.listen(opts.path, () => {
-        s.server.off("error", reject);
-        resolve();
-      });
+      // Node binds synchronously inside listen(), so the umask is narrowed for exactly that bind.
+      // (A worker thread cannot change it; there the private directory alone keeps others out.)
+      const umask = isMainThread ? process.umask(0o077) : null;
+      try {
+        s.server.listen(opts.path, () => {
+          s.server.off("error", reject);
+          resolve();
+        });
+      } finally {
+        if (umask !== null) process.umask(umask);
+      }
     });
     fs.chmodSync(opts.path, 0o600);
     return s;
@@ -92,7 +107,17 @@ export class RpcServer {
         sock.destroy();
         return;
       }
-      sock.write(JSON.stringify(msg) + "\n");
+      let text: string;
+      try {
+        text = JSON.stringify(msg);
+      } catch (e) {
+        // A reply that cannot be written (a cycle, a value too deep) must not take the daemon down.
+        this.opts.log.error(`cannot send a reply to socket client ${name}: ${(e as Error).message}`, { connection });
+        const id = typeof msg === "object" && msg !== null && "id" in msg ? (msg as { id: RequestId }).id : null;
+        const message = `the reply could not be encoded: ${(e as Error).message}`;
+        text = JSON.stringify({ jsonrpc: "2.0", id, error: { code: RPC_CODES.InternalError, message, data: { type: "InternalError", message, details: {} } } });
+      }
+      sock.write(text + "\n");
     };
     const reply = (id: RequestId, result: unknown): void => send({ jsonrpc: "2.0", id, result });
     const fail = (id: RequestId, err: WireError): void => send({ jsonrpc: "2.0", id, error: err });
@@ -123,9 +148,16 @@ export class RpcServer {
       },
     };
 
+    // This connection's requests still running: a half-closed client is answered before its end.
+    const pending = new Set<Promise<unknown>>();
     const splitter = new LineSplitter(
       this.opts.maxMessageBytes ?? MAX_MESSAGE_BYTES,
-      (line) => this.onLine(line, ctx, reply, fail),
+      (line) => {
+        const run = this.onLine(line, ctx, reply, fail);
+        if (run === null) return;
+        pending.add(run);
+        void run.finally(() => pending.delete(run)).catch(() => undefined);
+      },
       (bytes) =>
         fail(
           null,
@@ -135,6 +167,10 @@ export class RpcServer {
         ),
     );
     sock.on("data", (chunk: Buffer) => splitter.push(chunk));
+    sock.on("end", () => {
+      splitter.end();
+      void Promise.allSettled([...pending]).then(() => sock.end());
+    });
     sock.on("error", (e) => this.opts.log.debug(`socket client ${name}: ${e.message}`, { connection }));
     sock.on("close", () => {
       for (const off of subs.values()) off();
@@ -148,37 +184,43 @@ export class RpcServer {
     ctx: CallContext,
     reply: (id: RequestId, result: unknown) => void,
     fail: (id: RequestId, err: WireError) => void,
-  ): void {
-    if (line.trim() === "") return;
+  ): Promise<unknown> | null {
+    if (line.trim() === "") return null;
     let msg: unknown;
     try {
       msg = JSON.parse(line);
     } catch (e) {
       const snippet = line.length > 80 ? line.slice(0, 80) + "…" : line;
       fail(null, protocolError(RPC_CODES.ParseError, `not JSON: ${(e as Error).message} in ${JSON.stringify(snippet)}`, { line: snippet }));
-      return;
+      return null;
+    }
+    // The message itself is one level; its params get the rest.
+    if (nestedDeeperThan(msg, MAX_REQUEST_NESTING + 1)) {
+      const id = typeof msg === "object" && msg !== null && "id" in msg && (typeof msg.id === "string" || typeof msg.id === "number") ? msg.id : null;
+      fail(id, protocolError(RPC_CODES.InvalidRequest, `request nested more than ${MAX_REQUEST_NESTING} levels deep (lists and objects inside one another); it is refused`, { limit: MAX_REQUEST_NESTING }));
+      return null;
     }
     if (typeof msg !== "object" || msg === null || Array.isArray(msg)) {
       fail(null, protocolError(RPC_CODES.InvalidRequest, "a request must be one JSON object per line (batches are not supported)"));
-      return;
+      return null;
     }
     const req = msg as { jsonrpc?: unknown; id?: unknown; method?: unknown; params?: unknown };
     const hasId = "id" in req;
     const id: RequestId = typeof req.id === "string" || typeof req.id === "number" ? req.id : null;
     if (req.jsonrpc !== "2.0" || typeof req.method !== "string" || (hasId && req.id !== null && id === null)) {
       fail(id, protocolError(RPC_CODES.InvalidRequest, `not a JSON-RPC 2.0 request: need "jsonrpc":"2.0", a string "method" and a number or string "id"`));
-      return;
+      return null;
     }
     const method = req.method;
     const entry = this.opts.methods.get(method);
     if (!entry) {
       fail(id, protocolError(RPC_CODES.MethodNotFound, `unknown method "${method}" (known: ${this.opts.methods.names().join(", ")})`, { method }));
-      return;
+      return null;
     }
     if (this.stopping) {
       const message = `${method}: the daemon is shutting down; retry when it is back`;
       fail(id, { code: RPC_CODES.NetworkError, message, data: { type: "NetworkError", message, details: { method } } });
-      return;
+      return null;
     }
     const run = (async () => entry.handler(entry.check(req.params, "params"), ctx))();
     this.inFlight.add(run);
@@ -193,5 +235,6 @@ export class RpcServer {
       },
     );
     void run.finally(() => this.inFlight.delete(run)).catch(() => undefined);
+    return run;
   }
 }

@@ -23,6 +23,13 @@ const KEYWORDS = new Set(["and", "or", "not", "in", "order", "by", "asc", "desc"
 const OPS: Record<string, CompareOp> = { "==": "==", "=": "==", "~=": "!=", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">=" };
 const MIRRORED: Record<CompareOp, CompareOp> = { "==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<=" };
 
+/**
+ * How deep parentheses and NOTs may nest. The parser, binder, planner and
+ * evaluator all recurse over the tree, so a hostile query 100,000 levels deep
+ * must be refused here, as a syntax error, before any of them overflows the stack.
+ */
+export const MAX_NESTING = 100;
+
 /** Parse a query without the cache (see parseQuery in parse-cache.ts). */
 export function parseQueryUncached(source: string): ParsedQuery {
   const p = new Parser(source, "query");
@@ -47,6 +54,7 @@ export function parseCondition(source: string): ParsedCondition {
 class Parser {
   private readonly tokens: Token[];
   private pos = 0;
+  private depth = 0;
   paramCount = 0;
 
   constructor(
@@ -75,14 +83,14 @@ class Parser {
   }
 
   private parseNot(): Expr {
+    const t = this.peek();
     if (this.keyword("not")) {
       this.pos++;
-      return { kind: "not", expr: this.parseNot() };
+      return { kind: "not", expr: this.nested(t, () => this.parseNot()) };
     }
-    const t = this.peek();
     if (t.type === "(") {
       this.pos++;
-      const inner = this.parseOr();
+      const inner = this.nested(t, () => this.parseOr());
       const close = this.peek();
       if (close.type !== ")") {
         throw this.error(close, `expected ")" to close the "(" at column ${t.column}, found ${describe(close, this.kind)}`);
@@ -91,6 +99,19 @@ class Parser {
       return inner;
     }
     return this.parseComparison();
+  }
+
+  /** One more level of "(" or NOT, opened by `t`; refused past MAX_NESTING. */
+  private nested(t: Token, parse: () => Expr): Expr {
+    if (this.depth >= MAX_NESTING) {
+      throw this.error(t, `nested more than ${MAX_NESTING} levels deep (parentheses and NOT); simplify the ${this.kind}`);
+    }
+    this.depth++;
+    try {
+      return parse();
+    } finally {
+      this.depth--;
+    }
   }
 
   private parseComparison(): Expr {
