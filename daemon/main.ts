@@ -84,6 +84,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     );
   }
   fs.mkdirSync(show.dir.stateDir, { recursive: true, mode: 0o700 });
+  restrictStateDir(show.dir.stateDir);
   const log = createLogger({ format: opts.logFormat ?? "text", file: path.join(show.dir.stateDir, "logs", "daemon.log"), console: opts.console });
   let ready = false;
   const cleanups: (() => Promise<void> | void)[] = [
@@ -185,6 +186,18 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   }
 }
 
+/** `.openprod/` holds the store, the peer key and the socket: the owner's alone, whoever created it. */
+function restrictStateDir(dir: string): void {
+  try {
+    fs.chmodSync(dir, 0o700);
+  } catch (e) {
+    throw new StorageError(`cannot make ${dir} private to its owner (mode 0700): ${(e as Error).message}; the daemon does not start with its state readable by others`, { dir });
+  }
+}
+
+/** A command that is just finishing with the store gets this long to let go before the daemon gives up. */
+const STORE_LOCK_WAIT_MS = 3000;
+
 async function openStoreOnce(show: ShowConfig, peerId: string): Promise<WorkspaceStore> {
   try {
     return await WorkspaceStore.open({
@@ -194,14 +207,20 @@ async function openStoreOnce(show: ShowConfig, peerId: string): Promise<Workspac
       peerId,
       fsync: show.config.store.fsync,
       compactEvery: show.config.store.compactEvery,
+      acknowledgedFile: show.dir.acknowledgedFile,
+      lockWaitMs: STORE_LOCK_WAIT_MS,
     });
   } catch (e) {
     if (e instanceof StorageError && e.details.levelCode === "LEVEL_LOCKED") {
       const pidFile = path.join(show.dir.stateDir, "daemon.pid");
-      const pid = fs.existsSync(pidFile) ? fs.readFileSync(pidFile, "utf8").trim() : "unknown";
+      const daemonPid = fs.existsSync(pidFile) ? fs.readFileSync(pidFile, "utf8").trim() : undefined;
+      const pid = typeof e.details.holderPid === "number" ? String(e.details.holderPid) : (daemonPid ?? "unknown");
+      const command = typeof e.details.holderCommand === "string" ? e.details.holderCommand : undefined;
+      const isDaemon = daemonPid !== undefined && daemonPid === pid;
+      const who = isDaemon || command === undefined ? `another openprod daemon is already running for ${show.dir.root} (pid ${pid})` : `process ${pid} (${command}) holds the store of ${show.dir.root}`;
       throw new StorageError(
-        `another openprod daemon is already running for ${show.dir.root} (pid ${pid}); only one daemon may serve a show directory. Stop it first, or use \`openprod status --dir ${show.dir.root}\` to talk to it`,
-        { dir: show.dir.root, pid, alreadyRunning: true },
+        `${who}, and did not let go within ${STORE_LOCK_WAIT_MS / 1000} s; only one daemon may serve a show directory. Stop it first, or use \`openprod status --dir ${show.dir.root}\` to talk to a running daemon`,
+        { dir: show.dir.root, pid, command, alreadyRunning: isDaemon },
       );
     }
     throw e;
