@@ -97,30 +97,18 @@ export function restrictModes(dir: string): void {
   }
 }
 
-const LOCK_RETRY_MS = 100;
-
-/**
- * Opens the LevelDB in `dir`. When another process holds its LOCK, waits up
- * to `lockWaitMs` for it to let go (a command that is just finishing) before
- * giving up with the holder named.
- */
-export async function openLevel(dir: string, createIfMissing: boolean, lockWaitMs = 0): Promise<StoreDb> {
+export async function openLevel(dir: string, createIfMissing: boolean): Promise<StoreDb> {
   if (createIfMissing) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const deadline = Date.now() + lockWaitMs;
-  for (;;) {
-    const db = new Level<string, Uint8Array>(dir, {
-      keyEncoding: "utf8",
-      valueEncoding: "view",
-      createIfMissing,
-      errorIfExists: false,
-    });
-    try {
-      await db.open();
-      return db;
-    } catch (e) {
-      const locked = levelCode(rootCause(e)) === "LEVEL_LOCKED";
-      if (!locked || Date.now() >= deadline) throw openError(dir, e);
-      await new Promise((resolve) => setTimeout(resolve, LOCK_RETRY_MS));
-    }
+  const db = new Level<string, Uint8Array>(dir, {
+    keyEncoding: "utf8",
+    valueEncoding: "view",
+    createIfMissing,
+    errorIfExists: false,
+  });
+  try {
+    await db.open();
+  } catch (e) {
+    throw openError(dir, e);
   }
+  return db;
 }

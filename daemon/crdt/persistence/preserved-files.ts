@@ -28,7 +28,9 @@ export interface PreservedFiles {
 export function preserveFiles(dir: string): PreservedFiles {
   // Links left by a process that died between open and acceptance: the files they keep are not needed.
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    if (e.isDirectory() && e.name.startsWith(PREFIX)) fs.rmSync(path.join(dir, e.name), { recursive: true, force: true });
+    if (e.isDirectory() && e.name.startsWith(PREFIX) && !alive(Number(e.name.slice(PREFIX.length)))) {
+      fs.rmSync(path.join(dir, e.name), { recursive: true, force: true });
+    }
   }
   const keep = path.join(dir, `${PREFIX}${process.pid}`);
   const names = storeFiles(dir).filter((n) => !NOT_DATA.has(n));
@@ -55,4 +57,15 @@ export function preserveFiles(dir: string): PreservedFiles {
       release();
     },
   };
+}
+
+function alive(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists but belongs to someone else.
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
 }

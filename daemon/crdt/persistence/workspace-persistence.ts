@@ -20,7 +20,7 @@ import type {
 import type { StoreDb } from "./open-level.ts";
 import type { WriteOp } from "./commit-queue.ts";
 import { CommitQueue } from "./commit-queue.ts";
-import { ioError, openLevel, restrictModes } from "./open-level.ts";
+import { ioError, lockHolder, openLevel, restrictModes } from "./open-level.ts";
 import { readSeqPosition, readWorkspace } from "./workspace-reader.ts";
 import type { SeqPosition } from "./workspace-reader.ts";
 import { AcknowledgedWriter, DEFAULT_ACKNOWLEDGED_FILE, describeMissing, missingSeqs, readAcknowledged } from "./acknowledged-record.ts";
@@ -71,13 +71,7 @@ export async function openPersistence(opts: PersistenceOptions): Promise<Workspa
     copy = opened.copy;
     db = opened.value;
   } else {
-    if (exists) preserved = preserveFiles(dir);
-    try {
-      db = await openLevel(dir, true, opts.lockWaitMs ?? 0);
-    } catch (e) {
-      preserved?.release();
-      throw e;
-    }
+    ({ db, preserved } = await openPreserving(dir, exists, opts.lockWaitMs ?? 0));
   }
   try {
     if (!opts.readOnly) await checkFormat(db, dir);
@@ -101,6 +95,33 @@ export async function openPersistence(opts: PersistenceOptions): Promise<Workspa
     preserved?.restore();
     copy?.remove();
     throw copy === null ? e : renameDir(e, copy.dir, dir);
+  }
+}
+
+const LOCK_RETRY_MS = 100;
+
+/**
+ * Opens LevelDB with the files as they were kept aside first (see
+ * preserved-files.ts). While another process visibly holds the LOCK nothing is
+ * kept yet: that process may still be writing, and a restore must never bring
+ * back files from before its writes. So the wait for the LOCK happens here.
+ */
+async function openPreserving(dir: string, exists: boolean, lockWaitMs: number): Promise<{ db: StoreDb; preserved: PreservedFiles | null }> {
+  const deadline = Date.now() + lockWaitMs;
+  const wait = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, LOCK_RETRY_MS));
+  for (;;) {
+    if (exists && Date.now() < deadline && lockHolder(dir) !== undefined) {
+      await wait();
+      continue;
+    }
+    const preserved = exists ? preserveFiles(dir) : null;
+    try {
+      return { db: await openLevel(dir, true), preserved };
+    } catch (e) {
+      preserved?.release();
+      if (!(e instanceof StorageError && e.details.levelCode === "LEVEL_LOCKED") || Date.now() >= deadline) throw e;
+      await wait();
+    }
   }
 }
 
