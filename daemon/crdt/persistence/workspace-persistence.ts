@@ -63,16 +63,50 @@ export async function openPersistence(opts: PersistenceOptions): Promise<Workspa
     if (damagedFiles.length > 0) throw await damagedFilesError(dir, damagedFiles, ack);
   }
 
-  let db: StoreDb;
-  let copy: StoreCopy | null = null;
-  let preserved: PreservedFiles | null = null;
-  if (opts.readOnly) {
-    const opened = await openCopy(dir, (copyDir) => openLevel(copyDir, false));
-    copy = opened.copy;
-    db = opened.value;
-  } else {
-    ({ db, preserved } = await openPreserving(dir, exists, opts.lockWaitMs ?? 0));
+  if (opts.readOnly) return openReadOnly(opts, ackFile, ack);
+  const { db, preserved } = await openPreserving(dir, exists, opts.lockWaitMs ?? 0);
+  return checkAndWrap(db, opts, ackFile, ack, preserved, null);
+}
+
+const COPY_ATTEMPTS = 3;
+
+/**
+ * A private copy, checked like the store itself. A daemon starting meanwhile
+ * may change the file set while it is copied, making the copy look short:
+ * then, and only then, the copy is taken again.
+ */
+async function openReadOnly(opts: PersistenceOptions, ackFile: string, ack: Acknowledged | null): Promise<WorkspacePersistence> {
+  const { copy, value: first } = await openCopy(opts.dir, (copyDir) => openLevel(copyDir, false));
+  let db = first;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await checkAndWrap(db, opts, ackFile, ack, null, copy, attempt < COPY_ATTEMPTS);
+    } catch (e) {
+      if (attempt >= COPY_ATTEMPTS || !copy.changedSince()) {
+        copy.remove();
+        throw renameDir(e, copy.dir, opts.dir);
+      }
+      copy.retake();
+      db = await openLevel(copy.dir, false).catch((err: unknown) => {
+        copy.remove();
+        throw renameDir(err, copy.dir, opts.dir);
+      });
+    }
   }
+}
+
+/** Checks what LevelDB holds against the acknowledged record and wraps the database; closes it (restoring kept files) on refusal. */
+async function checkAndWrap(
+  db: StoreDb,
+  opts: PersistenceOptions,
+  ackFile: string,
+  ack: Acknowledged | null,
+  preserved: PreservedFiles | null,
+  copy: StoreCopy | null,
+  keepCopyOnError = false,
+): Promise<WorkspacePersistence> {
+  const { dir } = opts;
+  let kept = preserved;
   try {
     if (!opts.readOnly) await checkFormat(db, dir);
     const position = await readSeqPosition(db, dir);
@@ -82,8 +116,8 @@ export async function openPersistence(opts: PersistenceOptions): Promise<Workspa
       const missing = missingSeqs(ack.seq, stored);
       if (missing.length > 0) throw incompleteError(dir, ack, missing, stored.changes.length);
     }
-    preserved?.release();
-    preserved = null;
+    kept?.release();
+    kept = null;
     if (!opts.readOnly) restrictModes(dir);
     const writer = opts.readOnly ? null : new AcknowledgedWriter(ackFile, ack);
     // A store from before the record existed gets one now, from what it holds.
@@ -92,9 +126,12 @@ export async function openPersistence(opts: PersistenceOptions): Promise<Workspa
     return new LevelWorkspacePersistence(db, opts, position, { ...stored, acknowledged }, writer, copy);
   } catch (e) {
     await db.close();
-    preserved?.restore();
-    copy?.remove();
-    throw copy === null ? e : renameDir(e, copy.dir, dir);
+    kept?.restore();
+    if (copy !== null && !keepCopyOnError) {
+      copy.remove();
+      throw renameDir(e, copy.dir, dir);
+    }
+    throw e;
   }
 }
 
