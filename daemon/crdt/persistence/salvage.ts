@@ -9,7 +9,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { DamagedFile, RecordWrite, StoredChange } from "./contract.ts";
-import { ioError, openLevel } from "./open-level.ts";
+import { ioError, lockHolder, openLevel } from "./open-level.ts";
+import { StorageError } from "../errors.ts";
 import { readWorkspace } from "./workspace-reader.ts";
 import { RECORD_END, RECORD_FIRST, parseRecordKey } from "./keys.ts";
 import { decodeSideRecord, plainBytes } from "./record-codec.ts";
@@ -69,6 +70,13 @@ export async function salvageStorage(dir: string, acknowledgedFile?: string): Pr
  * to `<dir>.damaged-<time>`, exactly as they are; returns the new path of the directory.
  */
 export function moveStoreAside(dir: string, acknowledgedFile?: string, now: Date = new Date()): string | null {
+  const holder = lockHolder(dir);
+  if (holder !== undefined) {
+    throw new StorageError(
+      `the workspace store at ${dir} is in use by process ${holder.pid} (${holder.command}); stop it before recovering the store, nothing was moved`,
+      { dir, holderPid: holder.pid, holderCommand: holder.command },
+    );
+  }
   const stamp = now.toISOString().replace(/[:.]/g, "-");
   const aside = `${dir}.damaged-${stamp}`;
   try {
