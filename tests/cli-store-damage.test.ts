@@ -2,6 +2,8 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadShow } from "../daemon/config/index.ts";
+import { WorkspaceStore } from "../daemon/crdt/store.ts";
 import { connect } from "../protocol/index.ts";
 import { CliKit, ROOT } from "./fixtures/daemon-cli.ts";
 
@@ -65,12 +67,23 @@ async function waitFor(what: string, f: () => Promise<boolean>, ms = 30_000): Pr
   throw new Error(`timed out waiting for ${what}`);
 }
 
-/** A show whose store holds `count` cues written by a daemon that then stopped cleanly. */
+/**
+ * A show whose store holds `count` cues, one bundle each, written by the real
+ * store with the show's own schema and paths (as its daemon would, minus the
+ * seconds a daemon takes to start), then closed.
+ */
 async function stoppedShow(count: number): Promise<string> {
   const show = await kit.newShow();
-  const d = await kit.daemon(show, ["--no-network"]);
-  await createCues(show, count);
-  await d.stop();
+  const loaded = await loadShow(show);
+  const store = await WorkspaceStore.open({
+    dir: loaded.dir.storeDir,
+    schema: loaded.schema,
+    workspaceId: loaded.config.workspace.id,
+    peerId: "seed",
+    acknowledgedFile: loaded.dir.acknowledgedFile,
+  });
+  for (let i = 1; i <= count; i++) await store.apply([{ op: "CreateEntity", tables: ["lighting_cues"], fields: { number: i } }], { actor: { kind: "user", name: "sm" } });
+  await store.close();
   return show;
 }
 
