@@ -194,7 +194,23 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   }
 }
 
+/** A command that is just finishing with the store gets this long to let go before the daemon gives up. */
+const STORE_LOCK_WAIT_MS = 3000;
+
+/** The pid in `daemon.pid` when that process is alive: a running daemon will not let go of the store, so there is no point waiting. */
+function runningDaemonPid(pidFile: string): number | undefined {
+  const pid = fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, "utf8").trim()) : NaN;
+  if (!Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid) return undefined;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return undefined;
+  }
+}
+
 async function openStoreOnce(show: ShowConfig, peerId: string): Promise<WorkspaceStore> {
+  const pidFile = path.join(show.dir.stateDir, "daemon.pid");
   try {
     return await WorkspaceStore.open({
       dir: show.dir.storeDir,
@@ -203,14 +219,19 @@ async function openStoreOnce(show: ShowConfig, peerId: string): Promise<Workspac
       peerId,
       fsync: show.config.store.fsync,
       compactEvery: show.config.store.compactEvery,
+      acknowledgedFile: show.dir.acknowledgedFile,
+      lockWaitMs: runningDaemonPid(pidFile) === undefined ? STORE_LOCK_WAIT_MS : 0,
     });
   } catch (e) {
     if (e instanceof StorageError && e.details.levelCode === "LEVEL_LOCKED") {
-      const pidFile = path.join(show.dir.stateDir, "daemon.pid");
-      const pid = fs.existsSync(pidFile) ? fs.readFileSync(pidFile, "utf8").trim() : "unknown";
+      const daemonPid = fs.existsSync(pidFile) ? fs.readFileSync(pidFile, "utf8").trim() : undefined;
+      const pid = typeof e.details.holderPid === "number" ? String(e.details.holderPid) : (daemonPid ?? "unknown");
+      const command = typeof e.details.holderCommand === "string" ? e.details.holderCommand : undefined;
+      const isDaemon = daemonPid !== undefined && daemonPid === pid;
+      const who = isDaemon || command === undefined ? `another openprod daemon is already running for ${show.dir.root} (pid ${pid})` : `process ${pid} (${command}) holds the store of ${show.dir.root}`;
       throw new StorageError(
-        `another openprod daemon is already running for ${show.dir.root} (pid ${pid}); only one daemon may serve a show directory. Stop it first, or use \`openprod status --dir ${show.dir.root}\` to talk to it`,
-        { dir: show.dir.root, pid, alreadyRunning: true },
+        `${who}${isDaemon ? "" : `, and did not let go within ${STORE_LOCK_WAIT_MS / 1000} s`}; only one daemon may serve a show directory. Stop it first, or use \`openprod status --dir ${show.dir.root}\` to talk to a running daemon`,
+        { dir: show.dir.root, pid, command, alreadyRunning: isDaemon },
       );
     }
     throw e;

@@ -101,6 +101,7 @@ describe("a show directory", () => {
       modulesDir: path.join(root, "modules"),
       stateDir: path.join(root, ".openprod"),
       storeDir: path.join(root, ".openprod", "store"),
+      acknowledgedFile: path.join(root, ".openprod", "store.acknowledged"),
     });
   });
 

@@ -116,7 +116,8 @@ describe("a store in use or corrupt is refused with a reason, never repaired", (
     const outcome = JSON.parse(stdout.trim()) as { opened: boolean; code?: string; message?: string };
     expect(outcome.opened).toBe(false);
     expect(outcome.code).toBe("StorageError");
-    expect(outcome.message).toContain(`the workspace store at ${dir} is in use by another openprod daemon (LOCK held)`);
+    expect(outcome.message).toContain(`the workspace store at ${dir} is in use by process ${process.pid} (`);
+    expect(outcome.message).toContain("which holds its LOCK");
     await p.close();
   });
 

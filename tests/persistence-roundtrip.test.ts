@@ -58,7 +58,7 @@ describe("every appended bundle is there after a restart, in order, byte for byt
 
   it("a fresh store loads empty", async () => {
     const p = await openPersistence({ dir, fsync: true });
-    expect(await p.load()).toEqual({ snapshot: null, changes: [], recordedHeads: null, damaged: [] });
+    expect(await p.load()).toEqual({ snapshot: null, changes: [], recordedHeads: null, damaged: [], acknowledged: null });
     await p.close();
   });
 

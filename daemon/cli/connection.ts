@@ -46,27 +46,25 @@ async function openStoreHere(dir: string, notRunning: DaemonNotRunning): Promise
     import("../server/method-registry.ts"),
     import("../server/core-methods.ts"),
   ]);
-  if (!fs.existsSync(path.join(show.dir.storeDir, "CURRENT"))) {
+  // Without a store but with a record of acknowledged bundles, the store was lost: opening it says so.
+  if (!fs.existsSync(path.join(show.dir.storeDir, "CURRENT")) && !fs.existsSync(show.dir.acknowledgedFile)) {
     throw new StorageError(`${notRunning.message}; the show has no workspace store yet (${show.dir.storeDir}), the daemon creates it`, {
       dir: show.dir.storeDir,
       daemonRunning: false,
     });
   }
-  let store: Awaited<ReturnType<typeof WorkspaceStore.open>>;
-  try {
-    // The peer id is only stamped on writes, and this connection never writes; still report the real one.
-    const identity = path.join(show.dir.stateDir, "peer-key");
-    const peerId = fs.existsSync(identity) ? await (await import("../peer/index.ts")).loadOrCreatePeerId(show.dir.stateDir) : "unknown";
-    store = await WorkspaceStore.open({ dir: show.dir.storeDir, schema: show.schema, workspaceId: show.config.workspace.id, peerId });
-  } catch (e) {
-    if (e instanceof StorageError && e.details.levelCode === "LEVEL_LOCKED") {
-      throw new StorageError(
-        `a daemon holds the store of ${show.dir.root} but its socket does not answer (${notRunning.message}); it may be starting or stuck: check .openprod/logs/daemon.log`,
-        { dir: show.dir.root },
-      );
-    }
-    throw e;
-  }
+  // The peer id is only stamped on writes, and this connection never writes; still report the real one.
+  const identity = path.join(show.dir.stateDir, "peer-key");
+  const peerId = fs.existsSync(identity) ? await (await import("../peer/index.ts")).loadOrCreatePeerId(show.dir.stateDir) : "unknown";
+  // A private copy: a read never changes the store's files, and never holds the LOCK a starting daemon needs.
+  const store = await WorkspaceStore.open({
+    dir: show.dir.storeDir,
+    schema: show.schema,
+    workspaceId: show.config.workspace.id,
+    peerId,
+    acknowledgedFile: show.dir.acknowledgedFile,
+    readOnly: true,
+  });
   const methods = new MethodRegistry();
   registerCoreMethods(methods, {
     store,

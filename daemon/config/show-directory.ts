@@ -23,6 +23,8 @@ export interface ShowDirectory {
   stateDir: string;
   /** `.openprod/store`: the LevelDB database. */
   storeDir: string;
+  /** `.openprod/store.acknowledged`: what the store last acknowledged, kept apart so a deleted store is noticed. */
+  acknowledgedFile: string;
 }
 
 export const CONFIG_FILE_NAME = "openprod.toml";
@@ -38,5 +40,6 @@ export function showDirectory(root: string): ShowDirectory {
     modulesDir: path.join(abs, "modules"),
     stateDir,
     storeDir: path.join(stateDir, "store"),
+    acknowledgedFile: path.join(stateDir, "store.acknowledged"),
   };
 }

@@ -44,6 +44,12 @@ export interface StoreOptions {
   peerId: string;
   /** Sync every bundle to disk (survives power loss). */
   fsync?: boolean;
+  /** The independent record of what was acknowledged (see PersistenceOptions); the daemon keeps it beside `dir`. */
+  acknowledgedFile?: string;
+  /** Read a private copy: `dir`'s files are never changed and its LOCK is not taken (offline CLI reads). */
+  readOnly?: boolean;
+  /** How long to wait for another process to let go of the store (default 0). */
+  lockWaitMs?: number;
   /** Bundles between compactions (full save + dropping incremental entries). */
   compactEvery?: number;
   now?: () => number;
@@ -144,7 +150,13 @@ export class WorkspaceStore {
   // ------------------------------------------------------------ lifecycle
 
   static async open(opts: StoreOptions): Promise<WorkspaceStore> {
-    const persistence = await openPersistence({ dir: opts.dir, fsync: opts.fsync ?? false });
+    const persistence = await openPersistence({
+      dir: opts.dir,
+      fsync: opts.fsync ?? false,
+      acknowledgedFile: opts.acknowledgedFile,
+      readOnly: opts.readOnly,
+      lockWaitMs: opts.lockWaitMs,
+    });
     try {
       const loaded = await persistence.load();
       if (loaded.damaged.length > 0) {
@@ -176,6 +188,15 @@ export class WorkspaceStore {
           `the workspace store at ${opts.dir} is incomplete: it recorded heads ${loaded.recordedHeads.join(",")} but the stored changes lead to ${be.getHeads().join(",")}` +
             (missing.length ? ` (missing changes ${missing.join(", ")})` : ""),
           { dir: opts.dir, recordedHeads: loaded.recordedHeads, heads: be.getHeads(), missing },
+        );
+      }
+      // The seqs were checked at open; the heads too, in case a change went missing under its seq.
+      const lostHeads = loaded.acknowledged ? be.getMissingDeps(loaded.acknowledged.heads) : [];
+      if (loaded.acknowledged && lostHeads.length > 0) {
+        throw new StorageError(
+          `the workspace store at ${opts.dir} holds less than it acknowledged: ${loaded.acknowledged.file} records heads it does not have (${lostHeads.join(", ")}). ` +
+            "Nothing was changed on disk; `openprod store recover` keeps what verifies and syncs the rest from a peer",
+          { dir: opts.dir, file: loaded.acknowledged.file, missingHeads: lostHeads },
         );
       }
       const storedWs = be.get("_root", "workspace");

@@ -16,7 +16,12 @@ export type WriteOp = { type: "put"; key: string; value: Uint8Array } | { type: 
 interface Waiter {
   resolve: () => void;
   reject: (e: unknown) => void;
+  /** The seq and heads this write leaves the store at, for the acknowledged record. */
+  ack?: { seq: number; heads: string[] };
 }
+
+/** Told, before a batch's writers are resolved, what the batch acknowledged. */
+export type OnDurable = (seq: number, heads: string[]) => void;
 
 const SYNC = { sync: true } as const;
 const NO_SYNC = { sync: false } as const;
@@ -33,17 +38,18 @@ export class CommitQueue {
     private readonly db: StoreDb,
     private readonly dir: string,
     private readonly fsync: boolean,
+    private readonly onDurable: OnDurable = () => undefined,
   ) {}
 
   /** Queues `ops` as one atomic unit; resolves when the batch holding them is durable. */
-  commit(ops: WriteOp[]): Promise<void> {
+  commit(ops: WriteOp[], ack?: { seq: number; heads: string[] }): Promise<void> {
     if (this.closed) {
       return Promise.reject(new StorageError(`the workspace store at ${this.dir} is closed`, { dir: this.dir }));
     }
     return new Promise<void>((resolve, reject) => {
       // Appending to the pending batch keeps each caller's ops contiguous and in call order.
       for (let i = 0; i < ops.length; i++) this.nextOps.push(ops[i]);
-      this.nextWaiters.push({ resolve, reject });
+      this.nextWaiters.push({ resolve, reject, ack });
       if (!this.inFlight) this.flush();
     });
   }
@@ -69,6 +75,19 @@ export class CommitQueue {
       () => {
         this.counters.batches++;
         if (this.fsync) this.counters.syncedBatches++;
+        // Recorded before anyone hears "durable", so the record always covers every acknowledgement.
+        let last: { seq: number; heads: string[] } | undefined;
+        for (const w of waiters) if (w.ack !== undefined) last = w.ack;
+        if (last !== undefined) {
+          try {
+            this.onDurable(last.seq, last.heads);
+          } catch (e) {
+            const err = ioError(this.dir, "recording the acknowledged heads", e);
+            for (const w of waiters) w.reject(err);
+            this.next();
+            return;
+          }
+        }
         this.counters.commits += waiters.length;
         for (const w of waiters) w.resolve();
         this.next();

@@ -9,6 +9,20 @@ export interface PersistenceOptions {
   dir: string;
   /** `[store] fsync = true` in openprod.toml: every acknowledged write survives power loss, not only a crash. */
   fsync: boolean;
+  /**
+   * The independent record of the last acknowledged seq and heads (default `<dir>/ACKNOWLEDGED`).
+   *
+   * @remarks Kept outside `dir` by the daemon, so that a store whose files were all deleted is noticed
+   * too. Open refuses (StorageError, files left as they were) a store that holds less than it records.
+   */
+  acknowledgedFile?: string;
+  /**
+   * Work on a private copy of `dir`: its files are never changed and its LOCK is not taken, so a daemon
+   * can start meanwhile. Writes land in the copy and vanish at close. Errors name `dir`, not the copy.
+   */
+  readOnly?: boolean;
+  /** How long open waits for another process to release the store's LOCK before failing (default 0). */
+  lockWaitMs?: number;
 }
 
 export interface StoredChange {
@@ -36,6 +50,27 @@ export interface LoadedState {
   recordedHeads: string[] | null;
   /** Records that fail their checksum or cannot be decoded; they are left in place, never repaired. */
   damaged: DamagedRecord[];
+  /** The acknowledged record the store was checked against at open; null when there was none yet. */
+  acknowledged: AcknowledgedState | null;
+}
+
+export interface AcknowledgedState {
+  /** The record's file. */
+  file: string;
+  /** The last seq acknowledged. */
+  seq: number;
+  heads: string[];
+}
+
+/** A LevelDB file (write-ahead log or MANIFEST) whose own checksums fail. */
+export interface DamagedFile {
+  /** Absolute path of the file in the store (never a copy's). */
+  file: string;
+  /** Byte offset of the first record that does not verify. */
+  offset: number;
+  /** Bytes LevelDB's recovery would throw away. */
+  bytes: number;
+  reason: string;
 }
 
 /** A side-record write; `value: null` deletes the key. */
@@ -107,4 +142,8 @@ export interface StorageReport {
   recordedHeads: string[] | null;
   namespaces: { namespace: string; records: number; size: number }[];
   damaged: DamagedRecord[];
+  /** LevelDB files that fail their checksums; the report's records are what LevelDB could still read. */
+  damagedFiles: DamagedFile[];
+  /** The acknowledged record, with the acknowledged seqs this store cannot give back. */
+  acknowledged: (AcknowledgedState & { missing: number[] }) | null;
 }

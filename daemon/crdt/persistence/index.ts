@@ -1,6 +1,8 @@
 /** Durable storage of the workspace (Automerge changes, full saves, side records) on LevelDB. */
 
 export type {
+  AcknowledgedState,
+  DamagedFile,
   DamagedRecord,
   LoadedState,
   PersistenceOptions,
@@ -13,3 +15,6 @@ export type {
 } from "./contract.ts";
 export { openPersistence } from "./workspace-persistence.ts";
 export { inspectStorage } from "./inspect.ts";
+export type { InspectOptions } from "./inspect.ts";
+export { salvageStorage, moveStoreAside } from "./salvage.ts";
+export type { Salvage } from "./salvage.ts";

@@ -1,84 +1,57 @@
 /**
- * `openprod` looking at a workspace store without touching it. LevelDB writes
- * to its directory even when only reading (lock file, new log, compactions),
- * so the files are copied to a private temporary directory and the copy is
- * opened. This also works while a daemon holds the store's LOCK.
+ * `openprod` looking at a workspace store without touching it: a private copy
+ * is opened (see store-copy.ts), which also works while a daemon holds the
+ * store's LOCK. LevelDB's logs are verified on the real files first, and the
+ * records are read leniently from the copy, so a damaged store still shows
+ * what can be recovered from it, and every file is named by its real path.
  */
 
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import type { DamagedRecord, StorageReport } from "./contract.ts";
 import type { StoreDb } from "./open-level.ts";
 import { ioError, openLevel } from "./open-level.ts";
-import { readWorkspace } from "./workspace-reader.ts";
+import { readSeqPosition, readWorkspace } from "./workspace-reader.ts";
 import { RECORD_END, RECORD_FIRST, parseRecordKey } from "./keys.ts";
 import { decodeSideRecord } from "./record-codec.ts";
+import { checkLevelLogs } from "./level-logs.ts";
+import { openCopy } from "./store-copy.ts";
+import { DEFAULT_ACKNOWLEDGED_FILE, missingSeqs, readAcknowledged } from "./acknowledged-record.ts";
 import { StorageError } from "../errors.ts";
 
-const COPY_ATTEMPTS = 3;
+export interface InspectOptions {
+  /** The acknowledged record (default `<dir>/ACKNOWLEDGED`, as openPersistence). */
+  acknowledgedFile?: string;
+}
 
-export async function inspectStorage(dir: string): Promise<StorageReport> {
+export async function inspectStorage(dir: string, opts: InspectOptions = {}): Promise<StorageReport> {
   if (!fs.existsSync(path.join(dir, "CURRENT"))) {
     throw new StorageError(`there is no workspace store at ${dir} (no LevelDB CURRENT file)`, { dir });
   }
-  const copy = fs.mkdtempSync(path.join(os.tmpdir(), "openprod-inspect-"));
+  // Read before the copy is taken: a record read later could be ahead of the copied files.
+  const ackFile = opts.acknowledgedFile ?? path.join(dir, DEFAULT_ACKNOWLEDGED_FILE);
+  const ack = readAcknowledged(ackFile);
+  const damagedFiles = checkLevelLogs(dir);
+  const { copy, value: db } = await openCopy(dir, (copyDir) => openLevel(copyDir, false));
   try {
-    const db = await openCopy(dir, copy);
-    try {
-      return await report(db, dir);
-    } finally {
-      await db.close();
-    }
+    const r = await report(db, dir);
+    if (ack.state === "damaged") r.damaged.push({ key: ackFile, reason: `acknowledged record: ${ack.reason}` });
+    const position = await readSeqPosition(db, dir);
+    const acknowledged =
+      ack.state === "ok"
+        ? { file: ackFile, seq: ack.value.seq, heads: ack.value.heads, missing: missingSeqs(Math.max(ack.value.seq, position.lastSeq), r.state) }
+        : null;
+    return { ...r.report, damagedFiles, acknowledged };
   } finally {
-    fs.rmSync(copy, { recursive: true, force: true });
+    await db.close();
+    copy.remove();
   }
 }
 
-/**
- * Copies the store and opens the copy. If a running daemon changed the file
- * set while we copied (a compaction wrote a new table), the copy can be
- * inconsistent; then, and only then, it is taken again.
- */
-async function openCopy(dir: string, copy: string): Promise<StoreDb> {
-  for (let attempt = 1; ; attempt++) {
-    const copied = copyStore(dir, copy);
-    try {
-      return await openLevel(copy, false);
-    } catch (e) {
-      const changed = listing(dir).join("/") !== copied.join("/");
-      if (changed && attempt < COPY_ATTEMPTS) {
-        for (const name of fs.readdirSync(copy)) fs.rmSync(path.join(copy, name), { force: true });
-        continue;
-      }
-      // Name the real store, not the private copy.
-      throw e instanceof StorageError ? new StorageError(e.message.replaceAll(copy, dir), { ...e.details, dir }) : e;
-    }
-  }
-}
-
-function listing(dir: string): string[] {
-  return fs
-    .readdirSync(dir)
-    .filter((name) => name !== "LOCK")
-    .sort();
-}
-
-/** A running daemon may delete a table file between listing and copying it; listing again settles it. */
-function copyStore(dir: string, copy: string): string[] {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const names = listing(dir);
-      for (const name of names) fs.copyFileSync(path.join(dir, name), path.join(copy, name));
-      return names;
-    } catch (e) {
-      if (attempt >= COPY_ATTEMPTS) throw ioError(dir, "copying the store for inspection", e);
-      for (const name of fs.readdirSync(copy)) fs.rmSync(path.join(copy, name), { force: true });
-    }
-  }
-}
-
-async function report(db: StoreDb, dir: string): Promise<StorageReport> {
+async function report(
+  db: StoreDb,
+  dir: string,
+): Promise<{ report: Omit<StorageReport, "damagedFiles" | "acknowledged">; damaged: DamagedRecord[]; state: Awaited<ReturnType<typeof readWorkspace>> }> {
   const state = await readWorkspace(db, dir);
   const damaged: DamagedRecord[] = [...state.damaged];
   const namespaces = new Map<string, { namespace: string; records: number; size: number }>();
@@ -102,7 +75,7 @@ async function report(db: StoreDb, dir: string): Promise<StorageReport> {
   } catch (e) {
     throw ioError(dir, "reading side records", e);
   }
-  return {
+  const shown = {
     dir,
     snapshot:
       state.snapshot === null
@@ -113,4 +86,5 @@ async function report(db: StoreDb, dir: string): Promise<StorageReport> {
     namespaces: [...namespaces.values()],
     damaged,
   };
+  return { report: shown, damaged, state };
 }

@@ -4,6 +4,8 @@
  * rewrites a damaged database: that decision belongs to a person.
  */
 
+import fs from "node:fs";
+import path from "node:path";
 import { Level } from "level";
 import { StorageError } from "../errors.ts";
 
@@ -31,9 +33,11 @@ export function openError(dir: string, e: unknown): StorageError {
   const reason = messageOf(cause);
   const details = { dir, levelCode: code, reason };
   if (code === "LEVEL_LOCKED") {
+    const holder = lockHolder(dir);
+    const who = holder === undefined ? "another process (pid unknown)" : `process ${holder.pid} (${holder.command})`;
     return new StorageError(
-      `the workspace store at ${dir} is in use by another openprod daemon (LOCK held); stop that daemon or use another show directory (${reason})`,
-      details,
+      `the workspace store at ${dir} is in use by ${who}, which holds its LOCK; stop it or use another show directory (${reason})`,
+      { ...details, holderPid: holder?.pid, holderCommand: holder?.command },
     );
   }
   if (code === "LEVEL_CORRUPTION") {
@@ -54,7 +58,47 @@ export function ioError(dir: string, what: string, e: unknown): StorageError {
   });
 }
 
+/**
+ * Who holds the POSIX lock LevelDB takes on `<dir>/LOCK`, from /proc/locks
+ * (Linux); undefined where that cannot be told.
+ */
+export function lockHolder(dir: string): { pid: number; command: string } | undefined {
+  try {
+    const inode = fs.statSync(path.join(dir, "LOCK")).ino;
+    for (const line of fs.readFileSync("/proc/locks", "utf8").split("\n")) {
+      // "1: POSIX  ADVISORY  WRITE 12345 08:01:1234567 0 EOF"
+      const f = line.trim().split(/\s+/);
+      if (f[1] !== "POSIX" || f.length < 6 || Number(f[5].split(":")[2]) !== inode) continue;
+      const pid = Number(f[4]);
+      let command = "command unknown";
+      try {
+        command = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean).join(" ") || command;
+      } catch {
+        // The process may have exited meanwhile, or belong to another user.
+      }
+      return { pid, command };
+    }
+  } catch {
+    // No /proc (not Linux) or no LOCK file: the holder cannot be told.
+  }
+  return undefined;
+}
+
+/** The store's files are the owner's alone, whatever the umask: directory 0700, files 0600. */
+export function restrictModes(dir: string): void {
+  try {
+    fs.chmodSync(dir, 0o700);
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      if (e.isFile()) fs.chmodSync(path.join(dir, e.name), 0o600);
+    }
+  } catch (e) {
+    // A file LevelDB just deleted is no file to protect; anything else is a real failure.
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw ioError(dir, "restricting file modes to the owner", e);
+  }
+}
+
 export async function openLevel(dir: string, createIfMissing: boolean): Promise<StoreDb> {
+  if (createIfMissing) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const db = new Level<string, Uint8Array>(dir, {
     keyEncoding: "utf8",
     valueEncoding: "view",

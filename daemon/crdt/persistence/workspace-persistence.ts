@@ -5,7 +5,11 @@
  * write is atomic, ordered and durable before its promise resolves.
  */
 
+import fs from "node:fs";
+import path from "node:path";
 import type {
+  AcknowledgedState,
+  DamagedFile,
   LoadedState,
   PersistenceOptions,
   PersistenceStats,
@@ -16,8 +20,16 @@ import type {
 import type { StoreDb } from "./open-level.ts";
 import type { WriteOp } from "./commit-queue.ts";
 import { CommitQueue } from "./commit-queue.ts";
-import { ioError, openLevel } from "./open-level.ts";
+import { ioError, lockHolder, openLevel, restrictModes } from "./open-level.ts";
 import { readSeqPosition, readWorkspace } from "./workspace-reader.ts";
+import type { SeqPosition } from "./workspace-reader.ts";
+import { AcknowledgedWriter, DEFAULT_ACKNOWLEDGED_FILE, describeMissing, missingSeqs, readAcknowledged } from "./acknowledged-record.ts";
+import type { Acknowledged } from "./acknowledged-record.ts";
+import { checkLevelLogs } from "./level-logs.ts";
+import { openCopy, renameDir } from "./store-copy.ts";
+import type { StoreCopy } from "./store-copy.ts";
+import { preserveFiles } from "./preserved-files.ts";
+import type { PreservedFiles } from "./preserved-files.ts";
 import { createRecordSpace } from "./record-space.ts";
 import {
   FORMAT_KEY,
@@ -32,16 +44,188 @@ import {
 import { encodeChange, encodeHeadsRecord, encodeSideRecord, encodeSnapshotMeta } from "./record-codec.ts";
 import { InvalidOperation, StorageError } from "../errors.ts";
 
+/**
+ * Opens the store, refusing (StorageError, every file left as it was) one that
+ * is damaged or holds less than it acknowledged. In order: the acknowledged
+ * record is read; a store that is gone while the record says it had bundles
+ * is refused; LevelDB's logs are verified before LevelDB may touch them; then
+ * LevelDB opens (on a copy when read-only) and what it holds is checked
+ * against the record.
+ */
 export async function openPersistence(opts: PersistenceOptions): Promise<WorkspacePersistence> {
-  const db = await openLevel(opts.dir, true);
+  const { dir } = opts;
+  const ackFile = opts.acknowledgedFile ?? path.join(dir, DEFAULT_ACKNOWLEDGED_FILE);
+  const ack = acknowledgedOrRefuse(ackFile, dir);
+  const exists = fs.existsSync(path.join(dir, "CURRENT"));
+  if (!exists && ack !== null && ack.seq > 0) throw storeGoneError(dir, ackFile, ack);
+  if (exists) {
+    const damagedFiles = checkLevelLogs(dir);
+    if (damagedFiles.length > 0) throw await damagedFilesError(dir, damagedFiles, ack);
+  }
+
+  if (opts.readOnly) return openReadOnly(opts, ackFile, ack);
+  const { db, preserved } = await openPreserving(dir, exists, opts.lockWaitMs ?? 0);
+  return checkAndWrap(db, opts, ackFile, ack, preserved, null);
+}
+
+const COPY_ATTEMPTS = 3;
+
+/**
+ * A private copy, checked like the store itself. A daemon starting meanwhile
+ * may change the file set while it is copied, making the copy look short:
+ * then, and only then, the copy is taken again.
+ */
+async function openReadOnly(opts: PersistenceOptions, ackFile: string, ack: Acknowledged | null): Promise<WorkspacePersistence> {
+  const { copy, value: first } = await openCopy(opts.dir, (copyDir) => openLevel(copyDir, false));
+  let db = first;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await checkAndWrap(db, opts, ackFile, ack, null, copy, attempt < COPY_ATTEMPTS);
+    } catch (e) {
+      if (attempt >= COPY_ATTEMPTS || !copy.changedSince()) {
+        copy.remove();
+        throw renameDir(e, copy.dir, opts.dir);
+      }
+      copy.retake();
+      db = await openLevel(copy.dir, false).catch((err: unknown) => {
+        copy.remove();
+        throw renameDir(err, copy.dir, opts.dir);
+      });
+    }
+  }
+}
+
+/** Checks what LevelDB holds against the acknowledged record and wraps the database; closes it (restoring kept files) on refusal. */
+async function checkAndWrap(
+  db: StoreDb,
+  opts: PersistenceOptions,
+  ackFile: string,
+  ack: Acknowledged | null,
+  preserved: PreservedFiles | null,
+  copy: StoreCopy | null,
+  keepCopyOnError = false,
+): Promise<WorkspacePersistence> {
+  const { dir } = opts;
+  let kept = preserved;
   try {
-    await checkFormat(db, opts.dir);
-    const position = await readSeqPosition(db, opts.dir);
-    return new LevelWorkspacePersistence(db, opts, position.lastSeq, position.firstStoredSeq);
+    if (!opts.readOnly) await checkFormat(db, dir);
+    const position = await readSeqPosition(db, dir);
+    const stored = await readWorkspace(db, dir);
+    // Damaged records are load()'s to report, by key; the record judges what is left out entirely.
+    if (ack !== null && stored.damaged.length === 0) {
+      const missing = missingSeqs(ack.seq, stored);
+      if (missing.length > 0) throw incompleteError(dir, ack, missing, stored.changes.length);
+    }
+    kept?.release();
+    kept = null;
+    if (!opts.readOnly) restrictModes(dir);
+    const writer = opts.readOnly ? null : new AcknowledgedWriter(ackFile, ack);
+    // A store from before the record existed gets one now, from what it holds.
+    if (writer !== null && ack === null && stored.recordedHeads !== null) writer.write(position.lastSeq, stored.recordedHeads);
+    const acknowledged: AcknowledgedState | null = ack === null ? null : { file: ackFile, ...ack };
+    return new LevelWorkspacePersistence(db, opts, position, { ...stored, acknowledged }, writer, copy);
   } catch (e) {
     await db.close();
+    kept?.restore();
+    if (copy !== null && !keepCopyOnError) {
+      copy.remove();
+      throw renameDir(e, copy.dir, dir);
+    }
     throw e;
   }
+}
+
+const LOCK_RETRY_MS = 100;
+
+/**
+ * Opens LevelDB with the files as they were kept aside first (see
+ * preserved-files.ts). While another process visibly holds the LOCK nothing is
+ * kept yet: that process may still be writing, and a restore must never bring
+ * back files from before its writes. So the wait for the LOCK happens here.
+ */
+async function openPreserving(dir: string, exists: boolean, lockWaitMs: number): Promise<{ db: StoreDb; preserved: PreservedFiles | null }> {
+  const deadline = Date.now() + lockWaitMs;
+  const wait = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, LOCK_RETRY_MS));
+  for (;;) {
+    if (exists && Date.now() < deadline && lockHolder(dir) !== undefined) {
+      await wait();
+      continue;
+    }
+    const preserved = exists ? preserveFiles(dir) : null;
+    try {
+      return { db: await openLevel(dir, true), preserved };
+    } catch (e) {
+      preserved?.release();
+      if (!(e instanceof StorageError && e.details.levelCode === "LEVEL_LOCKED") || Date.now() >= deadline) throw e;
+      await wait();
+    }
+  }
+}
+
+function acknowledgedOrRefuse(file: string, dir: string): Acknowledged | null {
+  const read = readAcknowledged(file);
+  if (read.state === "none") return null;
+  if (read.state === "ok") return read.value;
+  throw new StorageError(
+    `the record of acknowledged bundles ${file} for the workspace store at ${dir} is damaged (${read.reason}), so nothing vouches that the store is complete; ` +
+      `nothing was changed on disk. If the store is known to be good, delete ${file} to accept the store as it is (a new record is written at the next start)`,
+    { dir, file, reason: read.reason },
+  );
+}
+
+function recoverAdvice(): string {
+  return "`openprod store recover` keeps what verifies, moves the damaged files aside and syncs the rest from a peer; `openprod store inspect` lists what is recoverable";
+}
+
+function storeGoneError(dir: string, file: string, ack: Acknowledged): StorageError {
+  return new StorageError(
+    `the workspace store at ${dir} is gone (no LevelDB files), but ${file} records ${ack.seq} acknowledged bundle(s): this peer had a workspace. ` +
+      `Nothing was created. To rejoin from a peer: \`openprod store recover\` creates the store and syncs every bundle from a peer; ` +
+      `to start fresh as an empty workspace instead, delete ${file} and start the daemon again`,
+    { dir, file, acknowledged: ack.seq, missing: ack.seq, gone: true },
+  );
+}
+
+function incompleteError(dir: string, ack: Acknowledged, missing: number[], present: number): StorageError {
+  return new StorageError(
+    `the workspace store at ${dir} holds less than it acknowledged: ${describeMissing(missing, ack.seq)} are missing from its files ` +
+      `(${present} change record(s) are there). The files were left exactly as they were. ${recoverAdvice()}`,
+    { dir, acknowledged: ack.seq, missing: missing.length, firstMissing: missing[0], lastMissing: missing[missing.length - 1] },
+  );
+}
+
+/**
+ * LevelDB files fail their checksums: what would be lost is counted on a
+ * private copy (LevelDB's recovery, let loose on the copy, keeps what it can
+ * read), so the message can say how many acknowledged bundles are at stake.
+ */
+async function damagedFilesError(dir: string, files: DamagedFile[], ack: Acknowledged | null): Promise<StorageError> {
+  const where = files.map((f) => `${f.file} fails its checksum at byte ${f.offset} (${f.reason}; ${f.bytes} byte(s) unreadable)`).join("; ");
+  let stake = "";
+  let missingCount: number | undefined;
+  try {
+    const { copy, value: db } = await openCopy(dir, (copyDir) => openLevel(copyDir, false));
+    try {
+      const salvage = await readWorkspace(db, copy.dir);
+      const position = await readSeqPosition(db, copy.dir);
+      const upto = Math.max(ack?.seq ?? 0, position.lastSeq);
+      const missing = missingSeqs(upto, salvage);
+      missingCount = missing.length;
+      stake =
+        ack === null
+          ? ` At least ${missing.length} bundle(s) are unreadable (no acknowledged record to compare with).`
+          : ` ${describeMissing(missing, ack.seq)} are in the damaged part.`;
+    } finally {
+      await db.close();
+      copy.remove();
+    }
+  } catch {
+    stake = " How many bundles are affected could not be told (the damaged store cannot be read even leniently).";
+  }
+  return new StorageError(
+    `the workspace store at ${dir} is damaged: ${where}.${stake} Nothing was changed on disk. ${recoverAdvice()}`,
+    { dir, levelCode: "LEVEL_CORRUPTION", files, missing: missingCount, acknowledged: ack?.seq },
+  );
 }
 
 async function checkFormat(db: StoreDb, dir: string): Promise<void> {
@@ -72,21 +256,31 @@ class LevelWorkspacePersistence implements WorkspacePersistence {
   private lastSeq: number;
   /** No change record with a smaller seq is stored; compaction deletes from here. */
   private firstStoredSeq: number;
+  /** What open read and checked, handed to the first load() instead of reading it all again. */
+  private opened: LoadedState | null;
+  private readonly acknowledged: AcknowledgedState | null;
 
   constructor(
     private readonly db: StoreDb,
     opts: PersistenceOptions,
-    lastSeq: number,
-    firstStoredSeq: number,
+    position: SeqPosition,
+    loaded: LoadedState,
+    private readonly writer: AcknowledgedWriter | null,
+    private readonly copy: StoreCopy | null,
   ) {
     this.dir = opts.dir;
-    this.queue = new CommitQueue(db, opts.dir, opts.fsync);
-    this.lastSeq = lastSeq;
-    this.firstStoredSeq = firstStoredSeq;
+    this.queue = new CommitQueue(db, opts.dir, opts.fsync, (seq, heads) => writer?.write(seq, heads));
+    this.lastSeq = position.lastSeq;
+    this.firstStoredSeq = position.firstStoredSeq;
+    this.opened = loaded;
+    this.acknowledged = loaded.acknowledged;
   }
 
-  load(): Promise<LoadedState> {
-    return readWorkspace(this.db, this.dir);
+  async load(): Promise<LoadedState> {
+    const opened = this.opened;
+    this.opened = null;
+    if (opened !== null) return opened;
+    return { ...(await readWorkspace(this.db, this.dir)), acknowledged: this.acknowledged };
   }
 
   async appendChanges(
@@ -104,7 +298,8 @@ class LevelWorkspacePersistence implements WorkspacePersistence {
     if (side !== undefined) pushRecordWrites(ops, side);
     // Seqs are taken only once encoding succeeded, so a rejected call leaves no gap.
     this.lastSeq = seq;
-    await this.queue.commit(ops);
+    this.opened = null;
+    await this.queue.commit(ops, { seq, heads: headsAfter });
     return seq;
   }
 
@@ -122,8 +317,11 @@ class LevelWorkspacePersistence implements WorkspacePersistence {
     for (let seq = this.firstStoredSeq; seq <= uptoSeq; seq++) ops.push({ type: "del", key: changeKey(seq) });
     // Only when nothing was appended past the snapshot; otherwise the last append's heads stay current.
     if (uptoSeq === this.lastSeq) ops.push({ type: "put", key: HEADS_KEY, value: encodeHeadsRecord(uptoSeq, heads) });
+    this.opened = null;
     await this.queue.commit(ops);
     this.firstStoredSeq = Math.max(this.firstStoredSeq, uptoSeq + 1);
+    // Compaction writes new table files; they are the owner's alone like the rest.
+    if (this.copy === null) restrictModes(this.dir);
   }
 
   records(namespace: string): RecordSpace {
@@ -134,6 +332,7 @@ class LevelWorkspacePersistence implements WorkspacePersistence {
   async writeRecords(writes: RecordWrite[]): Promise<void> {
     const ops: WriteOp[] = [];
     pushRecordWrites(ops, writes);
+    this.opened = null;
     await this.queue.commit(ops);
   }
 
@@ -144,6 +343,9 @@ class LevelWorkspacePersistence implements WorkspacePersistence {
   async close(): Promise<void> {
     await this.queue.close();
     if (this.db.status === "open" || this.db.status === "opening") await this.db.close();
+    this.writer?.close();
+    if (this.copy === null) restrictModes(this.dir);
+    else this.copy.remove();
   }
 }
 

@@ -24,7 +24,10 @@ import {
   verifySnapshot,
 } from "./record-codec.ts";
 
-export async function readWorkspace(db: StoreDb, dir: string): Promise<LoadedState> {
+/** What the database itself holds (the acknowledged record lives apart). */
+export type StoredState = Omit<LoadedState, "acknowledged">;
+
+export async function readWorkspace(db: StoreDb, dir: string): Promise<StoredState> {
   try {
     return await read(db);
   } catch (e) {
@@ -32,7 +35,7 @@ export async function readWorkspace(db: StoreDb, dir: string): Promise<LoadedSta
   }
 }
 
-async function read(db: StoreDb): Promise<LoadedState> {
+async function read(db: StoreDb): Promise<StoredState> {
   const damaged: DamagedRecord[] = [];
   const snapshot = await readSnapshot(db, damaged);
   const recordedHeads = await readHeads(db, damaged);
