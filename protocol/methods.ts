@@ -7,6 +7,7 @@
  */
 import type {
   BulkConflict,
+  BundleChanges,
   BundleInfo,
   ConflictRecord,
   EdgeState,
@@ -20,10 +21,12 @@ import type {
 import type { PeerInfo } from "../daemon/peer/index.ts";
 import type { EventType } from "./events.ts";
 
-export type { BundleInfo, FieldValue, Fields, Operation, FieldChange, BulkConflict, ConflictRecord, EdgeState, PeerInfo };
+export type { BundleChanges, BundleInfo, FieldValue, Fields, Operation, FieldChange, BulkConflict, ConflictRecord, EdgeState, PeerInfo };
 
 export interface EntityView extends EntityState {
   fields: Record<string, FieldValue>;
+  /** How the entity is shown: its table's `display` template filled in, or the fallback (daemon/crdt/entity-name.ts). */
+  name: string;
 }
 
 /** What a write returns: the bundle made (hash null when nothing changed). */
@@ -47,7 +50,10 @@ export interface StatusResult {
   conflicts: number;
   bulkConflicts: number;
   heads: string[];
+  /** Records this peer's storage has appended (a local counter: differs between peers). */
   changes: number;
+  /** Bundles in the workspace history: equal on every peer whose heads are equal. */
+  bundles: number;
   uptimeMs: number;
   client: string;
 }
@@ -59,16 +65,19 @@ export interface SchemaResult {
 }
 
 export interface Methods {
-  /** Names the client; bundles it writes carry actor {kind:"app", name}. */
-  hello: { params: { name: string }; result: { name: string; peerId: string; workspace: string; version: string } };
+  /** Names the client; bundles it writes carry actor {kind:"app", name}, or {kind:"user", name: user} when `user` is given. */
+  hello: { params: { name: string; user?: string }; result: { name: string; peerId: string; workspace: string; version: string } };
   status: { params: Record<string, never>; result: StatusResult };
   schema: { params: Record<string, never>; result: SchemaResult };
   /** `expr` in the query language; `?` placeholders bound from `params` in order. */
   query: { params: { expr: string; params?: FieldValue[]; limit?: number; idsOnly?: boolean }; result: { count: number; ids: string[]; entities?: EntityView[] } };
   /** The whole entity, or one field (any addressing form) when `field` is given. */
   get: { params: { id: string; field?: string }; result: { entity: EntityView } | { id: string; field: string; value: FieldValue } };
+  /** The display name of each id (ids of entities not in the workspace are left out). */
+  "entities.names": { params: { ids: string[] }; result: { names: Record<string, string> } };
   /** Bundles newest first. */
-  history: { params: { entity?: string; limit?: number }; result: { bundles: BundleInfo[] } };
+  /** With `changes`, each bundle also lists what it changed (at most 50; `more` counts the rest). */
+  history: { params: { entity?: string; limit?: number; changes?: boolean }; result: { bundles: (BundleInfo & Partial<BundleChanges>)[] } };
   /** Any operations of the vocabulary, as one atomic bundle. */
   apply: { params: { ops: Operation[]; origin?: Record<string, unknown> }; result: BundleResult };
   "entity.create": { params: { id?: string; tables?: string[]; facets?: string[]; fields?: Fields }; result: BundleResult & { id: string } };

@@ -73,6 +73,12 @@ export interface SessionChange {
   new: FieldValue;
   /** Other ops (tables, edges, creation) in words. */
   summary: string;
+  /** The entity's display name (for an entity the session creates: from the values it ends the session with). */
+  name?: string;
+  /** SetField writing the value the field already holds: nothing would change. */
+  noop?: boolean;
+  /** CreateEntity: the values the new entity has once the session is committed (its creation fields and later writes). */
+  values?: Record<string, FieldValue>;
 }
 
 export interface SessionInfo {

@@ -74,9 +74,9 @@ describe("a technician renumbers a scene's cues, reviews the session and commits
     expect(list.sessions).toContainEqual(expect.objectContaining({ id: sessionId, ops: 3, script: "renumber_cues" }));
     const shown = await op("session", "show", sessionId);
     expect(shown.code).toBe(0);
-    expect(shown.stdout).toContain(`${cues[1]} lighting.cue.number: 0 → 1`);
-    expect(shown.stdout).toContain(`${cues[2]} lighting.cue.number: 0 → 2`);
-    expect(shown.stdout).toContain(`${cues[0]} lighting.cue.number: 0 → 3`);
+    expect(shown.stdout).toContain(`(…${cues[1].slice(-6)}): number 0 → 1`);
+    expect(shown.stdout).toContain(`(…${cues[2].slice(-6)}): number 0 → 2`);
+    expect(shown.stdout).toContain(`(…${cues[0].slice(-6)}): number 0 → 3`);
     expect((await op("get", cues[0], "number")).stdout.trim()).toBe("0");
   });
 
@@ -143,7 +143,7 @@ describe("a trigger runs its script when a cue starts, and its traces say so", (
     const fired = await op("get", cues[0], "fired_at");
     expect(fired.stdout.trim()).not.toBe("null");
     const text = await op("traces", "cue_started");
-    expect(text.stdout).toContain(`${cues[0]} lighting.cue.status: standby → running  ok  ${trace.runId}`);
+    expect(text.stdout).toContain(`(…${cues[0].slice(-6)}) status: standby → running  ok  ${trace.runId}`);
     const rec = (await op("run-record", trace.runId as string, "--json")).json<{ record: { log: { message: string }[]; user: string } }>().record;
     expect(rec.user).toBe("trigger:cue_started");
     // After the last renumbering cue 0 (order_index 3) is the second of the scene.

@@ -18,22 +18,39 @@ export interface Connection {
 
 const CLIENT_NAME = "openprod-cli";
 
-export async function daemonClient(dir: string): Promise<Client> {
-  return connect(dir, { name: CLIENT_NAME });
+/** Which show, and who is at the keyboard (`--as`; else `[user] name` of openprod.toml; else the CLI is the actor). */
+export interface Target {
+  dir: string;
+  as?: string;
 }
 
-export async function liveConnection(dir: string): Promise<Connection> {
-  const client = await daemonClient(dir);
+/** The person the CLI writes as: `--as`, else `[user] name` in openprod.toml, else none (actor app:openprod-cli). */
+export async function cliUser(target: Target): Promise<string | undefined> {
+  if (target.as !== undefined) return target.as;
+  try {
+    return (await (await import("../config/index.ts")).loadWorkspaceConfig(target.dir)).user?.name;
+  } catch {
+    // A broken or missing openprod.toml is the daemon's to report; the CLI then writes as itself.
+    return undefined;
+  }
+}
+
+export async function daemonClient(target: Target): Promise<Client> {
+  return connect(target.dir, { name: CLIENT_NAME, user: await cliUser(target) });
+}
+
+export async function liveConnection(target: Target): Promise<Connection> {
+  const client = await daemonClient(target);
   return { live: true, call: (m, p) => client.call(m, p ?? {}), close: async () => client.close() };
 }
 
 /** The daemon if one runs, else the store opened in this process (read-only use). */
-export async function readConnection(dir: string): Promise<Connection> {
+export async function readConnection(target: Target): Promise<Connection> {
   try {
-    return await liveConnection(dir);
+    return await liveConnection(target);
   } catch (e) {
     if (!(e instanceof DaemonNotRunning)) throw e;
-    return openStoreHere(dir, e);
+    return openStoreHere(target.dir, e);
   }
 }
 
@@ -78,6 +95,7 @@ async function openStoreHere(dir: string, notRunning: DaemonNotRunning): Promise
     clientName: CLIENT_NAME,
     actor: { kind: "app" as const, name: CLIENT_NAME },
     setClientName: () => undefined,
+    setUser: () => undefined,
     subscribe: (): string => {
       throw new StorageError("no daemon is running: there is nothing to subscribe to", {});
     },

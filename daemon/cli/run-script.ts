@@ -27,7 +27,7 @@ export async function runScript(ctx: CommandContext): Promise<number> {
   };
   const progress = new ProgressLine(ctx.json ? null : out);
 
-  const client = await daemonClient(ctx.dir);
+  const client = await daemonClient(ctx);
   try {
     // Events come before we know our run id: keep them until then, then drop other runs'.
     let runId: string | null = null;

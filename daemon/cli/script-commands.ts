@@ -6,6 +6,8 @@ import type { Command, CommandContext } from "./commands.ts";
 import { UsageError, jsonObject } from "./args.ts";
 import { liveConnection } from "./connection.ts";
 import { formatValue } from "./output.ts";
+import { EntityNames, clockTime, showValue } from "./display.ts";
+import { shortId } from "../crdt/entity-name.ts";
 import { runScript } from "./run-script.ts";
 import type {
   BackgroundInfo,
@@ -22,7 +24,7 @@ import type {
 } from "../../protocol/script-methods.ts";
 
 async function call(ctx: CommandContext, method: string, params: unknown = {}): Promise<unknown> {
-  const c = await liveConnection(ctx.dir);
+  const c = await liveConnection(ctx);
   try {
     return await c.call(method, params);
   } finally {
@@ -30,7 +32,33 @@ async function call(ctx: CommandContext, method: string, params: unknown = {}): 
   }
 }
 
-const time = (ms: number | null): string => (ms === null ? "-" : new Date(ms).toISOString().replace("T", " ").slice(0, 19));
+const time = (ms: number | null): string => (ms === null ? "-" : clockTime(ms));
+
+/** A session's review: created entities with their values, then each real change by entity name; no-op writes are left out. */
+function sessionReview(changes: readonly SessionChange[]): string[] {
+  const label = (c: SessionChange): string => (c.name ? `${c.name} (${shortId(c.entity ?? "")})` : (c.entity ?? ""));
+  const created = new Set(changes.filter((c) => c.op === "CreateEntity" && c.entity !== null).map((c) => c.entity));
+  const lines: string[] = [];
+  let noops = 0;
+  for (const c of changes) {
+    if (c.op === "CreateEntity" && c.values) {
+      const values = Object.entries(c.values).map(([k, v]) => `${k.slice(k.lastIndexOf(".") + 1)}=${showValue(v)}`);
+      lines.push(`  + ${label(c)}${values.length ? `: ${values.join(", ")}` : ""}`);
+    } else if (c.op === "SetField") {
+      // Writes to an entity the session creates are shown as its values above.
+      if (c.entity !== null && created.has(c.entity)) continue;
+      if (c.noop) {
+        noops++;
+        continue;
+      }
+      const field = c.field ?? "";
+      lines.push(`  ~ ${label(c)}: ${field.slice(field.lastIndexOf(".") + 1)} ${showValue(c.old ?? undefined)} → ${showValue(c.new)}`);
+    } else if (c.op === "DeleteEntity") lines.push(`  - ${label(c)}`);
+    else lines.push(`  ${c.name ? `${label(c)}: ` : ""}${c.summary}`);
+  }
+  if (noops) lines.push(`  (${noops} write(s) of a value the field already holds left out)`);
+  return lines;
+}
 
 function conflictLines(id: string, conflicts: SessionConflict[]): string[] {
   return [
@@ -124,7 +152,7 @@ export const SCRIPT_COMMANDS: Command[] = [
           const r = (await call(ctx, "sessions.get", { id })) as SessionInfo & { changes: SessionChange[] };
           const text = [
             `session ${r.id} of ${r.script} (run ${r.runId}): ${r.ops} op(s), ${r.isolation} isolation`,
-            ...r.changes.map((c) => `  ${c.summary}`),
+            ...sessionReview(r.changes),
             `commit: openprod session commit ${r.id}    discard: openprod session discard ${r.id}`,
           ].join("\n");
           return { doc: r, text };
@@ -240,10 +268,18 @@ export const SCRIPT_COMMANDS: Command[] = [
     async run(ctx) {
       const limit = ctx.args.flags.limit === undefined ? undefined : Number(ctx.args.flags.limit);
       if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new UsageError(`--limit must be a positive whole number, got "${String(ctx.args.flags.limit)}"`, "traces");
-      const r = (await call(ctx, "triggers.traces", { trigger: ctx.args.positional[0], limit })) as { trigger: string; traces: TriggerTrace[] };
+      const c = await liveConnection(ctx);
+      let r: { trigger: string; traces: TriggerTrace[] };
+      let names: EntityNames;
+      try {
+        r = (await c.call("triggers.traces", { trigger: ctx.args.positional[0], limit })) as { trigger: string; traces: TriggerTrace[] };
+        names = await EntityNames.load(c, r.traces.map((t) => t.entity));
+      } finally {
+        await c.close();
+      }
       const lines = r.traces.map(
         (t) =>
-          `#${t.seq} ${time(t.at)}  ${t.entity} ${t.field}: ${formatValue(t.oldValue)} → ${formatValue(t.newValue)}  ${t.status}${t.runId ? `  ${t.runId}` : ""}${t.reason ? `  (${t.reason})` : ""}${t.error ? `  ${t.error.type}: ${t.error.message}` : ""}`,
+          `#${t.seq} ${time(t.at)}  ${names.label(t.entity)} ${t.field.slice(t.field.lastIndexOf(".") + 1)}: ${showValue(t.oldValue)} → ${showValue(t.newValue)}  ${t.status}${t.runId ? `  ${t.runId}` : ""}${t.reason ? `  (${t.reason})` : ""}${t.error ? `  ${t.error.type}: ${t.error.message}` : ""}`,
       );
       return { doc: r, text: lines.join("\n") || `trigger ${r.trigger} has not fired yet` };
     },

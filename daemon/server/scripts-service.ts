@@ -9,6 +9,7 @@ import { readFile } from "node:fs/promises";
 import fs from "node:fs";
 import path from "node:path";
 import { EntityNotFound } from "../crdt/errors.ts";
+import { entityName } from "../crdt/index.ts";
 import type { FieldValue, Operation, WorkspaceStore } from "../crdt/index.ts";
 import { CapabilitySet } from "../scripts/capabilities/index.ts";
 import { createLuaEngine } from "../scripts/engine/index.ts";
@@ -128,7 +129,7 @@ export function createScriptsService(opts: ScriptsServiceOptions = {}): ScriptsS
 
       methods.register("sessions.get", obj({ id: nonEmpty }), async (p) => {
         const s = await sessionOf(rt, p.id);
-        return { ...sessionInfo(s), changes: s.ops.map((op) => describeOp(store, op)) };
+        return { ...sessionInfo(s), changes: describeOps(store, s.ops) };
       });
 
       methods.register("sessions.commit", obj({ id: nonEmpty }), async (p, call) => {
@@ -268,6 +269,40 @@ function sessionInfo(s: SessionSummary): SessionInfo {
 }
 
 /** One overlay op in a person's words; for field writes the canonical value it would replace. */
+/** A session's ops for review: each with the entity's name, no-op writes flagged, created entities with their final values. */
+function describeOps(store: WorkspaceStore, ops: readonly Operation[]): SessionChange[] {
+  const created = new Map<string, { tables: Record<string, unknown>; values: Record<string, FieldValue> }>();
+  for (const op of ops) {
+    if (op.op === "CreateEntity" && op.id !== undefined) created.set(op.id, { tables: Object.fromEntries((op.tables ?? []).map((t) => [t, {}])), values: { ...(op.fields ?? {}) } });
+    else if (op.op === "SetField") {
+      const c = created.get(op.id);
+      if (c) c.values[op.field] = op.value;
+    }
+  }
+  const nameOf = (id: string | null): string | undefined => {
+    if (id === null) return undefined;
+    const c = created.get(id);
+    if (c) return entityName({ id, tables: c.tables, fields: c.values }, store.schema);
+    try {
+      const e = store.getEntity(id);
+      return entityName(e, store.schema);
+    } catch (e) {
+      if (e instanceof EntityNotFound) return undefined;
+      throw e;
+    }
+  };
+  return ops.map((op) => {
+    const d = describeOp(store, op);
+    const name = nameOf(d.entity);
+    if (op.op === "CreateEntity" && d.entity !== null) return { ...d, name, values: created.get(d.entity)?.values ?? {} };
+    if (op.op === "SetField") {
+      const inCreated = created.has(op.id);
+      return { ...d, name, noop: !inCreated && JSON.stringify(d.old) === JSON.stringify(d.new) };
+    }
+    return name === undefined ? d : { ...d, name };
+  });
+}
+
 function describeOp(store: WorkspaceStore, op: Operation): SessionChange {
   const base = { op: op.op, entity: null, field: null, old: null, new: null };
   switch (op.op) {
