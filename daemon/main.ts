@@ -118,6 +118,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       const workspaceKey = readWorkspaceKey(settings.keyFile);
       peer = await createPeerNode({
         stateDir: show.dir.stateDir,
+        name: settings.name,
         listen: settings.listen,
         connect: settings.connect,
         mdns: settings.mdns,
@@ -134,7 +135,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     registerCoreMethods(methods, {
       store,
       peer,
-      info: { version: DAEMON_VERSION, showDir: show.dir.root, socket, workspaceName: show.config.workspace.name, startedAt },
+      info: { version: DAEMON_VERSION, showDir: show.dir.root, socket, workspaceName: show.config.workspace.name, peerName: settings.name, startedAt },
       now,
     });
     cleanups.push(bridgeEvents(store, peer, events));

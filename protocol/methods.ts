@@ -44,6 +44,8 @@ export interface StatusResult {
   socket: string;
   workspace: { id: string; name: string };
   peerId: string;
+  /** `[peer] name` of openprod.toml, default the hostname. */
+  peerName: string;
   addresses: string[];
   peers: number;
   entities: number;
@@ -97,7 +99,7 @@ export interface Methods {
   "conflicts.resolve": { params: { id: string; value?: FieldValue; keep?: "ours" | "theirs" }; result: BundleResult };
   /** `keep`: "ours", "theirs", or a change set id from the bulk conflict's sides. */
   "conflicts.resolveBulk": { params: { id: string; keep: string }; result: BundleResult };
-  "peers.list": { params: Record<string, never>; result: { peerId: string; addresses: string[]; peers: PeerInfo[] } };
+  "peers.list": { params: Record<string, never>; result: { peerId: string; peerName: string; addresses: string[]; peers: PeerInfo[] } };
   /** Dial a peer (multiaddr with /p2p/<id>) and wait until sync is up; it is then kept connected. */
   "peers.connect": { params: { addr: string }; result: { peers: PeerInfo[] } };
   /** Start a stream of `event` notifications; `events` filters by type (default: all). */

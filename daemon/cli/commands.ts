@@ -11,7 +11,7 @@ import { daemonClient, liveConnection, readConnection } from "./connection.ts";
 import { RpcError } from "../../protocol/errors.ts";
 import type { Connection } from "./connection.ts";
 import type { CliIO } from "./output.ts";
-import { EntityNames, clockTime, hlcTime, showValue } from "./display.ts";
+import { EntityNames, clockTime, hlcTime, peerNames, showValue } from "./display.ts";
 import type { BundleChanges, BundleInfo, BundleResult, ConflictRecord, BulkConflict, EntityView, FieldChange, PeerInfo, StatusResult } from "../../protocol/methods.ts";
 import type { DaemonEvent } from "../../protocol/events.ts";
 import { SCRIPT_COMMANDS } from "./script-commands.ts";
@@ -182,7 +182,7 @@ export const COMMANDS: Command[] = [
         const text = [
           c.live ? `daemon running (pid ${s.pid}) for ${s.showDir}` : `no daemon running for ${s.showDir} (read from the store)`,
           `workspace ${s.workspace.name} (${s.workspace.id})`,
-          `peer id   ${s.peerId}`,
+          `peer      ${s.peerName} (${s.peerId})`,
           `entities  ${s.entities}   bundles ${s.bundles}   conflicts ${s.conflicts}   peers ${s.peers}`,
           `heads     ${s.heads.map((h) => h.slice(0, 12)).join(" ")}`,
           ...(s.addresses.length ? [`listening ${s.addresses.join(" ")}`] : []),
@@ -273,9 +273,10 @@ export const COMMANDS: Command[] = [
           bundles: (BundleInfo & BundleChanges)[];
         };
         const names = await EntityNames.load(c, r.bundles.flatMap((b) => changeIds(b.changes)));
+        const peer = await peerNames(c);
         const lines: string[] = [];
         for (const b of r.bundles) {
-          lines.push(`${hlcTime(b.meta.hlc)}  ${actorText(b.meta.actor)}  on peer ${b.meta.peer.slice(-8)}  bundle ${b.hash.slice(0, 12)}`);
+          lines.push(`${hlcTime(b.meta.hlc)}  ${actorText(b.meta.actor)}  on ${peer(b.meta.peer)}  bundle ${b.hash.slice(0, 12)}`);
           lines.push(...bundleChangeLines(b.changes, names));
           if (b.more > 0) lines.push(`    … and ${b.more} more change(s)`);
           if (b.changes.length === 0 && b.more === 0) lines.push(`    ${b.meta.ops} op(s), no field changed`);
@@ -294,10 +295,11 @@ export const COMMANDS: Command[] = [
       return withConnection(readConnection(ctx), async (c) => {
         const r = (await c.call("conflicts.list")) as { conflicts: ConflictRecord[]; bulk: BulkConflict[] };
         const names = await EntityNames.load(c, r.conflicts.map((x) => x.entity));
+        const peer = await peerNames(c);
         const lines = r.conflicts.map(
           (x) =>
             `${x.id}  ${names.label(x.entity)} ${shortField(x.field)}  shows ${showValue(x.provisional)}; values: ${x.values
-              .map((v) => `${showValue(v.value)} (peer ${v.peer?.slice(-8) ?? "?"}${v.actor ? `, ${actorText(v.actor)}` : ""}${v.hlc ? ` at ${hlcTime(v.hlc)}` : ""})`)
+              .map((v) => `${showValue(v.value)} (${peer(v.peer)}${v.actor ? `, ${actorText(v.actor)}` : ""}${v.hlc ? ` at ${hlcTime(v.hlc)}` : ""})`)
               .join(" | ")}`,
         );
         for (const b of r.bulk) lines.push(`bulk ${b.id}: ${b.count} conflicts between ${b.sides.map((s) => s.changeSet).join(" and ")}`);
@@ -347,10 +349,10 @@ export const COMMANDS: Command[] = [
       const [sub, addr] = ctx.args.positional;
       if (sub !== undefined && (sub !== "connect" || addr === undefined)) throw new UsageError("use: openprod peers [connect <multiaddr>]", "peers");
       if (sub === "connect") await write(ctx, "peers.connect", { addr });
-      const r = (await write(ctx, "peers.list")) as { peerId: string; addresses: string[]; peers: PeerInfo[] };
-      const lines = [`this peer ${r.peerId}`, ...r.addresses.map((a) => `  ${a}`)];
+      const r = (await write(ctx, "peers.list")) as { peerId: string; peerName: string; addresses: string[]; peers: PeerInfo[] };
+      const lines = [`this peer ${r.peerName} (${r.peerId})`, ...r.addresses.map((a) => `  ${a}`)];
       lines.push(r.peers.length ? "syncing with:" : "not syncing with any peer");
-      for (const p of r.peers) lines.push(`  ${p.peerId} at ${p.remoteAddr} (${p.direction}, since ${clockTime(p.since)})`);
+      for (const p of r.peers) lines.push(`  ${p.name ?? "(unnamed)"} (${p.peerId}) at ${p.remoteAddr} (${p.direction}, since ${clockTime(p.since)})`);
       return { doc: r, text: lines.join("\n") };
     },
   },

@@ -88,7 +88,14 @@ async function openStoreHere(dir: string, notRunning: DaemonNotRunning): Promise
   registerCoreMethods(methods, {
     store,
     peer: null,
-    info: { version: "offline", showDir: show.dir.root, socket: notRunning.socketPath, workspaceName: show.config.workspace.name, startedAt: Date.now() },
+    info: {
+      version: "offline",
+      showDir: show.dir.root,
+      socket: notRunning.socketPath,
+      workspaceName: show.config.workspace.name,
+      peerName: (await import("../server/peer-settings.ts")).peerSettings(show.config.peer, show.dir.root).name,
+      startedAt: Date.now(),
+    },
   });
   const ctx = {
     connection: "offline",

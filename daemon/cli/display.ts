@@ -65,3 +65,14 @@ export class EntityNames {
     return name === undefined ? id : `${name} (${shortId(id)})`;
   }
 }
+
+/**
+ * Peer names as this daemon knows them: its own (`[peer] name`) and those of the peers
+ * it syncs with now (told in their hello). Another peer shows as the end of its id.
+ */
+export async function peerNames(c: Connection): Promise<(peerId: string | null) => string> {
+  const r = (await c.call("peers.list")) as { peerId: string; peerName: string; peers: { peerId: string; name: string | null }[] };
+  const names = new Map<string, string>([[r.peerId, r.peerName]]);
+  for (const p of r.peers) if (p.name) names.set(p.peerId, p.name);
+  return (id) => (id === null ? "?" : (names.get(id) ?? `…${id.slice(-8)}`));
+}

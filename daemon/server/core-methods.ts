@@ -18,7 +18,7 @@ export interface CoreDeps {
   store: WorkspaceStore;
   /** Null when the daemon runs without networking. */
   peer: PeerNode | null;
-  info: { version: string; showDir: string; socket: string; workspaceName: string; startedAt: number };
+  info: { version: string; showDir: string; socket: string; workspaceName: string; peerName: string; startedAt: number };
   now?: () => number;
 }
 
@@ -48,6 +48,7 @@ export function registerCoreMethods(methods: MethodRegistry, deps: CoreDeps): vo
       socket: deps.info.socket,
       workspace: { id: store.workspaceId, name: deps.info.workspaceName },
       peerId: store.peerId,
+      peerName: deps.info.peerName,
       addresses: peer?.addresses() ?? [],
       peers: peer?.peers().length ?? 0,
       entities: s.entities,
@@ -193,7 +194,7 @@ export function registerCoreMethods(methods: MethodRegistry, deps: CoreDeps): vo
 
   methods.register("conflicts.resolveBulk", obj({ id: nonEmpty, keep: nonEmpty }), (p, ctx) => store.resolveBulk(p.id, p.keep, { actor: ctx.actor }));
 
-  methods.register("peers.list", empty, () => ({ peerId: store.peerId, addresses: peer?.addresses() ?? [], peers: peer?.peers() ?? [] }));
+  methods.register("peers.list", empty, () => ({ peerId: store.peerId, peerName: deps.info.peerName, addresses: peer?.addresses() ?? [], peers: peer?.peers() ?? [] }));
 
   methods.register("peers.connect", obj({ addr: nonEmpty }), async (p) => {
     if (!peer) throw new InvalidOperation("this daemon runs without networking (no peer node)", {});
