@@ -92,6 +92,8 @@ export interface Methods {
     params: { type: string; source: string; target: string; properties?: Fields; edgeId?: string; after?: string; before?: string };
     result: BundleResult & { edgeId: string };
   };
+  /** Live edges touching an entity (`direction` "out": it is the source; "in": the target; default both). */
+  "edges.list": { params: { entity: string; type?: string; direction?: "out" | "in" | "both" }; result: { edges: EdgeState[] } };
   "edge.delete": { params: { edgeId: string }; result: BundleResult };
   "edge.move": { params: { edgeId: string; after?: string; before?: string }; result: BundleResult };
   "conflicts.list": { params: Record<string, never>; result: { conflicts: ConflictRecord[]; bulk: BulkConflict[] } };

@@ -113,6 +113,8 @@ describe("a technician renumbers a scene's cues, reviews the session and commits
     const r = await op("run", "renumber_cues", "--arg", `scene_id=${scene}`);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain("progress: Renumbering cues started (3)");
+    // Not a terminal: each update on its own line as it comes, not only start and end.
+    expect(r.stdout).toMatch(/progress: (Renumbering cues )?2\/3\n/);
     expect(r.stdout).toContain("toast: 3 cues renumbered");
     const id = /session (s-run-\S+) is open for review/.exec(r.stdout)?.[1];
     expect(id, r.stdout).toBeDefined();

@@ -15,6 +15,8 @@ import { EntityNames, clockTime, hlcTime, peerNames, showValue } from "./display
 import type { BundleChanges, BundleInfo, BundleResult, ConflictRecord, BulkConflict, EntityView, FieldChange, PeerInfo, StatusResult } from "../../protocol/methods.ts";
 import type { DaemonEvent } from "../../protocol/events.ts";
 import { SCRIPT_COMMANDS } from "./script-commands.ts";
+import { EDIT_COMMANDS } from "./edit-commands.ts";
+import { QUERY_FORMATS, entityTable, tableColumns } from "./entity-table.ts";
 
 export interface CommandContext {
   dir: string;
@@ -195,20 +197,39 @@ export const COMMANDS: Command[] = [
   },
   {
     name: "query",
-    usage: 'openprod query "<expr>" [params...] [--limit n]',
-    summary: "entities matching a query; ? placeholders take the params in order",
-    details: "Params are JSON when they parse as JSON (42, true, \"12\"), else text.",
-    examples: [`openprod query "table == 'lighting_cues' AND number == ?" 12`, `openprod query "channel > 10 ORDER BY channel" --limit 5`],
-    flags: { limit: { type: "string", help: "at most this many entities" } },
+    usage: 'openprod query "<expr>" [params...] [--limit n] [--columns a,b,c] [--format table|lines|json]',
+    summary: "entities matching a query, as a table; ? placeholders take the params in order",
+    details: [
+      "Params are JSON when they parse as JSON (42, true, \"12\"), else text.",
+      "--format table (default): one row per entity, its name, id and fields (or --columns); lines: one block per entity with every field; json: as --json.",
+    ].join("\n"),
+    examples: [
+      `openprod query "table == 'lighting_cues' AND number == ?" 12`,
+      `openprod query "table == 'lighting_cues' ORDER BY number" --columns number,label,status`,
+      `openprod query "channel > 10 ORDER BY channel" --limit 5 --format lines`,
+    ],
+    flags: {
+      limit: { type: "string", help: "at most this many entities" },
+      columns: { type: "string", help: "the fields to show, comma-separated (default: every field)" },
+      format: { type: "string", help: "table (default), lines or json" },
+    },
     args: [1, Infinity],
     async run(ctx) {
       const [expr, ...params] = ctx.args.positional;
+      const format = ctx.args.flags.format ?? "table";
+      if (!(QUERY_FORMATS as readonly unknown[]).includes(format)) throw new UsageError(`--format must be ${QUERY_FORMATS.join(", ")}, got "${String(format)}"`, "query");
+      const columns = typeof ctx.args.flags.columns === "string" ? ctx.args.flags.columns.split(",").map((c) => c.trim()).filter(Boolean) : undefined;
       const r = (await read(ctx, "query", { expr, params: params.map(parseValue), limit: intFlag(ctx, "limit") })) as {
         count: number;
         entities: EntityView[];
       };
-      const text = [...r.entities.map(entityText), `${r.count} entit${r.count === 1 ? "y" : "ies"}`].join("\n");
-      return { doc: r, text };
+      if (format === "json") {
+        ctx.io.stdout.write(JSON.stringify(r) + "\n");
+        return 0;
+      }
+      const total = `${r.count} entit${r.count === 1 ? "y" : "ies"}${r.count > r.entities.length ? ` (${r.entities.length} shown)` : ""}`;
+      const body = format === "lines" ? r.entities.map(entityText) : r.entities.length ? [entityTable(r.entities, tableColumns(r.entities, columns))] : [];
+      return { doc: r, text: [...body, total].join("\n") };
     },
   },
   {
@@ -360,15 +381,16 @@ export const COMMANDS: Command[] = [
     name: "log",
     usage: "openprod log [-f] [--lines n]",
     summary: "the daemon's log: the last lines of .openprod/logs/daemon.log, or follow it live with -f",
-    details: "With -f and --json, one JSON object per line until interrupted.",
+    details: "With -f, the last --lines lines first (as tail -f), then each new line as it is logged; with --json, one JSON object per line until interrupted.",
     examples: ["openprod log --lines 50", "openprod log -f"],
     flags: { follow: { type: "boolean", short: "f", help: "follow the live log stream (needs a daemon)" }, lines: { type: "string", help: "how many past lines (default 20)" } },
     args: [0, 0],
     async run(ctx) {
-      if (ctx.args.flags.follow) return followLog(ctx);
       const file = path.join(path.resolve(ctx.dir), ".openprod", "logs", "daemon.log");
       const n = intFlag(ctx, "lines") ?? 20;
       const lines = fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n").filter(Boolean).slice(-n) : [];
+      // As tail -f: the last lines first, then what comes (subscribed before printing, so nothing falls between).
+      if (ctx.args.flags.follow) return followLog(ctx, lines);
       return { doc: { file, lines }, text: lines.join("\n") || `no log yet at ${file}` };
     },
   },
@@ -393,6 +415,7 @@ export const COMMANDS: Command[] = [
       return { doc: r, text };
     },
   },
+  ...EDIT_COMMANDS,
   ...SCRIPT_COMMANDS,
 ];
 
@@ -416,13 +439,21 @@ async function explainMissing(c: Connection, id: string, e: unknown): Promise<un
   return e;
 }
 
-async function followLog(ctx: CommandContext): Promise<number> {
+async function followLog(ctx: CommandContext, past: readonly string[]): Promise<number> {
   const client = await daemonClient(ctx);
-  const print = (e: DaemonEvent): void => {
+  let held: DaemonEvent[] | null = [];
+  const show = (e: DaemonEvent): void => {
     if (e.type !== "log") return;
     ctx.io.stdout.write(ctx.json ? JSON.stringify(e) + "\n" : `${e.time} ${e.level.toUpperCase().padEnd(5)} ${e.msg}\n`);
   };
+  const print = (e: DaemonEvent): void => void (held ? held.push(e) : show(e));
   await client.subscribe(print, ["log"]);
+  // The file's lines are text (or JSON, per --log-format); with --json each is wrapped so every line stays one JSON object.
+  for (const line of past) ctx.io.stdout.write(ctx.json ? JSON.stringify({ type: "log", past: true, line }) + "\n" : line + "\n");
+  const early = held;
+  held = null;
+  // A line logged between reading the file and subscribing may appear twice; none is lost.
+  for (const e of early) show(e);
   return new Promise<number>((resolve) => {
     const stop = (): void => {
       client.close();

@@ -177,7 +177,7 @@ function answerFor(d: DialogEvent, text: string): string | boolean | null {
   }
 }
 
-/** One line redrawn in place on a terminal; start and completion only otherwise. */
+/** One line redrawn in place on a terminal; otherwise one line per update. */
 class ProgressLine {
   private shown = false;
   constructor(private readonly out: NodeJS.WritableStream | null) {}
@@ -192,8 +192,11 @@ class ProgressLine {
     const current = e.current ?? 0;
     const label = e.label ? `${e.label} ` : "";
     if (!this.tty) {
+      // Not a terminal (a log file, a pipe): one line per update, as it comes.
+      const count = `${current}${total !== null ? `/${total}` : ""}`;
       if (e.phase === "start") this.out.write(`progress: ${label}started${total !== null ? ` (${total})` : ""}\n`);
-      if (e.phase === "complete") this.out.write(`progress: complete (${current}${total !== null ? `/${total}` : ""})\n`);
+      else if (e.phase === "complete") this.out.write(`progress: ${label}complete (${count})\n`);
+      else this.out.write(`progress: ${label}${count}\n`);
       return;
     }
     const width = 30;

@@ -45,8 +45,8 @@ export function entityName(e: NameableEntity, schema: Schema): string {
   return `${tables[0] ?? "entity"} ${shortId(e.id)}`;
 }
 
-/** A field by full key (`lighting.cue.number`), `module.field`, or short name. */
-function fieldOf(fields: Record<string, FieldValue>, name: string): FieldValue | undefined {
+/** A field by full key (`lighting.cue.number`), `module.field`, or short name; undefined when the entity has none. */
+export function fieldOf(fields: Record<string, FieldValue>, name: string): FieldValue | undefined {
   if (name in fields) return fields[name];
   const parts = name.split(".");
   for (const [key, v] of Object.entries(fields)) {

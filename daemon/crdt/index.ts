@@ -29,6 +29,6 @@ export { inspectStorage } from "./persistence/index.ts";
 export type { StorageReport, RecordSpace, RecordWrite } from "./persistence/index.ts";
 export { createIdGenerator } from "./ids.ts";
 export type { IdGenerator } from "./ids.ts";
-export { entityName, shortId, displayPlaceholders } from "./entity-name.ts";
+export { entityName, shortId, displayPlaceholders, fieldOf } from "./entity-name.ts";
 export type { NameableEntity } from "./entity-name.ts";
 export type { BundleChanges } from "./bundle-changes.ts";

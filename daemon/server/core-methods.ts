@@ -163,6 +163,9 @@ export function registerCoreMethods(methods: MethodRegistry, deps: CoreDeps): vo
       return { ...r, edgeId: r.results[0]?.edgeId ?? "" };
     },
   );
+  methods.register("edges.list", obj({ entity: nonEmpty, type: opt(nonEmpty), direction: opt(oneOf(["out", "in", "both"] as const)) }), (p) => ({
+    edges: store.edgesOf(p.entity, { type: p.type, direction: p.direction }),
+  }));
   methods.register("edge.delete", obj({ edgeId: nonEmpty }), (p, ctx) => store.apply([{ op: "DeleteEdge", edgeId: p.edgeId }], { actor: ctx.actor }));
   methods.register("edge.move", obj({ edgeId: nonEmpty, after: opt(nonEmpty), before: opt(nonEmpty) }), (p, ctx) =>
     store.apply([{ op: "MoveOrderedEdge", ...p }], { actor: ctx.actor }),
