@@ -967,6 +967,7 @@ export class WorkspaceStore {
         for (const id of this.be.keys(doc.entities, heads)) if (doc.isLive(id, heads)) out.push(id);
         return out;
       },
+      fieldType: (key) => this.schema.fields.get(key)?.type,
       resolveField: (name, tables) => {
         if (tables.length === 0) return this.schema.resolveField(name).key;
         const facets = new Set<string>();
