@@ -4,6 +4,7 @@
  * discard, conflicts), run records, triggers and their traces, dialogs,
  * capability revocation and background scripts.
  */
+import type { ScriptArgSpec } from "../daemon/config/script-args.ts";
 import type { FieldValue, Operation } from "../daemon/crdt/index.ts";
 import type { BackgroundStatus, ReplayResult, RunRecord, SessionConflict } from "../daemon/scripts/runtime/index.ts";
 import type { TriggerSummary, TriggerTrace } from "../daemon/triggers/index.ts";
@@ -25,6 +26,8 @@ export interface ScriptInfo {
   onError?: string;
   isolation?: string;
   capabilities: string[];
+  /** Declared arguments (`[script.<name>.args]`): name, type, help, required, default. */
+  args?: ScriptArgSpec[];
   /** sha-256 of the source. */
   hash?: string;
   /** Why it cannot be loaded (missing file, bad section). */

@@ -15,6 +15,20 @@ const op = (...args: string[]): ReturnType<CliKit["run"]> => kit.run([...args, "
 beforeAll(async () => {
   await kit.build();
   show = await kit.newShow();
+  fs.appendFileSync(
+    path.join(show, "openprod.toml"),
+    [
+      "",
+      "[script.greet]",
+      'execution_mode = "autoCommit"',
+      "[script.greet.args]",
+      'who = { type = "string", help = "who to greet" }',
+      'times = { type = "int", default = 2, help = "how often" }',
+      'loud = { type = "bool", required = false }',
+      "",
+    ].join("\n"),
+  );
+  fs.writeFileSync(path.join(show, "workspace", "scripts", "greet.lua"), 'for i = 1, args.times do log.info("hello " .. args.who .. (args.loud and "!" or "")) end\n');
   daemon = await kit.daemon(show);
   files = kit.tempDir("op-import-");
 }, 60_000);
@@ -124,5 +138,33 @@ describe("log -f starts with the last lines, as tail -f does", () => {
     child.kill("SIGINT");
     await new Promise((r) => child.on("exit", r));
     expect(out.split("\n").slice(0, 3)).toEqual(past);
+  });
+});
+
+describe("scripts declare their arguments; run checks them and --help lists them", () => {
+  it("openprod run <script> --help lists each argument with its type, default and help", async () => {
+    const h = await op("run", "greet", "--help");
+    expect(h.code, h.stderr).toBe(0);
+    expect(h.stdout).toContain("usage: openprod run greet --arg who=<string> [--arg times=<int>] [--arg loud=<bool>]");
+    expect(h.stdout).toMatch(/who +string +who to greet \(required\)/);
+    expect(h.stdout).toMatch(/times +int +how often \(default 2\)/);
+  });
+
+  it("a missing argument is a usage error naming it; so are a wrong type and an unknown name, before any run", async () => {
+    const missing = await op("run", "greet");
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("UsageError: script greet: missing argument who (string: who to greet)");
+    const wrong = await op("run", "greet", "--arg", "who=Sam", "--arg", "times=many", "--json");
+    expect(wrong.code).toBe(2);
+    expect(wrong.json<{ error: { type: string; message: string } }>().error).toMatchObject({ type: "UsageError", message: expect.stringContaining('argument times must be a whole number, got the string "many"') });
+    const typo = await op("run", "greet", "--arg", "who=Sam", "--arg", "time=3");
+    expect(typo.stderr).toContain('unknown argument time (did you mean "times"?)');
+    expect((await op("runs", "--script", "greet", "--json")).json<{ runs: unknown[] }>().runs).toEqual([]);
+  });
+
+  it("given args are converted to their declared type and defaults filled in", async () => {
+    const r = await op("run", "greet", "--arg", "who=42", "--arg", "loud=true");
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.match(/\[info\] hello 42!/g)).toHaveLength(2);
   });
 });

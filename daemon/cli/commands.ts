@@ -35,6 +35,8 @@ export interface Command {
   examples: string[];
   flags?: Record<string, FlagSpec>;
   args: [min: number, max: number];
+  /** `--help` with arguments given (`openprod run renumber_cues --help`): help about that thing, e.g. a script's args. */
+  helpFor?(ctx: CommandContext): Promise<{ doc: unknown; text: string }>;
   /** Returns the JSON document (printed as is with --json) and its text form; or an exit code when it printed itself. */
   run(ctx: CommandContext): Promise<{ doc: unknown; text: string } | number>;
 }

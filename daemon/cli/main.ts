@@ -27,6 +27,13 @@ export async function main(argv: readonly string[], io: CliIO = { stdout: proces
     const rest = [...argv];
     rest.splice(argv.indexOf(name), 1);
     const args = parseArgs(rest, { ...GLOBAL_FLAGS, ...command.flags }, command.name);
+    const dir = typeof args.flags.dir === "string" ? args.flags.dir : process.cwd();
+    const as = typeof args.flags.as === "string" ? args.flags.as : undefined;
+    if (args.flags.help && command.helpFor && args.positional.length > 0) {
+      const h = await command.helpFor({ dir, as, json, io, args });
+      io.stdout.write((json ? JSON.stringify(h.doc) : h.text) + "\n");
+      return 0;
+    }
     if (args.flags.help) {
       io.stdout.write(json ? JSON.stringify(commandDoc(command)) + "\n" : commandHelp(command));
       return 0;
@@ -35,8 +42,6 @@ export async function main(argv: readonly string[], io: CliIO = { stdout: proces
     if (args.positional.length < min || args.positional.length > max) {
       throw new UsageError(`${command.name} takes ${min === max ? min : `${min} to ${max === Infinity ? "any number of" : max}`} argument(s), got ${args.positional.length}; usage: ${command.usage}`, command.name);
     }
-    const dir = typeof args.flags.dir === "string" ? args.flags.dir : process.cwd();
-    const as = typeof args.flags.as === "string" ? args.flags.as : undefined;
     const r = await command.run({ dir, as, json, io, args });
     if (typeof r === "number") return r;
     io.stdout.write((json ? JSON.stringify(r.doc) : r.text) + "\n");

@@ -7,7 +7,8 @@
 import readline from "node:readline/promises";
 import type { CommandContext } from "./commands.ts";
 import { UsageError, jsonObject, parseValue } from "./args.ts";
-import { daemonClient } from "./connection.ts";
+import { cliUser, daemonClient } from "./connection.ts";
+import { RpcError } from "../../protocol/errors.ts";
 import type { Client } from "../../protocol/client.ts";
 import type { DaemonEvent } from "../../protocol/events.ts";
 import type { DialogEvent } from "../../protocol/script-events.ts";
@@ -71,7 +72,14 @@ export async function runScript(ctx: CommandContext): Promise<number> {
       onEvent(e);
     };
     await client.subscribe(onAny, [...FOLLOWED]);
-    const started = (await client.request("scripts.run", { script, args, commit: ctx.args.flags.commit === true, wait: false })) as { runId: string };
+    const user = await cliUser(ctx);
+    const started = (await client
+      .request("scripts.run", { script, args, commit: ctx.args.flags.commit === true, wait: false, ...(user === undefined ? {} : { user }) })
+      .catch((e: unknown) => {
+        // Args that do not fit the script's declared ones are a mistake in the command line.
+        if (e instanceof RpcError && e.type === "InvalidOperation" && Array.isArray(e.data.details.missing)) throw new UsageError(`${e.message}; see openprod run ${script} --help`, "run");
+        throw e;
+      })) as { runId: string };
     runId = started.runId;
     for (const e of early.splice(0)) onAny(e);
     const r = (await client.request("runs.wait", { runId })) as RunSummary;

@@ -85,7 +85,7 @@ const SESSION_SUBCOMMANDS = ["show", "commit", "discard", "conflicts", "resolve"
 export const SCRIPT_COMMANDS: Command[] = [
   {
     name: "run",
-    usage: "openprod run <script> [--arg key=value ...] [--args '<json>'] [--commit] [--answer <value>]",
+    usage: "openprod run <script> [--arg key=value ...] [--args '<json>'] [--commit] [--answer <value>]   (openprod run <script> --help: its arguments)",
     summary: "run a script in the daemon, streaming its log, progress and toasts; prints the run id, outcome and session",
     details: [
       "Values of --arg are JSON when they parse as JSON (42, true), else text; --args gives them all as one JSON object.",
@@ -102,6 +102,22 @@ export const SCRIPT_COMMANDS: Command[] = [
     },
     args: [1, 1],
     run: (ctx) => runScript(ctx),
+    async helpFor(ctx) {
+      const id = ctx.args.positional[0];
+      const { scripts } = (await call(ctx, "scripts.list")) as { scripts: ScriptInfo[] };
+      const s = scripts.find((x) => x.id === id);
+      if (!s) throw new UsageError(`no script "${id}" (openprod scripts lists them)`, "run");
+      const args = s.args ?? [];
+      const lines = [
+        `usage: openprod run ${id}${args.map((a) => (a.required ? ` --arg ${a.name}=<${a.type}>` : ` [--arg ${a.name}=<${a.type}>]`)).join("")}`,
+        "",
+        `${s.mode === "background" ? "background" : (s.executionMode ?? "")} script ${s.file}; capabilities: ${s.capabilities.join(", ") || "none"}`,
+        "",
+        args.length ? "arguments:" : "arguments: none declared ([script.<name>.args] in its config declares them)",
+        ...args.map((a) => `  ${a.name.padEnd(14)} ${a.type.padEnd(7)} ${a.help}${a.default !== undefined ? ` (default ${JSON.stringify(a.default)})` : a.required ? " (required)" : ""}`),
+      ];
+      return { doc: { script: s.id, args }, text: lines.join("\n") };
+    },
   },
   {
     name: "scripts",

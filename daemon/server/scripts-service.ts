@@ -10,6 +10,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { EntityNotFound } from "../crdt/errors.ts";
 import { entityName } from "../crdt/index.ts";
+import { checkScriptArgs } from "../config/index.ts";
 import type { FieldValue, Operation, WorkspaceStore } from "../crdt/index.ts";
 import { CapabilitySet } from "../scripts/capabilities/index.ts";
 import { createLuaEngine } from "../scripts/engine/index.ts";
@@ -91,9 +92,10 @@ export function createScriptsService(opts: ScriptsServiceOptions = {}): ScriptsS
         obj({ script: nonEmpty, args: opt(record(value)), commit: opt(bool), wait: opt(bool), user: opt(nonEmpty) }),
         async (p, call) => {
           // An unknown script or a bad section is the caller's mistake: say so now, not in a run record.
-          await catalog.load(p.script);
+          const loaded = await catalog.load(p.script);
+          const args = checkScriptArgs(p.script, loaded.config.args, p.args ?? {});
           const user = p.user ?? call.clientName;
-          const start = rt.run(p.script, { args: p.args ?? {}, user });
+          const start = rt.run(p.script, { args, user });
           const finished = start.done.then(async (r) => {
             const s = summarize(r);
             if (p.commit && r.status === "ok" && r.sessionId !== undefined && r.sessionStatus === "open") {
@@ -355,6 +357,7 @@ async function listScripts(ctx: ServiceContext, catalog: ScriptCatalog): Promise
         onError: s.config.onError,
         isolation: s.config.isolation,
         capabilities: s.config.capabilities,
+        args: s.config.args,
         hash: s.hash,
       });
     } catch (e) {
