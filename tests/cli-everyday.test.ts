@@ -168,3 +168,20 @@ describe("scripts declare their arguments; run checks them and --help lists them
     expect(r.stdout.match(/\[info\] hello 42!/g)).toHaveLength(2);
   });
 });
+
+describe("scripts and triggers are read from the configuration when no daemon runs", () => {
+  it("a show whose daemon never ran lists its scripts (with declared args) and triggers", async () => {
+    const fresh = await kit.newShow();
+    const s = await kit.run(["scripts", "--dir", fresh, "--json"]);
+    expect(s.code, s.stderr).toBe(0);
+    const doc = s.json<{ running: boolean; scripts: { id: string; args?: { name: string }[] }[] }>();
+    expect(doc.running).toBe(false);
+    expect(doc.scripts.find((x) => x.id === "renumber_cues")?.args?.map((a) => a.name)).toEqual(["scene_id"]);
+    const t = await kit.run(["triggers", "--dir", fresh]);
+    expect(t.code, t.stderr).toBe(0);
+    expect(t.stdout).toMatch(/^renumber_on_reorder {2}lighting\.cue\.order_index → renumber_cues/m);
+    expect(t.stdout).toContain("(no daemon running: read from the show's configuration");
+    const h = await kit.run(["run", "renumber_cues", "--help", "--dir", fresh]);
+    expect(h.stdout).toMatch(/scene_id +entity +the scene whose cues are renumbered \(required\)/);
+  });
+});

@@ -6,8 +6,12 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { connect, DaemonNotRunning } from "../../protocol/index.ts";
 import type { Client } from "../../protocol/index.ts";
+import type * as OfflineMethods from "../server/offline-methods.ts";
+// The error classes alone (no store code): the store is imported only when a read needs it.
+import { StorageError } from "../crdt/errors.ts";
 
 export interface Connection {
   /** True when talking to a running daemon. */
@@ -54,11 +58,49 @@ export async function readConnection(target: Target): Promise<Connection> {
   }
 }
 
+/**
+ * The daemon if one runs, else the show's configuration read here: for `scripts.list` and
+ * `triggers.list`, which need no store (a show whose daemon never ran has none yet).
+ */
+export async function configConnection(target: Target): Promise<Connection> {
+  try {
+    return await liveConnection(target);
+  } catch (e) {
+    if (!(e instanceof DaemonNotRunning)) throw e;
+  }
+  const { serveConfigMethods } = await loadFromSources<typeof OfflineMethods>("daemon/server/offline-methods.ts");
+  const call = await serveConfigMethods(target.dir);
+  return { live: false, call, close: async () => undefined };
+}
+
+/**
+ * A daemon module run from its TypeScript sources, as `openprod daemon` does (run-daemon.ts):
+ * the script runtime reads its Lua preludes next to its sources, which the CLI bundle is not.
+ */
+async function loadFromSources<T>(file: string): Promise<T> {
+  if (!import.meta.url.endsWith(".ts")) (await import("tsx/esm/api")).register();
+  const { packageRoot } = await import("./package-root.ts");
+  return (await import(pathToFileURL(path.join(packageRoot(), file)).href)) as T;
+}
+
+/** Who an in-process call comes from: nobody that can subscribe or write. */
+const OFFLINE_CALL = {
+  connection: "offline",
+  clientName: CLIENT_NAME,
+  actor: { kind: "app" as const, name: CLIENT_NAME },
+  setClientName: () => undefined,
+  setUser: () => undefined,
+  subscribe: (): string => {
+    throw new StorageError("no daemon is running: there is nothing to subscribe to", {});
+  },
+  unsubscribe: () => false,
+};
+
 async function openStoreHere(dir: string, notRunning: DaemonNotRunning): Promise<Connection> {
   // The config first: a directory that is no show fails fast, before the store's code is loaded.
   const show = await (await import("../config/index.ts")).loadShow(dir);
   // The core methods alone: the server's index also brings the script runtime, which an offline read never needs.
-  const [{ WorkspaceStore, StorageError }, { MethodRegistry }, { registerCoreMethods }] = await Promise.all([
+  const [{ WorkspaceStore }, { MethodRegistry }, { registerCoreMethods }] = await Promise.all([
     import("../crdt/index.ts"),
     import("../server/method-registry.ts"),
     import("../server/core-methods.ts"),
@@ -97,23 +139,12 @@ async function openStoreHere(dir: string, notRunning: DaemonNotRunning): Promise
       startedAt: Date.now(),
     },
   });
-  const ctx = {
-    connection: "offline",
-    clientName: CLIENT_NAME,
-    actor: { kind: "app" as const, name: CLIENT_NAME },
-    setClientName: () => undefined,
-    setUser: () => undefined,
-    subscribe: (): string => {
-      throw new StorageError("no daemon is running: there is nothing to subscribe to", {});
-    },
-    unsubscribe: () => false,
-  };
   return {
     live: false,
     call: async (method, params) => {
       const entry = methods.get(method);
       if (!entry) throw new Error(`unknown method ${method}`);
-      return entry.handler(entry.check(params ?? {}, "params"), ctx);
+      return entry.handler(entry.check(params ?? {}, "params"), OFFLINE_CALL);
     },
     close: () => store.close(),
   };

@@ -4,7 +4,7 @@
  */
 import type { Command, CommandContext } from "./commands.ts";
 import { UsageError, jsonObject } from "./args.ts";
-import { liveConnection } from "./connection.ts";
+import { configConnection, liveConnection } from "./connection.ts";
 import { formatValue } from "./output.ts";
 import { EntityNames, clockTime, showValue } from "./display.ts";
 import { shortId } from "../crdt/entity-name.ts";
@@ -104,7 +104,13 @@ export const SCRIPT_COMMANDS: Command[] = [
     run: (ctx) => runScript(ctx),
     async helpFor(ctx) {
       const id = ctx.args.positional[0];
-      const { scripts } = (await call(ctx, "scripts.list")) as { scripts: ScriptInfo[] };
+      const c = await configConnection(ctx);
+      let scripts: ScriptInfo[];
+      try {
+        ({ scripts } = (await c.call("scripts.list")) as { scripts: ScriptInfo[] });
+      } finally {
+        await c.close();
+      }
       const s = scripts.find((x) => x.id === id);
       if (!s) throw new UsageError(`no script "${id}" (openprod scripts lists them)`, "run");
       const args = s.args ?? [];
@@ -126,13 +132,19 @@ export const SCRIPT_COMMANDS: Command[] = [
     examples: ["openprod scripts", "openprod scripts --json"],
     args: [0, 0],
     async run(ctx) {
-      const r = (await call(ctx, "scripts.list")) as { scripts: ScriptInfo[] };
+      const c = await configConnection(ctx);
+      let r: { scripts: ScriptInfo[] };
+      try {
+        r = (await c.call("scripts.list")) as { scripts: ScriptInfo[] };
+      } finally {
+        await c.close();
+      }
       const lines = r.scripts.map((s) =>
         s.error
           ? `${s.id.padEnd(28)} cannot load: ${s.error}`
           : `${s.id.padEnd(28)} ${(s.mode === "background" ? "background" : (s.executionMode ?? "")).padEnd(11)} ${s.capabilities.join(", ") || "(no capabilities)"}${s.configured ? "" : "  (no [script.*] section)"}`,
       );
-      return { doc: r, text: lines.join("\n") || "no scripts" };
+      return { doc: { ...r, running: c.live }, text: (lines.join("\n") || "no scripts") + (c.live ? "" : "\n(no daemon running: read from the show's configuration)") };
     },
   },
   {
@@ -265,13 +277,22 @@ export const SCRIPT_COMMANDS: Command[] = [
     examples: ["openprod triggers", "openprod triggers --json"],
     args: [0, 0],
     async run(ctx) {
-      const r = (await call(ctx, "triggers.list")) as { triggers: TriggerSummary[] };
+      const c = await configConnection(ctx);
+      let r: { triggers: TriggerSummary[] };
+      try {
+        r = (await c.call("triggers.list")) as { triggers: TriggerSummary[] };
+      } finally {
+        await c.close();
+      }
       const lines = r.triggers.map((t) =>
         t.status === "rejected"
           ? `${t.name}  REJECTED (${t.file}:${t.line ?? "?"}): ${t.error ?? ""}`
           : `${t.name}  ${t.watches} → ${t.script}${t.when ? `  when ${t.when}` : ""}${t.scope ? `  scope ${t.scope}` : ""}  fired ${t.fired}${t.pending ? `, ${t.pending} pending` : ""}`,
       );
-      return { doc: r, text: lines.join("\n") || "no triggers configured" };
+      return {
+        doc: { ...r, running: c.live },
+        text: (lines.join("\n") || "no triggers configured") + (c.live ? "" : "\n(no daemon running: read from the show's configuration; firing counts are kept by a running daemon)"),
+      };
     },
   },
   {

@@ -85,7 +85,7 @@ export function createScriptsService(opts: ScriptsServiceOptions = {}): ScriptsS
         },
       });
 
-      methods.register("scripts.list", empty, () => listScripts(ctx, catalog));
+      methods.register("scripts.list", empty, () => listScripts(ctx.show, catalog));
 
       methods.register(
         "scripts.run",
@@ -338,8 +338,8 @@ function show(v: unknown): string {
   return v === null || v === undefined ? "(unset)" : JSON.stringify(v);
 }
 
-async function listScripts(ctx: ServiceContext, catalog: ScriptCatalog): Promise<{ scripts: ScriptInfo[] }> {
-  const { show } = ctx;
+/** Every script of the show (configured or found in workspace/scripts/), with its settings or why it cannot load. */
+export async function listScripts(show: ServiceContext["show"], catalog: ScriptCatalog): Promise<{ scripts: ScriptInfo[] }> {
   const ids = new Set(configuredScriptIds(show));
   const userDir = path.join(show.dir.root, "workspace", "scripts");
   const configured = new Set(ids);
