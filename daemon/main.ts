@@ -227,8 +227,8 @@ function writeBanner(
       "",
       "To add a second peer: copy this show directory (without .openprod/) to the other machine or folder,",
       `copy the workspace key ${b.keyFile} to the same place under it (.openprod/workspace.key),`,
-      "give it its own [peer] listen port, and add to its openprod.toml:",
-      `  [peer] connect = ["${dial}"]`,
+      "give it its own [peer] listen port, and set in the [peer] section of its openprod.toml:",
+      `  connect = ["${dial}"]`,
     );
   }
   out.write(lines.join("\n") + "\n");

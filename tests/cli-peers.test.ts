@@ -81,3 +81,25 @@ describe("peers have names, shown in peers, status, history and conflicts", () =
     expect(text).toMatch(/Desk label \(Desk, app:openprod-cli at \d\d:\d\d:\d\d\)/);
   });
 });
+
+describe("the daemon's banner tells how to add a peer in lines that can be pasted as they are", () => {
+  it("the connect line is valid TOML for the [peer] section and names this peer's address", async () => {
+    const { startDaemon } = await import("../daemon/main.ts");
+    const { parse } = await import("smol-toml");
+    const { PassThrough } = await import("node:stream");
+    const show = path.join(kit.tempDir("op-banner-"), "show");
+    fs.cpSync(desk, show, { recursive: true, filter: (src) => !src.includes(`${path.sep}.openprod`) || src.endsWith("workspace.key") || src.endsWith(".openprod") });
+    const out = new PassThrough();
+    let text = "";
+    out.on("data", (d: Buffer) => (text += d.toString()));
+    const d = await startDaemon({ showDir: show, console: null, banner: out });
+    try {
+      const line = text.split("\n").find((l) => l.trim().startsWith("connect = "));
+      expect(line, text).toBeDefined();
+      const parsed = parse(`[peer]\n${(line as string).trim()}\n`) as { peer: { connect: string[] } };
+      expect(parsed.peer.connect).toEqual([d.peer?.addresses()[0]]);
+    } finally {
+      await d.stop();
+    }
+  });
+});
