@@ -28,6 +28,8 @@ beforeAll(async () => {
       "",
     ].join("\n"),
   );
+  // No capabilities: ui is not there.
+  fs.writeFileSync(path.join(show, "workspace", "scripts", "no_ui.lua"), 'local x = 1\nui.toast("hello")\n');
   fs.writeFileSync(path.join(show, "workspace", "scripts", "greet.lua"), 'for i = 1, args.times do log.info("hello " .. args.who .. (args.loud and "!" or "")) end\n');
   daemon = await kit.daemon(show);
   files = kit.tempDir("op-import-");
@@ -183,5 +185,13 @@ describe("scripts and triggers are read from the configuration when no daemon ru
     expect(t.stdout).toContain("(no daemon running: read from the show's configuration");
     const h = await kit.run(["run", "renumber_cues", "--help", "--dir", fresh]);
     expect(h.stdout).toMatch(/scene_id +entity +the scene whose cues are renumbered \(required\)/);
+  });
+});
+
+describe("script errors teach: file:line and the capability that would allow the call", () => {
+  it("using ui without a ui capability names the line and the capabilities that bring ui", async () => {
+    const r = await op("run", "no_ui");
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/ScriptError: \S*no_ui\.lua:2: .*attempt to index a nil value \(global 'ui'\): ui is available with the ui\.notify \(ui\.toast, ui\.progress\)/);
   });
 });

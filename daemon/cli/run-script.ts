@@ -96,7 +96,7 @@ export async function runScript(ctx: CommandContext): Promise<number> {
       return ok ? 0 : 1;
     }
     say(`run ${r.runId}: ${r.status}, ${r.ops} op(s)${r.bundles ? `, ${r.bundles} bundle(s)` : ""}`);
-    if (r.error) say(`${r.error.type}: ${r.error.message}`);
+    if (r.error) say(`${r.error.type}: ${r.error.file ? `${r.error.file}${r.error.line ? `:${r.error.line}` : ""}: ` : ""}${r.error.message}`);
     for (const s of r.skips) say(`skipped ${s.binding}: ${s.error.type}: ${s.error.message}`);
     if (r.commit?.status === "committed") say(`committed session ${r.sessionId ?? ""}${r.commit.hash ? `: bundle ${r.commit.hash.slice(0, 12)}` : ""} (${r.commit.ops} op(s))`);
     else if (r.commit?.status === "conflicts") say(`session ${r.sessionId ?? ""} was not committed: ${r.commit.conflicts.length} conflict(s); see openprod session conflicts ${r.sessionId ?? ""}`);
