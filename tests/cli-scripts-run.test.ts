@@ -211,7 +211,8 @@ describe("bad input to the script commands is refused with a message that says w
 
   it("script commands without a daemon exit 3 and say how to start one", async () => {
     const idle = await kit.newShow();
-    for (const args of [["run", "renumber_cues"], ["sessions"], ["triggers"], ["ps"]]) {
+    // scripts and triggers read the configuration instead (tests/cli-everyday.test.ts).
+    for (const args of [["run", "renumber_cues"], ["sessions"], ["ps"]]) {
       const r = await kit.run([...args, "--dir", idle, "--json"]);
       expect(r.code).toBe(3);
       expect(r.json<{ error: { message: string } }>().error.message).toContain("openprod daemon --dir");
