@@ -122,6 +122,14 @@ describe("session review shows what a commit would do, by name", () => {
     expect(g.code).toBe(1);
     expect(g.stderr).toContain(`EntityNotFound: entity ${created?.entity} exists only in session ${session}, not committed`);
   });
+
+  it("a commit that meets a change made since the run names the entity in each conflict", async () => {
+    expect((await kit.run(["set", cue, "number", "15", "--dir", show])).code).toBe(0);
+    const c = await kit.run(["session", "commit", session, "--dir", show]);
+    expect(c.code).toBe(1);
+    expect(c.stdout).toMatch(/Q15 House to half \(…\w{6}\) lighting\.cue\.number: script wrote 14, canonical now 15 \(was 13\)/);
+    expect((await kit.run(["session", "discard", session, "--dir", show])).code).toBe(0);
+  });
 });
 
 describe("output a script can trust", () => {

@@ -5,7 +5,6 @@
 import type { Command, CommandContext } from "./commands.ts";
 import { UsageError, jsonObject } from "./args.ts";
 import { configConnection, liveConnection } from "./connection.ts";
-import { formatValue } from "./output.ts";
 import { EntityNames, clockTime, showValue } from "./display.ts";
 import { shortId } from "../crdt/entity-name.ts";
 import { runScript } from "./run-script.ts";
@@ -60,19 +59,29 @@ function sessionReview(changes: readonly SessionChange[]): string[] {
   return lines;
 }
 
-function conflictLines(id: string, conflicts: SessionConflict[]): string[] {
+function conflictLines(id: string, conflicts: SessionConflict[], names?: EntityNames): string[] {
   return [
     ...conflicts.map(
       (c) =>
-        `  ${c.id}  ${c.entity} ${c.field}: script wrote ${formatValue(c.scriptValue)}, canonical now ${formatValue(c.canonicalValue)} (was ${formatValue(c.snapshotValue)})${c.resolution ? `, resolved: keep ${c.resolution}` : ""}`,
+        `  ${c.id}  ${names ? names.label(c.entity) : c.entity} ${c.field}: script wrote ${showValue(c.scriptValue)}, canonical now ${showValue(c.canonicalValue)} (was ${showValue(c.snapshotValue)})${c.resolution ? `, resolved: keep ${c.resolution}` : ""}`,
     ),
     `resolve each with: openprod session resolve ${id} <conflict-id> script|canonical, then commit again`,
   ];
 }
 
-function commitText(id: string, r: CommitResult): string {
+/** Names for the entities a list of session conflicts is about (one extra call). */
+async function conflictNames(ctx: CommandContext, conflicts: readonly SessionConflict[]): Promise<EntityNames> {
+  const c = await liveConnection(ctx);
+  try {
+    return await EntityNames.load(c, conflicts.map((x) => x.entity));
+  } finally {
+    await c.close();
+  }
+}
+
+function commitText(id: string, r: CommitResult, names?: EntityNames): string {
   if (r.status === "committed") return r.hash ? `committed session ${id}: bundle ${r.hash.slice(0, 12)} (${r.ops} op(s))` : `committed session ${id}: nothing to change`;
-  return [`session ${id} was not committed: ${r.conflicts.filter((c) => !c.resolution).length} conflict(s) with changes made since the run`, ...conflictLines(id, r.conflicts)].join("\n");
+  return [`session ${id} was not committed: ${r.conflicts.filter((c) => !c.resolution).length} conflict(s) with changes made since the run`, ...conflictLines(id, r.conflicts, names)].join("\n");
 }
 
 function backgroundText(s: BackgroundInfo): string {
@@ -188,7 +197,7 @@ export const SCRIPT_COMMANDS: Command[] = [
         case "commit": {
           const r = (await call(ctx, "sessions.commit", { id })) as CommitResult;
           if (r.status === "conflicts") {
-            ctx.io.stdout.write((ctx.json ? JSON.stringify(r) : commitText(id, r)) + "\n");
+            ctx.io.stdout.write((ctx.json ? JSON.stringify(r) : commitText(id, r, await conflictNames(ctx, r.conflicts))) + "\n");
             return 1;
           }
           return { doc: r, text: commitText(id, r) };
@@ -199,7 +208,7 @@ export const SCRIPT_COMMANDS: Command[] = [
         }
         case "conflicts": {
           const r = (await call(ctx, "sessions.conflicts", { id })) as { conflicts: SessionConflict[] };
-          return { doc: r, text: r.conflicts.length ? conflictLines(id, r.conflicts).join("\n") : "no conflicts found (they are found when committing)" };
+          return { doc: r, text: r.conflicts.length ? conflictLines(id, r.conflicts, await conflictNames(ctx, r.conflicts)).join("\n") : "no conflicts found (they are found when committing)" };
         }
         case "resolve": {
           const r = await call(ctx, "sessions.resolve", { id, conflictId: a, choice: choiceOf(b) });
