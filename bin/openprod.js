@@ -18,4 +18,9 @@ if (fs.existsSync(built)) {
   cli = await import(pathToFileURL(path.join(root, "daemon", "cli", "main.ts")).href);
 }
 const code = await cli.main(process.argv.slice(2));
+// Exit only once stdout and stderr have drained: to a pipe they are asynchronous, and
+// process.exit() at once would cut a large --json document off (at 64 KiB on Linux).
+// A write callback runs after every earlier write on that stream has been flushed.
+const drained = (stream) => new Promise((resolve) => stream.write("", () => resolve()));
+await Promise.all([drained(process.stdout), drained(process.stderr)]);
 process.exit(code);

@@ -126,6 +126,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       const workspaceKey = readWorkspaceKey(settings.keyFile);
       peer = await createPeerNode({
         stateDir: show.dir.stateDir,
+        name: settings.name,
         listen: opts.listen ? listenOverride(opts.listen, settings.listen) : settings.listen,
         listenMode: opts.listen ? "exact" : "fallback",
         connect: settings.connect,
@@ -143,7 +144,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     registerCoreMethods(methods, {
       store,
       peer,
-      info: { version: DAEMON_VERSION, showDir: show.dir.root, socket, workspaceName: show.config.workspace.name, startedAt },
+      info: { version: DAEMON_VERSION, showDir: show.dir.root, socket, workspaceName: show.config.workspace.name, peerName: settings.name, startedAt },
       now,
     });
     cleanups.push(bridgeEvents(store, peer, events));
@@ -256,8 +257,8 @@ function writeBanner(
       "",
       "To add a second peer: copy this show directory (without .openprod/) to the other machine or folder,",
       `copy the workspace key ${b.keyFile} to the same place under it (.openprod/workspace.key),`,
-      "give it its own [peer] listen port, and add to its openprod.toml:",
-      `  [peer] connect = ["${dial}"]`,
+      "give it its own [peer] listen port, and set in the [peer] section of its openprod.toml:",
+      `  connect = ["${dial}"]`,
     );
   }
   out.write(lines.join("\n") + "\n");

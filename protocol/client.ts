@@ -14,6 +14,8 @@ import { socketPath } from "./socket-path.ts";
 export interface ConnectOptions {
   /** Client name: bundles written through this connection carry actor {kind:"app", name}. */
   name?: string;
+  /** The person using the client: bundles it writes then carry actor {kind:"user", name: user}. */
+  user?: string;
   /** Give up connecting after this long (default 5 s). */
   timeoutMs?: number;
 }
@@ -58,7 +60,7 @@ export function connect(showDir: string, opts: ConnectOptions = {}): Promise<Cli
       sock.removeAllListeners("error");
       const client = new SocketClient(sock, file);
       if (opts.name === undefined) return resolve(client);
-      client.request("hello", { name: opts.name }).then(
+      client.request("hello", opts.user === undefined ? { name: opts.name } : { name: opts.name, user: opts.user }).then(
         () => resolve(client),
         (e: unknown) => {
           client.close();

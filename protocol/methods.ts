@@ -7,6 +7,7 @@
  */
 import type {
   BulkConflict,
+  BundleChanges,
   BundleInfo,
   ConflictRecord,
   EdgeState,
@@ -20,10 +21,12 @@ import type {
 import type { PeerInfo } from "../daemon/peer/index.ts";
 import type { EventType } from "./events.ts";
 
-export type { BundleInfo, FieldValue, Fields, Operation, FieldChange, BulkConflict, ConflictRecord, EdgeState, PeerInfo };
+export type { BundleChanges, BundleInfo, FieldValue, Fields, Operation, FieldChange, BulkConflict, ConflictRecord, EdgeState, PeerInfo };
 
 export interface EntityView extends EntityState {
   fields: Record<string, FieldValue>;
+  /** How the entity is shown: its table's `display` template filled in, or the fallback (daemon/crdt/entity-name.ts). */
+  name: string;
 }
 
 /** What a write returns: the bundle made (hash null when nothing changed). */
@@ -41,13 +44,18 @@ export interface StatusResult {
   socket: string;
   workspace: { id: string; name: string };
   peerId: string;
+  /** `[peer] name` of openprod.toml, default the hostname. */
+  peerName: string;
   addresses: string[];
   peers: number;
   entities: number;
   conflicts: number;
   bulkConflicts: number;
   heads: string[];
+  /** Records this peer's storage has appended (a local counter: differs between peers). */
   changes: number;
+  /** Bundles in the workspace history: equal on every peer whose heads are equal. */
+  bundles: number;
   uptimeMs: number;
   client: string;
 }
@@ -59,16 +67,19 @@ export interface SchemaResult {
 }
 
 export interface Methods {
-  /** Names the client; bundles it writes carry actor {kind:"app", name}. */
-  hello: { params: { name: string }; result: { name: string; peerId: string; workspace: string; version: string } };
+  /** Names the client; bundles it writes carry actor {kind:"app", name}, or {kind:"user", name: user} when `user` is given. */
+  hello: { params: { name: string; user?: string }; result: { name: string; peerId: string; workspace: string; version: string } };
   status: { params: Record<string, never>; result: StatusResult };
   schema: { params: Record<string, never>; result: SchemaResult };
   /** `expr` in the query language; `?` placeholders bound from `params` in order. */
   query: { params: { expr: string; params?: FieldValue[]; limit?: number; idsOnly?: boolean }; result: { count: number; ids: string[]; entities?: EntityView[] } };
   /** The whole entity, or one field (any addressing form) when `field` is given. */
   get: { params: { id: string; field?: string }; result: { entity: EntityView } | { id: string; field: string; value: FieldValue } };
+  /** The display name of each id (ids of entities not in the workspace are left out). */
+  "entities.names": { params: { ids: string[] }; result: { names: Record<string, string> } };
   /** Bundles newest first. */
-  history: { params: { entity?: string; limit?: number }; result: { bundles: BundleInfo[] } };
+  /** With `changes`, each bundle also lists what it changed (at most 50; `more` counts the rest). */
+  history: { params: { entity?: string; limit?: number; changes?: boolean }; result: { bundles: (BundleInfo & Partial<BundleChanges>)[] } };
   /** Any operations of the vocabulary, as one atomic bundle. */
   apply: { params: { ops: Operation[]; origin?: Record<string, unknown> }; result: BundleResult };
   "entity.create": { params: { id?: string; tables?: string[]; facets?: string[]; fields?: Fields }; result: BundleResult & { id: string } };
@@ -81,6 +92,8 @@ export interface Methods {
     params: { type: string; source: string; target: string; properties?: Fields; edgeId?: string; after?: string; before?: string };
     result: BundleResult & { edgeId: string };
   };
+  /** Live edges touching an entity (`direction` "out": it is the source; "in": the target; default both). */
+  "edges.list": { params: { entity: string; type?: string; direction?: "out" | "in" | "both" }; result: { edges: EdgeState[] } };
   "edge.delete": { params: { edgeId: string }; result: BundleResult };
   "edge.move": { params: { edgeId: string; after?: string; before?: string }; result: BundleResult };
   "conflicts.list": { params: Record<string, never>; result: { conflicts: ConflictRecord[]; bulk: BulkConflict[] } };
@@ -88,7 +101,7 @@ export interface Methods {
   "conflicts.resolve": { params: { id: string; value?: FieldValue; keep?: "ours" | "theirs" }; result: BundleResult };
   /** `keep`: "ours", "theirs", or a change set id from the bulk conflict's sides. */
   "conflicts.resolveBulk": { params: { id: string; keep: string }; result: BundleResult };
-  "peers.list": { params: Record<string, never>; result: { peerId: string; addresses: string[]; peers: PeerInfo[] } };
+  "peers.list": { params: Record<string, never>; result: { peerId: string; peerName: string; addresses: string[]; peers: PeerInfo[] } };
   /** Dial a peer (multiaddr with /p2p/<id>) and wait until sync is up; it is then kept connected. */
   "peers.connect": { params: { addr: string }; result: { peers: PeerInfo[] } };
   /** Start a stream of `event` notifications; `events` filters by type (default: all). */

@@ -4,6 +4,7 @@
  * discard, conflicts), run records, triggers and their traces, dialogs,
  * capability revocation and background scripts.
  */
+import type { ScriptArgSpec } from "../daemon/config/script-args.ts";
 import type { FieldValue, Operation } from "../daemon/crdt/index.ts";
 import type { BackgroundStatus, ReplayResult, RunRecord, SessionConflict } from "../daemon/scripts/runtime/index.ts";
 import type { TriggerSummary, TriggerTrace } from "../daemon/triggers/index.ts";
@@ -25,6 +26,8 @@ export interface ScriptInfo {
   onError?: string;
   isolation?: string;
   capabilities: string[];
+  /** Declared arguments (`[script.<name>.args]`): name, type, help, required, default. */
+  args?: ScriptArgSpec[];
   /** sha-256 of the source. */
   hash?: string;
   /** Why it cannot be loaded (missing file, bad section). */
@@ -73,6 +76,12 @@ export interface SessionChange {
   new: FieldValue;
   /** Other ops (tables, edges, creation) in words. */
   summary: string;
+  /** The entity's display name (for an entity the session creates: from the values it ends the session with). */
+  name?: string;
+  /** SetField writing the value the field already holds: nothing would change. */
+  noop?: boolean;
+  /** CreateEntity: the values the new entity has once the session is committed (its creation fields and later writes). */
+  values?: Record<string, FieldValue>;
 }
 
 export interface SessionInfo {

@@ -53,7 +53,7 @@ describe("a syntax error names the problem and the column where it is", () => {
 
   it("unexpected token where a value or comparison belongs", () => {
     expectSyntaxError("channel == AND", "AND", /expected a field name or a value after "==", found "AND"/);
-    expectSyntaxError("channel 1", "1", /expected a comparison \(==, !=, <, <=, >, >= or IN\) after "channel", found number 1/);
+    expectSyntaxError("channel 1", "1", /expected a comparison \(==, !=, <, <=, >, >=, CONTAINS, STARTS WITH or IN\) after "channel", found number 1/);
     expectSyntaxError("AND channel == 1", "AND", /expected a field name, a value or "\(" found "AND"|expected a field name, a value or "\(", found "AND"/);
     expectSyntaxError("", 1, /found the end of the query/);
     expectSyntaxError("channel IN 1, 2", "1", /expected "\(" after IN/);

@@ -8,15 +8,20 @@ import path from "node:path";
 import type { FlagSpec, ParsedArgs } from "./args.ts";
 import { UsageError, parseValue } from "./args.ts";
 import { daemonClient, liveConnection, readConnection } from "./connection.ts";
+import { RpcError } from "../../protocol/errors.ts";
 import type { Connection } from "./connection.ts";
 import type { CliIO } from "./output.ts";
-import { formatValue } from "./output.ts";
-import type { BundleInfo, BundleResult, ConflictRecord, BulkConflict, EntityView, PeerInfo, StatusResult } from "../../protocol/methods.ts";
+import { EntityNames, clockTime, hlcTime, peerNames, showValue } from "./display.ts";
+import type { BundleChanges, BundleInfo, BundleResult, ConflictRecord, BulkConflict, EntityView, FieldChange, PeerInfo, StatusResult } from "../../protocol/methods.ts";
 import type { DaemonEvent } from "../../protocol/events.ts";
 import { SCRIPT_COMMANDS } from "./script-commands.ts";
+import { EDIT_COMMANDS } from "./edit-commands.ts";
+import { QUERY_FORMATS, entityTable, tableColumns } from "./entity-table.ts";
 
 export interface CommandContext {
   dir: string;
+  /** `--as <name>`: the person the CLI writes as. */
+  as?: string;
   json: boolean;
   io: CliIO;
   args: ParsedArgs;
@@ -30,6 +35,8 @@ export interface Command {
   examples: string[];
   flags?: Record<string, FlagSpec>;
   args: [min: number, max: number];
+  /** `--help` with arguments given (`openprod run renumber_cues --help`): help about that thing, e.g. a script's args. */
+  helpFor?(ctx: CommandContext): Promise<{ doc: unknown; text: string }>;
   /** Returns the JSON document (printed as is with --json) and its text form; or an exit code when it printed itself. */
   run(ctx: CommandContext): Promise<{ doc: unknown; text: string } | number>;
 }
@@ -44,18 +51,69 @@ async function withConnection<T>(open: Promise<Connection>, f: (c: Connection) =
 }
 
 const read = (ctx: CommandContext, method: string, params: unknown = {}): Promise<unknown> =>
-  withConnection(readConnection(ctx.dir), (c) => c.call(method, params));
+  withConnection(readConnection(ctx), (c) => c.call(method, params));
 const write = (ctx: CommandContext, method: string, params: unknown = {}): Promise<unknown> =>
-  withConnection(liveConnection(ctx.dir), (c) => c.call(method, params));
+  withConnection(liveConnection(ctx), (c) => c.call(method, params));
 
 function entityText(e: EntityView): string {
-  const lines = [`${e.id}${e.deleted ? " (deleted)" : ""}`, `  tables: ${Object.keys(e.tables).join(", ") || "-"}`];
-  for (const [k, v] of Object.entries(e.fields)) lines.push(`  ${k} = ${formatValue(v)}`);
+  const lines = [`${e.name}  ${e.id}${e.deleted ? " (deleted)" : ""}`, `  tables: ${Object.keys(e.tables).join(", ") || "-"}`];
+  for (const [k, v] of Object.entries(e.fields)) lines.push(`  ${k} = ${showValue(v)}`);
   return lines.join("\n");
 }
 
 function bundleText(r: BundleResult): string {
-  return r.hash ? `bundle ${r.hash.slice(0, 12)} at ${r.hlc}` : "nothing changed (the value was already set)";
+  return r.hash ? `bundle ${r.hash.slice(0, 12)} at ${hlcTime(r.hlc)}` : "nothing changed (the value was already set)";
+}
+
+const actorText = (a: { kind: string; name: string }): string => (a.kind === "user" ? a.name : `${a.kind}:${a.name}`);
+
+/** One line of what a bundle changed: `Q12 Blackout: label Blackout → House to half`. */
+function changeText(c: FieldChange, names: EntityNames): string {
+  const who = names.label(c.entity);
+  switch (c.kind) {
+    case "field":
+      return `${who}: ${shortField(c.field)} ${showValue(c.oldValue ?? undefined)} → ${showValue(c.newValue ?? undefined)}`;
+    case "table":
+      return `${who}: ${c.newValue ? "added to" : "removed from"} ${c.field}`;
+    case "entity":
+      return `${who}: ${c.field}`;
+    case "edge": {
+      const v = (c.newValue ?? c.oldValue) as { type?: string; source?: string; target?: string } | null;
+      return `edge ${v?.type ?? ""} ${names.label(v?.source ?? "")} → ${names.label(v?.target ?? "")}: ${c.field}`;
+    }
+    default:
+      return `${who}: ${c.kind} ${c.field}`;
+  }
+}
+
+/** A bundle's changes, an entity it creates on one line with its tables and values. */
+function bundleChangeLines(changes: readonly FieldChange[], names: EntityNames): string[] {
+  const created = new Set(changes.filter((c) => c.kind === "entity" && c.field === "created").map((c) => c.entity));
+  const lines: string[] = [];
+  for (const c of changes) {
+    if (!created.has(c.entity) || c.kind === "edge") {
+      lines.push(`    ${changeText(c, names)}`);
+      continue;
+    }
+    if (c.kind !== "entity" || c.field !== "created") continue;
+    const mine = changes.filter((x) => x.entity === c.entity);
+    const tables = mine.filter((x) => x.kind === "table" && x.newValue).map((x) => x.field);
+    const values = mine.filter((x) => x.kind === "field").map((x) => `${shortField(x.field)}=${showValue(x.newValue ?? undefined)}`);
+    lines.push(`    ${names.label(c.entity)}: created${tables.length ? ` in ${tables.join(", ")}` : ""}${values.length ? `: ${values.join(", ")}` : ""}`);
+  }
+  return lines;
+}
+
+/** `lighting.cue.label` → `label`: the facet is clear from the entity's name. */
+const shortField = (key: string): string => key.slice(key.lastIndexOf(".") + 1);
+
+/** The ids a list of changes mentions (entities, and both ends of edges). */
+function changeIds(changes: readonly FieldChange[]): string[] {
+  return changes.flatMap((c) => {
+    if (c.kind !== "edge") return [c.entity];
+    const v = (c.newValue ?? c.oldValue) as { source?: string; target?: string } | null;
+    return [v?.source ?? "", v?.target ?? ""];
+  });
 }
 
 function intFlag(ctx: CommandContext, name: string): number | undefined {
@@ -144,15 +202,16 @@ export const COMMANDS: Command[] = [
     examples: ["openprod status", "openprod status --json"],
     args: [0, 0],
     async run(ctx) {
-      const c = await readConnection(ctx.dir);
+      const c = await readConnection(ctx);
       try {
         const s = (await c.call("status")) as StatusResult;
         const doc = { running: c.live, ...s };
         const text = [
           c.live ? `daemon running (pid ${s.pid}) for ${s.showDir}` : `no daemon running for ${s.showDir} (read from the store)`,
           `workspace ${s.workspace.name} (${s.workspace.id})`,
-          `peer id   ${s.peerId}`,
-          `entities  ${s.entities}   conflicts ${s.conflicts}   peers ${s.peers}`,
+          `peer      ${s.peerName} (${s.peerId})`,
+          `entities  ${s.entities}   bundles ${s.bundles}   conflicts ${s.conflicts}   peers ${s.peers}`,
+          `heads     ${s.heads.map((h) => h.slice(0, 12)).join(" ")}`,
           ...(s.addresses.length ? [`listening ${s.addresses.join(" ")}`] : []),
         ].join("\n");
         return { doc, text };
@@ -163,20 +222,39 @@ export const COMMANDS: Command[] = [
   },
   {
     name: "query",
-    usage: 'openprod query "<expr>" [params...] [--limit n]',
-    summary: "entities matching a query; ? placeholders take the params in order",
-    details: "Params are JSON when they parse as JSON (42, true, \"12\"), else text.",
-    examples: [`openprod query "table == 'lighting_cues' AND number == ?" 12`, `openprod query "channel > 10 ORDER BY channel" --limit 5`],
-    flags: { limit: { type: "string", help: "at most this many entities" } },
+    usage: 'openprod query "<expr>" [params...] [--limit n] [--columns a,b,c] [--format table|lines|json]',
+    summary: "entities matching a query, as a table; ? placeholders take the params in order",
+    details: [
+      "Params are JSON when they parse as JSON (42, true, \"12\"), else text.",
+      "--format table (default): one row per entity, its name, id and fields (or --columns); lines: one block per entity with every field; json: as --json.",
+    ].join("\n"),
+    examples: [
+      `openprod query "table == 'lighting_cues' AND number == ?" 12`,
+      `openprod query "table == 'lighting_cues' ORDER BY number" --columns number,label,status`,
+      `openprod query "channel > 10 ORDER BY channel" --limit 5 --format lines`,
+    ],
+    flags: {
+      limit: { type: "string", help: "at most this many entities" },
+      columns: { type: "string", help: "the fields to show, comma-separated (default: every field)" },
+      format: { type: "string", help: "table (default), lines or json" },
+    },
     args: [1, Infinity],
     async run(ctx) {
       const [expr, ...params] = ctx.args.positional;
+      const format = ctx.args.flags.format ?? "table";
+      if (!(QUERY_FORMATS as readonly unknown[]).includes(format)) throw new UsageError(`--format must be ${QUERY_FORMATS.join(", ")}, got "${String(format)}"`, "query");
+      const columns = typeof ctx.args.flags.columns === "string" ? ctx.args.flags.columns.split(",").map((c) => c.trim()).filter(Boolean) : undefined;
       const r = (await read(ctx, "query", { expr, params: params.map(parseValue), limit: intFlag(ctx, "limit") })) as {
         count: number;
         entities: EntityView[];
       };
-      const text = [...r.entities.map(entityText), `${r.count} entit${r.count === 1 ? "y" : "ies"}`].join("\n");
-      return { doc: r, text };
+      if (format === "json") {
+        ctx.io.stdout.write(JSON.stringify(r) + "\n");
+        return 0;
+      }
+      const total = `${r.count} entit${r.count === 1 ? "y" : "ies"}${r.count > r.entities.length ? ` (${r.entities.length} shown)` : ""}`;
+      const body = format === "lines" ? r.entities.map(entityText) : r.entities.length ? [entityTable(r.entities, tableColumns(r.entities, columns))] : [];
+      return { doc: r, text: [...body, total].join("\n") };
     },
   },
   {
@@ -187,8 +265,14 @@ export const COMMANDS: Command[] = [
     args: [1, 2],
     async run(ctx) {
       const [id, field] = ctx.args.positional;
-      const r = (await read(ctx, "get", field === undefined ? { id } : { id, field })) as { entity?: EntityView; value?: unknown };
-      return { doc: r, text: r.entity ? entityText(r.entity) : formatValue(r.value) };
+      return withConnection(readConnection(ctx), async (c) => {
+        try {
+          const r = (await c.call("get", field === undefined ? { id } : { id, field })) as { entity?: EntityView; value?: unknown };
+          return { doc: r, text: r.entity ? entityText(r.entity) : showValue(r.value) };
+        } catch (e) {
+          throw c.live ? await explainMissing(c, id, e) : e;
+        }
+      });
     },
   },
   {
@@ -224,17 +308,27 @@ export const COMMANDS: Command[] = [
   {
     name: "history",
     usage: "openprod history [--entity <id>] [--limit n]",
-    summary: "bundles newest first: when, who, on which peer, how many operations",
+    summary: "bundles newest first: when, who, on which peer, and what each changed (entity, field, old → new)",
     examples: ["openprod history --limit 20", "openprod history --entity 01JF3Q8W0000000000000000"],
     flags: { entity: { type: "string", help: "only bundles that touched this entity" }, limit: { type: "string", help: "at most n bundles (default 100)" } },
     args: [0, 0],
     async run(ctx) {
       const entity = ctx.args.flags.entity;
-      const r = (await read(ctx, "history", { entity: typeof entity === "string" ? entity : undefined, limit: intFlag(ctx, "limit") })) as {
-        bundles: BundleInfo[];
-      };
-      const text = r.bundles.map((b) => `${b.meta.hlc}  ${b.meta.actor.kind}:${b.meta.actor.name}  ${b.meta.ops} op(s)  ${b.hash.slice(0, 12)}`).join("\n");
-      return { doc: r, text: text || "no bundles" };
+      return withConnection(readConnection(ctx), async (c) => {
+        const r = (await c.call("history", { entity: typeof entity === "string" ? entity : undefined, limit: intFlag(ctx, "limit"), changes: true })) as {
+          bundles: (BundleInfo & BundleChanges)[];
+        };
+        const names = await EntityNames.load(c, r.bundles.flatMap((b) => changeIds(b.changes)));
+        const peer = await peerNames(c);
+        const lines: string[] = [];
+        for (const b of r.bundles) {
+          lines.push(`${hlcTime(b.meta.hlc)}  ${actorText(b.meta.actor)}  on ${peer(b.meta.peer)}  bundle ${b.hash.slice(0, 12)}`);
+          lines.push(...bundleChangeLines(b.changes, names));
+          if (b.more > 0) lines.push(`    … and ${b.more} more change(s)`);
+          if (b.changes.length === 0 && b.more === 0) lines.push(`    ${b.meta.ops} op(s), no field changed`);
+        }
+        return { doc: r, text: lines.join("\n") || "no bundles" };
+      });
     },
   },
   {
@@ -244,12 +338,19 @@ export const COMMANDS: Command[] = [
     examples: ["openprod conflicts --json"],
     args: [0, 0],
     async run(ctx) {
-      const r = (await read(ctx, "conflicts.list")) as { conflicts: ConflictRecord[]; bulk: BulkConflict[] };
-      const lines = r.conflicts.map(
-        (c) => `${c.id}  ${c.entity} ${c.field}  shows ${formatValue(c.provisional)}; values: ${c.values.map((v) => `${formatValue(v.value)} (peer ${v.peer ?? "?"})`).join(" | ")}`,
-      );
-      for (const b of r.bulk) lines.push(`bulk ${b.id}: ${b.count} conflicts between ${b.sides.map((s) => s.changeSet).join(" and ")}`);
-      return { doc: r, text: lines.join("\n") || "no open conflicts" };
+      return withConnection(readConnection(ctx), async (c) => {
+        const r = (await c.call("conflicts.list")) as { conflicts: ConflictRecord[]; bulk: BulkConflict[] };
+        const names = await EntityNames.load(c, r.conflicts.map((x) => x.entity));
+        const peer = await peerNames(c);
+        const lines = r.conflicts.map(
+          (x) =>
+            `${x.id}  ${names.label(x.entity)} ${shortField(x.field)}  shows ${showValue(x.provisional)}; values: ${x.values
+              .map((v) => `${showValue(v.value)} (${peer(v.peer)}${v.actor ? `, ${actorText(v.actor)}` : ""}${v.hlc ? ` at ${hlcTime(v.hlc)}` : ""})`)
+              .join(" | ")}`,
+        );
+        for (const b of r.bulk) lines.push(`bulk ${b.id}: ${b.count} conflicts between ${b.sides.map((s) => s.changeSet).join(" and ")}`);
+        return { doc: r, text: lines.join("\n") || "no open conflicts" };
+      });
     },
   },
   {
@@ -294,10 +395,10 @@ export const COMMANDS: Command[] = [
       const [sub, addr] = ctx.args.positional;
       if (sub !== undefined && (sub !== "connect" || addr === undefined)) throw new UsageError("use: openprod peers [connect <multiaddr>]", "peers");
       if (sub === "connect") await write(ctx, "peers.connect", { addr });
-      const r = (await write(ctx, "peers.list")) as { peerId: string; addresses: string[]; peers: PeerInfo[] };
-      const lines = [`this peer ${r.peerId}`, ...r.addresses.map((a) => `  ${a}`)];
+      const r = (await write(ctx, "peers.list")) as { peerId: string; peerName: string; addresses: string[]; peers: PeerInfo[] };
+      const lines = [`this peer ${r.peerName} (${r.peerId})`, ...r.addresses.map((a) => `  ${a}`)];
       lines.push(r.peers.length ? "syncing with:" : "not syncing with any peer");
-      for (const p of r.peers) lines.push(`  ${p.peerId} at ${p.remoteAddr} (${p.direction}, since ${new Date(p.since).toISOString()})`);
+      for (const p of r.peers) lines.push(`  ${p.name ?? "(unnamed)"} (${p.peerId}) at ${p.remoteAddr} (${p.direction}, since ${clockTime(p.since)})`);
       return { doc: r, text: lines.join("\n") };
     },
   },
@@ -305,15 +406,16 @@ export const COMMANDS: Command[] = [
     name: "log",
     usage: "openprod log [-f] [--lines n]",
     summary: "the daemon's log: the last lines of .openprod/logs/daemon.log, or follow it live with -f",
-    details: "With -f and --json, one JSON object per line until interrupted.",
+    details: "With -f, the last --lines lines first (as tail -f), then each new line as it is logged; with --json, one JSON object per line until interrupted.",
     examples: ["openprod log --lines 50", "openprod log -f"],
     flags: { follow: { type: "boolean", short: "f", help: "follow the live log stream (needs a daemon)" }, lines: { type: "string", help: "how many past lines (default 20)" } },
     args: [0, 0],
     async run(ctx) {
-      if (ctx.args.flags.follow) return followLog(ctx);
       const file = path.join(path.resolve(ctx.dir), ".openprod", "logs", "daemon.log");
       const n = intFlag(ctx, "lines") ?? 20;
       const lines = fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n").filter(Boolean).slice(-n) : [];
+      // As tail -f: the last lines first, then what comes (subscribed before printing, so nothing falls between).
+      if (ctx.args.flags.follow) return followLog(ctx, lines);
       return { doc: { file, lines }, text: lines.join("\n") || `no log yet at ${file}` };
     },
   },
@@ -353,12 +455,13 @@ export const COMMANDS: Command[] = [
       return damaged ? 1 : 0;
     },
   },
+  ...EDIT_COMMANDS,
   ...SCRIPT_COMMANDS,
 ];
 
 async function recoverCommand(ctx: CommandContext): Promise<{ doc: unknown; text: string }> {
   // The daemon holds the store: recovering under it would pull its files away.
-  const running = await daemonClient(ctx.dir).then(
+  const running = await daemonClient(ctx).then(
     (c) => (c.close(), true),
     () => false,
   );
@@ -378,13 +481,41 @@ async function recoverCommand(ctx: CommandContext): Promise<{ doc: unknown; text
   return { doc: r, text };
 }
 
-async function followLog(ctx: CommandContext): Promise<number> {
-  const client = await daemonClient(ctx.dir);
-  const print = (e: DaemonEvent): void => {
+/**
+ * An id `get` cannot find may be an entity a script created in a session not yet
+ * committed: say so (and which session), instead of a bare EntityNotFound.
+ */
+async function explainMissing(c: Connection, id: string, e: unknown): Promise<unknown> {
+  if (!(e instanceof RpcError) || e.type !== "EntityNotFound") return e;
+  const { sessions } = (await c.call("sessions.list")) as { sessions: { id: string }[] };
+  for (const s of sessions) {
+    const r = (await c.call("sessions.get", { id: s.id })) as { changes: { op: string; entity: string | null }[] };
+    if (r.changes.some((ch) => ch.op === "CreateEntity" && ch.entity === id)) {
+      return new RpcError(e.code, {
+        type: "EntityNotFound",
+        message: `entity ${id} exists only in session ${s.id}, not committed (review: openprod session show ${s.id}; commit: openprod session commit ${s.id})`,
+        details: { ...e.data.details, id, session: s.id },
+      });
+    }
+  }
+  return e;
+}
+
+async function followLog(ctx: CommandContext, past: readonly string[]): Promise<number> {
+  const client = await daemonClient(ctx);
+  let held: DaemonEvent[] | null = [];
+  const show = (e: DaemonEvent): void => {
     if (e.type !== "log") return;
     ctx.io.stdout.write(ctx.json ? JSON.stringify(e) + "\n" : `${e.time} ${e.level.toUpperCase().padEnd(5)} ${e.msg}\n`);
   };
+  const print = (e: DaemonEvent): void => void (held ? held.push(e) : show(e));
   await client.subscribe(print, ["log"]);
+  // The file's lines are text (or JSON, per --log-format); with --json each is wrapped so every line stays one JSON object.
+  for (const line of past) ctx.io.stdout.write(ctx.json ? JSON.stringify({ type: "log", past: true, line }) + "\n" : line + "\n");
+  const early = held;
+  held = null;
+  // A line logged between reading the file and subscribing may appear twice; none is lost.
+  for (const e of early) show(e);
   return new Promise<number>((resolve) => {
     const stop = (): void => {
       client.close();

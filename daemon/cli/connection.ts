@@ -6,8 +6,12 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { connect, DaemonNotRunning } from "../../protocol/index.ts";
 import type { Client } from "../../protocol/index.ts";
+import type * as OfflineMethods from "../server/offline-methods.ts";
+// The error classes alone (no store code): the store is imported only when a read needs it.
+import { StorageError } from "../crdt/errors.ts";
 
 export interface Connection {
   /** True when talking to a running daemon. */
@@ -18,30 +22,85 @@ export interface Connection {
 
 const CLIENT_NAME = "openprod-cli";
 
-export async function daemonClient(dir: string): Promise<Client> {
-  return connect(dir, { name: CLIENT_NAME });
+/** Which show, and who is at the keyboard (`--as`; else `[user] name` of openprod.toml; else the CLI is the actor). */
+export interface Target {
+  dir: string;
+  as?: string;
 }
 
-export async function liveConnection(dir: string): Promise<Connection> {
-  const client = await daemonClient(dir);
+/** The person the CLI writes as: `--as`, else `[user] name` in openprod.toml, else none (actor app:openprod-cli). */
+export async function cliUser(target: Target): Promise<string | undefined> {
+  if (target.as !== undefined) return target.as;
+  try {
+    return (await (await import("../config/index.ts")).loadWorkspaceConfig(target.dir)).user?.name;
+  } catch {
+    // A broken or missing openprod.toml is the daemon's to report; the CLI then writes as itself.
+    return undefined;
+  }
+}
+
+export async function daemonClient(target: Target): Promise<Client> {
+  return connect(target.dir, { name: CLIENT_NAME, user: await cliUser(target) });
+}
+
+export async function liveConnection(target: Target): Promise<Connection> {
+  const client = await daemonClient(target);
   return { live: true, call: (m, p) => client.call(m, p ?? {}), close: async () => client.close() };
 }
 
 /** The daemon if one runs, else the store opened in this process (read-only use). */
-export async function readConnection(dir: string): Promise<Connection> {
+export async function readConnection(target: Target): Promise<Connection> {
   try {
-    return await liveConnection(dir);
+    return await liveConnection(target);
   } catch (e) {
     if (!(e instanceof DaemonNotRunning)) throw e;
-    return openStoreHere(dir, e);
+    return openStoreHere(target.dir, e);
   }
 }
+
+/**
+ * The daemon if one runs, else the show's configuration read here: for `scripts.list` and
+ * `triggers.list`, which need no store (a show whose daemon never ran has none yet).
+ */
+export async function configConnection(target: Target): Promise<Connection> {
+  try {
+    return await liveConnection(target);
+  } catch (e) {
+    if (!(e instanceof DaemonNotRunning)) throw e;
+  }
+  const { serveConfigMethods } = await loadFromSources<typeof OfflineMethods>("daemon/server/offline-methods.ts");
+  const call = await serveConfigMethods(target.dir);
+  return { live: false, call, close: async () => undefined };
+}
+
+/**
+ * A daemon module run from its TypeScript sources, as `openprod daemon` does (run-daemon.ts):
+ * the script runtime reads its Lua preludes next to its sources, which the CLI bundle is not.
+ */
+async function loadFromSources<T>(file: string): Promise<T> {
+  if (!import.meta.url.endsWith(".ts")) (await import("tsx/esm/api")).register();
+  const { packageRoot } = await import("./package-root.ts");
+  return (await import(pathToFileURL(path.join(packageRoot(), file)).href)) as T;
+}
+
+/** Who an in-process call comes from: nobody that can subscribe or write. */
+const OFFLINE_CALL = {
+  connection: "offline",
+  clientName: CLIENT_NAME,
+  actor: { kind: "app" as const, name: CLIENT_NAME },
+  setClientName: () => undefined,
+  setUser: () => undefined,
+  subscribe: (): string => {
+    throw new StorageError("no daemon is running: there is nothing to subscribe to", {});
+  },
+  unsubscribe: () => false,
+};
 
 async function openStoreHere(dir: string, notRunning: DaemonNotRunning): Promise<Connection> {
   // The config first: a directory that is no show fails fast, before the store's code is loaded.
   const show = await (await import("../config/index.ts")).loadShow(dir);
   // The core methods alone: the server's index also brings the script runtime, which an offline read never needs.
-  const [{ WorkspaceStore, StorageError }, { MethodRegistry }, { registerCoreMethods }] = await Promise.all([
+  const [{ WorkspaceStore }, { MethodRegistry }, { registerCoreMethods }] = await Promise.all([
     import("../crdt/index.ts"),
     import("../server/method-registry.ts"),
     import("../server/core-methods.ts"),
@@ -69,24 +128,21 @@ async function openStoreHere(dir: string, notRunning: DaemonNotRunning): Promise
   registerCoreMethods(methods, {
     store,
     peer: null,
-    info: { version: "offline", showDir: show.dir.root, socket: notRunning.socketPath, workspaceName: show.config.workspace.name, startedAt: Date.now() },
-  });
-  const ctx = {
-    connection: "offline",
-    clientName: CLIENT_NAME,
-    actor: { kind: "app" as const, name: CLIENT_NAME },
-    setClientName: () => undefined,
-    subscribe: (): string => {
-      throw new StorageError("no daemon is running: there is nothing to subscribe to", {});
+    info: {
+      version: "offline",
+      showDir: show.dir.root,
+      socket: notRunning.socketPath,
+      workspaceName: show.config.workspace.name,
+      peerName: (await import("../server/peer-settings.ts")).peerSettings(show.config.peer, show.dir.root).name,
+      startedAt: Date.now(),
     },
-    unsubscribe: () => false,
-  };
+  });
   return {
     live: false,
     call: async (method, params) => {
       const entry = methods.get(method);
       if (!entry) throw new Error(`unknown method ${method}`);
-      return entry.handler(entry.check(params ?? {}, "params"), ctx);
+      return entry.handler(entry.check(params ?? {}, "params"), OFFLINE_CALL);
     },
     close: () => store.close(),
   };

@@ -8,6 +8,7 @@ import type { CliIO } from "./output.ts";
 
 const GLOBAL_FLAGS: Record<string, FlagSpec> = {
   dir: { type: "string", help: "the show directory (default: the current directory)" },
+  as: { type: "string", help: "write as this person (default: [user] name in openprod.toml)" },
   json: { type: "boolean", help: "print one JSON document on stdout (errors as {\"error\": {...}})" },
   help: { type: "boolean", short: "h", help: "explain the command" },
 };
@@ -26,6 +27,13 @@ export async function main(argv: readonly string[], io: CliIO = { stdout: proces
     const rest = [...argv];
     rest.splice(argv.indexOf(name), 1);
     const args = parseArgs(rest, { ...GLOBAL_FLAGS, ...command.flags }, command.name);
+    const dir = typeof args.flags.dir === "string" ? args.flags.dir : process.cwd();
+    const as = typeof args.flags.as === "string" ? args.flags.as : undefined;
+    if (args.flags.help && command.helpFor && args.positional.length > 0) {
+      const h = await command.helpFor({ dir, as, json, io, args });
+      io.stdout.write((json ? JSON.stringify(h.doc) : h.text) + "\n");
+      return 0;
+    }
     if (args.flags.help) {
       io.stdout.write(json ? JSON.stringify(commandDoc(command)) + "\n" : commandHelp(command));
       return 0;
@@ -34,8 +42,7 @@ export async function main(argv: readonly string[], io: CliIO = { stdout: proces
     if (args.positional.length < min || args.positional.length > max) {
       throw new UsageError(`${command.name} takes ${min === max ? min : `${min} to ${max === Infinity ? "any number of" : max}`} argument(s), got ${args.positional.length}; usage: ${command.usage}`, command.name);
     }
-    const dir = typeof args.flags.dir === "string" ? args.flags.dir : process.cwd();
-    const r = await command.run({ dir, json, io, args });
+    const r = await command.run({ dir, as, json, io, args });
     if (typeof r === "number") return r;
     io.stdout.write((json ? JSON.stringify(r.doc) : r.text) + "\n");
     return 0;
@@ -51,7 +58,7 @@ export async function main(argv: readonly string[], io: CliIO = { stdout: proces
 function commandName(argv: readonly string[]): string | undefined {
   for (let i = 0; i < argv.length; i++) {
     const t = argv[i];
-    if (t === "--dir") i++;
+    if (t === "--dir" || t === "--as") i++;
     else if (!t.startsWith("-")) return t;
   }
   return undefined;

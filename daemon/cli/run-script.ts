@@ -7,7 +7,8 @@
 import readline from "node:readline/promises";
 import type { CommandContext } from "./commands.ts";
 import { UsageError, jsonObject, parseValue } from "./args.ts";
-import { daemonClient } from "./connection.ts";
+import { cliUser, daemonClient } from "./connection.ts";
+import { RpcError } from "../../protocol/errors.ts";
 import type { Client } from "../../protocol/client.ts";
 import type { DaemonEvent } from "../../protocol/events.ts";
 import type { DialogEvent } from "../../protocol/script-events.ts";
@@ -27,7 +28,7 @@ export async function runScript(ctx: CommandContext): Promise<number> {
   };
   const progress = new ProgressLine(ctx.json ? null : out);
 
-  const client = await daemonClient(ctx.dir);
+  const client = await daemonClient(ctx);
   try {
     // Events come before we know our run id: keep them until then, then drop other runs'.
     let runId: string | null = null;
@@ -71,7 +72,14 @@ export async function runScript(ctx: CommandContext): Promise<number> {
       onEvent(e);
     };
     await client.subscribe(onAny, [...FOLLOWED]);
-    const started = (await client.request("scripts.run", { script, args, commit: ctx.args.flags.commit === true, wait: false })) as { runId: string };
+    const user = await cliUser(ctx);
+    const started = (await client
+      .request("scripts.run", { script, args, commit: ctx.args.flags.commit === true, wait: false, ...(user === undefined ? {} : { user }) })
+      .catch((e: unknown) => {
+        // Args that do not fit the script's declared ones are a mistake in the command line.
+        if (e instanceof RpcError && e.type === "InvalidOperation" && Array.isArray(e.data.details.missing)) throw new UsageError(`${e.message}; see openprod run ${script} --help`, "run");
+        throw e;
+      })) as { runId: string };
     runId = started.runId;
     for (const e of early.splice(0)) onAny(e);
     const stopOnInterrupt = interruptHandler(client, runId, say, interactive ? stdin : null, ctx.io.stdout, () => progress.clear());
@@ -94,7 +102,7 @@ export async function runScript(ctx: CommandContext): Promise<number> {
       return ok ? 0 : 1;
     }
     say(`run ${r.runId}: ${r.status}, ${r.ops} op(s)${r.bundles ? `, ${r.bundles} bundle(s)` : ""}`);
-    if (r.error) say(`${r.error.type}: ${r.error.message}`);
+    if (r.error) say(`${r.error.type}: ${r.error.file ? `${r.error.file}${r.error.line ? `:${r.error.line}` : ""}: ` : ""}${r.error.message}`);
     for (const s of r.skips) say(`skipped ${s.binding}: ${s.error.type}: ${s.error.message}`);
     if (r.commit?.status === "committed") say(`committed session ${r.sessionId ?? ""}${r.commit.hash ? `: bundle ${r.commit.hash.slice(0, 12)}` : ""} (${r.commit.ops} op(s))`);
     else if (r.commit?.status === "conflicts") say(`session ${r.sessionId ?? ""} was not committed: ${r.commit.conflicts.length} conflict(s); see openprod session conflicts ${r.sessionId ?? ""}`);
@@ -219,7 +227,7 @@ function answerFor(d: DialogEvent, text: string): string | boolean | null {
   }
 }
 
-/** One line redrawn in place on a terminal; start and completion only otherwise. */
+/** One line redrawn in place on a terminal; otherwise one line per update. */
 class ProgressLine {
   private shown = false;
   constructor(private readonly out: NodeJS.WritableStream | null) {}
@@ -234,8 +242,11 @@ class ProgressLine {
     const current = e.current ?? 0;
     const label = e.label ? `${e.label} ` : "";
     if (!this.tty) {
+      // Not a terminal (a log file, a pipe): one line per update, as it comes.
+      const count = `${current}${total !== null ? `/${total}` : ""}`;
       if (e.phase === "start") this.out.write(`progress: ${label}started${total !== null ? ` (${total})` : ""}\n`);
-      if (e.phase === "complete") this.out.write(`progress: complete (${current}${total !== null ? `/${total}` : ""})\n`);
+      else if (e.phase === "complete") this.out.write(`progress: ${label}complete (${count})\n`);
+      else this.out.write(`progress: ${label}${count}\n`);
       return;
     }
     const width = 30;

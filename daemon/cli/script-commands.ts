@@ -4,8 +4,9 @@
  */
 import type { Command, CommandContext } from "./commands.ts";
 import { UsageError, jsonObject } from "./args.ts";
-import { liveConnection } from "./connection.ts";
-import { formatValue } from "./output.ts";
+import { configConnection, liveConnection } from "./connection.ts";
+import { EntityNames, clockTime, showValue } from "./display.ts";
+import { shortId } from "../crdt/entity-name.ts";
 import { runScript } from "./run-script.ts";
 import type {
   BackgroundInfo,
@@ -22,7 +23,7 @@ import type {
 } from "../../protocol/script-methods.ts";
 
 async function call(ctx: CommandContext, method: string, params: unknown = {}): Promise<unknown> {
-  const c = await liveConnection(ctx.dir);
+  const c = await liveConnection(ctx);
   try {
     return await c.call(method, params);
   } finally {
@@ -30,23 +31,60 @@ async function call(ctx: CommandContext, method: string, params: unknown = {}): 
   }
 }
 
-const time = (ms: number | null): string => (ms === null ? "-" : new Date(ms).toISOString().replace("T", " ").slice(0, 19));
+const time = (ms: number | null): string => (ms === null ? "-" : clockTime(ms));
 
-function conflictLines(id: string, conflicts: SessionConflict[]): string[] {
+/** A session's review: created entities with their values, then each real change by entity name; no-op writes are left out. */
+function sessionReview(changes: readonly SessionChange[]): string[] {
+  const label = (c: SessionChange): string => (c.name ? `${c.name} (${shortId(c.entity ?? "")})` : (c.entity ?? ""));
+  const created = new Set(changes.filter((c) => c.op === "CreateEntity" && c.entity !== null).map((c) => c.entity));
+  const lines: string[] = [];
+  let noops = 0;
+  for (const c of changes) {
+    if (c.op === "CreateEntity" && c.values) {
+      const values = Object.entries(c.values).map(([k, v]) => `${k.slice(k.lastIndexOf(".") + 1)}=${showValue(v)}`);
+      lines.push(`  + ${label(c)}${values.length ? `: ${values.join(", ")}` : ""}`);
+    } else if (c.op === "SetField") {
+      // Writes to an entity the session creates are shown as its values above.
+      if (c.entity !== null && created.has(c.entity)) continue;
+      if (c.noop) {
+        noops++;
+        continue;
+      }
+      const field = c.field ?? "";
+      lines.push(`  ~ ${label(c)}: ${field.slice(field.lastIndexOf(".") + 1)} ${showValue(c.old ?? undefined)} → ${showValue(c.new)}`);
+    } else if (c.op === "DeleteEntity") lines.push(`  - ${label(c)}`);
+    else lines.push(`  ${c.name ? `${label(c)}: ` : ""}${c.summary}`);
+  }
+  if (noops) lines.push(`  (${noops} write(s) of a value the field already holds left out)`);
+  return lines;
+}
+
+function conflictLines(id: string, conflicts: SessionConflict[], names?: EntityNames): string[] {
   return [
     ...conflicts.map((c) => {
       const resolved = c.resolution ? `, resolved: keep ${c.resolution}` : "";
+      const who = names ? names.label(c.entity) : c.entity;
       // Structural conflicts carry their two sides as sentences.
-      if (c.kind === "structure") return `  ${c.id}  ${c.entity}: the script would ${String(c.scriptValue)}; ${String(c.canonicalValue)}${resolved}`;
-      return `  ${c.id}  ${c.entity} ${c.field}: script wrote ${formatValue(c.scriptValue)}, canonical now ${formatValue(c.canonicalValue)} (was ${formatValue(c.snapshotValue)})${resolved}`;
+      if (c.kind === "structure") return `  ${c.id}  ${who}: the script would ${String(c.scriptValue)}; ${String(c.canonicalValue)}${resolved}`;
+      return `  ${c.id}  ${who} ${c.field}: script wrote ${showValue(c.scriptValue)}, canonical now ${showValue(c.canonicalValue)} (was ${showValue(c.snapshotValue)})${resolved}`;
     }),
     `resolve each with: openprod session resolve ${id} <conflict-id> script|canonical (or all at once: openprod session resolve-all ${id} script|canonical), then commit again`,
   ];
 }
 
-function commitText(id: string, r: CommitResult): string {
+/** Names for the entities a list of session conflicts is about (one extra call). */
+async function conflictNames(ctx: CommandContext, conflicts: readonly SessionConflict[]): Promise<EntityNames> {
+  const c = await liveConnection(ctx);
+  try {
+    return await EntityNames.load(c, conflicts.map((x) => x.entity));
+  } finally {
+    await c.close();
+  }
+}
+
+function commitText(id: string, r: CommitResult, names?: EntityNames): string {
   if (r.status === "committed") return r.hash ? `committed session ${id}: bundle ${r.hash.slice(0, 12)} (${r.ops} op(s))` : `committed session ${id}: nothing to change`;
-  return [`session ${id} was not committed: ${r.conflicts.filter((c) => !c.resolution).length} conflict(s) with changes made since the run`, ...conflictLines(id, r.conflicts)].join("\n");
+  return [`session ${id} was not committed: ${r.conflicts.filter((c) => !c.resolution).length} conflict(s) with changes made since the run`, ...conflictLines(id, r.conflicts, names)].join("\n");
 }
 
 function backgroundText(s: BackgroundInfo): string {
@@ -59,7 +97,7 @@ const SESSION_SUBCOMMANDS = ["show", "commit", "discard", "conflicts", "resolve"
 export const SCRIPT_COMMANDS: Command[] = [
   {
     name: "run",
-    usage: "openprod run <script> [--arg key=value ...] [--args '<json>'] [--commit] [--answer <value>]",
+    usage: "openprod run <script> [--arg key=value ...] [--args '<json>'] [--commit] [--answer <value>]   (openprod run <script> --help: its arguments)",
     summary: "run a script in the daemon, streaming its log, progress and toasts; prints the run id, outcome and session",
     details: [
       "Values of --arg are JSON when they parse as JSON (42, true), else text; --args gives them all as one JSON object.",
@@ -76,6 +114,28 @@ export const SCRIPT_COMMANDS: Command[] = [
     },
     args: [1, 1],
     run: (ctx) => runScript(ctx),
+    async helpFor(ctx) {
+      const id = ctx.args.positional[0];
+      const c = await configConnection(ctx);
+      let scripts: ScriptInfo[];
+      try {
+        ({ scripts } = (await c.call("scripts.list")) as { scripts: ScriptInfo[] });
+      } finally {
+        await c.close();
+      }
+      const s = scripts.find((x) => x.id === id);
+      if (!s) throw new UsageError(`no script "${id}" (openprod scripts lists them)`, "run");
+      const args = s.args ?? [];
+      const lines = [
+        `usage: openprod run ${id}${args.map((a) => (a.required ? ` --arg ${a.name}=<${a.type}>` : ` [--arg ${a.name}=<${a.type}>]`)).join("")}`,
+        "",
+        `${s.mode === "background" ? "background" : (s.executionMode ?? "")} script ${s.file}; capabilities: ${s.capabilities.join(", ") || "none"}`,
+        "",
+        args.length ? "arguments:" : "arguments: none declared ([script.<name>.args] in its config declares them)",
+        ...args.map((a) => `  ${a.name.padEnd(14)} ${a.type.padEnd(7)} ${a.help}${a.default !== undefined ? ` (default ${JSON.stringify(a.default)})` : a.required ? " (required)" : ""}`),
+      ];
+      return { doc: { script: s.id, args }, text: lines.join("\n") };
+    },
   },
   {
     name: "scripts",
@@ -84,13 +144,19 @@ export const SCRIPT_COMMANDS: Command[] = [
     examples: ["openprod scripts", "openprod scripts --json"],
     args: [0, 0],
     async run(ctx) {
-      const r = (await call(ctx, "scripts.list")) as { scripts: ScriptInfo[] };
+      const c = await configConnection(ctx);
+      let r: { scripts: ScriptInfo[] };
+      try {
+        r = (await c.call("scripts.list")) as { scripts: ScriptInfo[] };
+      } finally {
+        await c.close();
+      }
       const lines = r.scripts.map((s) =>
         s.error
           ? `${s.id.padEnd(28)} cannot load: ${s.error}`
           : `${s.id.padEnd(28)} ${(s.mode === "background" ? "background" : (s.executionMode ?? "")).padEnd(11)} ${s.capabilities.join(", ") || "(no capabilities)"}${s.configured ? "" : "  (no [script.*] section)"}`,
       );
-      return { doc: r, text: lines.join("\n") || "no scripts" };
+      return { doc: { ...r, running: c.live }, text: (lines.join("\n") || "no scripts") + (c.live ? "" : "\n(no daemon running: read from the show's configuration)") };
     },
   },
   {
@@ -126,7 +192,7 @@ export const SCRIPT_COMMANDS: Command[] = [
           const r = (await call(ctx, "sessions.get", { id })) as SessionInfo & { changes: SessionChange[] };
           const text = [
             `session ${r.id} of ${r.script} (run ${r.runId}): ${r.ops} op(s), ${r.isolation} isolation`,
-            ...r.changes.map((c) => `  ${c.summary}`),
+            ...sessionReview(r.changes),
             `commit: openprod session commit ${r.id}    discard: openprod session discard ${r.id}`,
           ].join("\n");
           return { doc: r, text };
@@ -134,7 +200,7 @@ export const SCRIPT_COMMANDS: Command[] = [
         case "commit": {
           const r = (await call(ctx, "sessions.commit", { id })) as CommitResult;
           if (r.status === "conflicts") {
-            ctx.io.stdout.write((ctx.json ? JSON.stringify(r) : commitText(id, r)) + "\n");
+            ctx.io.stdout.write((ctx.json ? JSON.stringify(r) : commitText(id, r, await conflictNames(ctx, r.conflicts))) + "\n");
             return 1;
           }
           return { doc: r, text: commitText(id, r) };
@@ -145,7 +211,7 @@ export const SCRIPT_COMMANDS: Command[] = [
         }
         case "conflicts": {
           const r = (await call(ctx, "sessions.conflicts", { id })) as { conflicts: SessionConflict[] };
-          return { doc: r, text: r.conflicts.length ? conflictLines(id, r.conflicts).join("\n") : "no conflicts found (they are found when committing)" };
+          return { doc: r, text: r.conflicts.length ? conflictLines(id, r.conflicts, await conflictNames(ctx, r.conflicts)).join("\n") : "no conflicts found (they are found when committing)" };
         }
         case "resolve": {
           const r = await call(ctx, "sessions.resolve", { id, conflictId: a, choice: choiceOf(b) });
@@ -219,13 +285,22 @@ export const SCRIPT_COMMANDS: Command[] = [
     examples: ["openprod triggers", "openprod triggers --json"],
     args: [0, 0],
     async run(ctx) {
-      const r = (await call(ctx, "triggers.list")) as { triggers: TriggerSummary[] };
+      const c = await configConnection(ctx);
+      let r: { triggers: TriggerSummary[] };
+      try {
+        r = (await c.call("triggers.list")) as { triggers: TriggerSummary[] };
+      } finally {
+        await c.close();
+      }
       const lines = r.triggers.map((t) =>
         t.status === "rejected"
           ? `${t.name}  REJECTED (${t.file}:${t.line ?? "?"}): ${t.error ?? ""}`
           : `${t.name}  ${t.watches} → ${t.script}${t.when ? `  when ${t.when}` : ""}${t.scope ? `  scope ${t.scope}` : ""}  fired ${t.fired}${t.pending ? `, ${t.pending} pending` : ""}`,
       );
-      return { doc: r, text: lines.join("\n") || "no triggers configured" };
+      return {
+        doc: { ...r, running: c.live },
+        text: (lines.join("\n") || "no triggers configured") + (c.live ? "" : "\n(no daemon running: read from the show's configuration; firing counts are kept by a running daemon)"),
+      };
     },
   },
   {
@@ -238,10 +313,18 @@ export const SCRIPT_COMMANDS: Command[] = [
     async run(ctx) {
       const limit = ctx.args.flags.limit === undefined ? undefined : Number(ctx.args.flags.limit);
       if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new UsageError(`--limit must be a positive whole number, got "${String(ctx.args.flags.limit)}"`, "traces");
-      const r = (await call(ctx, "triggers.traces", { trigger: ctx.args.positional[0], limit })) as { trigger: string; traces: TriggerTrace[] };
+      const c = await liveConnection(ctx);
+      let r: { trigger: string; traces: TriggerTrace[] };
+      let names: EntityNames;
+      try {
+        r = (await c.call("triggers.traces", { trigger: ctx.args.positional[0], limit })) as { trigger: string; traces: TriggerTrace[] };
+        names = await EntityNames.load(c, r.traces.map((t) => t.entity));
+      } finally {
+        await c.close();
+      }
       const lines = r.traces.map(
         (t) =>
-          `#${t.seq} ${time(t.at)}  ${t.entity} ${t.field}: ${formatValue(t.oldValue)} → ${formatValue(t.newValue)}  ${t.status}${t.runId ? `  ${t.runId}` : ""}${t.reason ? `  (${t.reason})` : ""}${t.error ? `  ${t.error.type}: ${t.error.message}` : ""}`,
+          `#${t.seq} ${time(t.at)}  ${names.label(t.entity)} ${t.field.slice(t.field.lastIndexOf(".") + 1)}: ${showValue(t.oldValue)} → ${showValue(t.newValue)}  ${t.status}${t.runId ? `  ${t.runId}` : ""}${t.reason ? `  (${t.reason})` : ""}${t.error ? `  ${t.error.type}: ${t.error.message}` : ""}`,
       );
       return { doc: r, text: lines.join("\n") || `trigger ${r.trigger} has not fired yet` };
     },

@@ -26,4 +26,6 @@ export type { WorkspaceConfig } from "./workspace-config.ts";
 export { showDirectory, CONFIG_FILE_NAME } from "./show-directory.ts";
 export type { ShowDirectory } from "./show-directory.ts";
 export { loadShow } from "./show.ts";
+export { parseScriptArgs, checkScriptArgs, SCRIPT_ARG_TYPES } from "./script-args.ts";
+export type { ScriptArgSpec, ScriptArgType } from "./script-args.ts";
 export type { ShowConfig } from "./show.ts";

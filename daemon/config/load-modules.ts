@@ -8,11 +8,12 @@
 import { promises as fs } from "node:fs";
 import type { Dirent } from "node:fs";
 import path from "node:path";
-import { InvalidOperation, ConfigError } from "../crdt/errors.ts";
+import { InvalidOperation, ConfigError, FieldNotFound } from "../crdt/errors.ts";
+import { displayPlaceholders } from "../crdt/entity-name.ts";
 import { Schema, suggest } from "../crdt/schema.ts";
 import { configError } from "./toml-document.ts";
 import { parseModuleManifest } from "./module-manifest.ts";
-import type { ModuleManifest } from "./module-manifest.ts";
+import type { ModuleManifest, TableSpec } from "./module-manifest.ts";
 import { showDirectory } from "./show-directory.ts";
 
 export interface LoadedModules {
@@ -83,8 +84,9 @@ export function buildSchema(modules: readonly ModuleManifest[]): Schema {
       edgeOwner.set(e.name, m);
     }
   }
+  let schema: Schema;
   try {
-    return new Schema({
+    schema = new Schema({
       facets: modules.flatMap((m) => m.facets),
       tables: modules.flatMap((m) => m.tables),
       edgeTypes: modules.flatMap((m) => m.edgeTypes),
@@ -93,6 +95,21 @@ export function buildSchema(modules: readonly ModuleManifest[]): Schema {
     // The checks above should make this unreachable; if not, keep the schema's reason and say it came from config.
     if (e instanceof InvalidOperation) throw new ConfigError(`module schema: ${e.message}`, e.details);
     throw e;
+  }
+  for (const m of modules) for (const t of m.tables) checkDisplay(m, t, schema);
+  return schema;
+}
+
+/** Every `{field}` of a table's display template is a field its members carry. */
+function checkDisplay(m: ModuleManifest, t: TableSpec, schema: Schema): void {
+  if (t.display === undefined) return;
+  for (const p of displayPlaceholders(t.display)) {
+    try {
+      schema.resolveField(p, t.facets);
+    } catch (e) {
+      if (!(e instanceof InvalidOperation) && !(e instanceof FieldNotFound)) throw e;
+      throw configError(m.doc, ["table", t.name, "display"], `display "${t.display}": {${p}} is not a field of this table's facets (${e.message})`);
+    }
   }
 }
 

@@ -9,6 +9,7 @@
  */
 import path from "node:path";
 import { FIELD_TYPES, facetKey, fieldKey, suggest } from "../crdt/schema.ts";
+import { displayPlaceholders } from "../crdt/entity-name.ts";
 import type { EdgeTypeDef, FacetDef, FieldDef, FieldType, TableDef } from "../crdt/schema.ts";
 import { checkKeys, configError, parseTomlDocument } from "./toml-document.ts";
 import type { TomlDocument } from "./toml-document.ts";
@@ -58,7 +59,7 @@ export interface ModuleManifest {
 const SECTIONS = ["module", "facet", "table", "edge", "script", "trigger"];
 const MODULE_KEYS = ["version", "description", "capabilities"];
 const FIELD_KEYS = ["type", "description"];
-const TABLE_KEYS = ["facets", "description"];
+const TABLE_KEYS = ["facets", "description", "display"];
 const EDGE_KEYS = ["ordered", "description"];
 /** Module names are namespaces in field keys and in require(): no dots, no slashes. */
 const MODULE_NAME = /^[a-z][a-z0-9_]*$/;
@@ -202,7 +203,11 @@ function parseTables(doc: TomlDocument, module: string): TableSpec[] {
     const facets = listed.map((f) => (f.includes(".") ? f : facetKey(module, f)));
     const dup = facets.findIndex((f, i) => facets.indexOf(f) !== i);
     if (dup >= 0) throw configError(doc, [...path, "facets", String(dup)], `facet "${listed[dup]}" is listed twice`);
-    return { module, name, facets, description: optionalString(doc, path, table, "description", "") };
+    const display = table.display === undefined ? undefined : requireString(doc, path, table, "display");
+    if (display !== undefined && displayPlaceholders(display).length === 0) {
+      throw configError(doc, [...path, "display"], `display "${display}" names no field; write the fields in braces, e.g. "Q{number} {label}"`);
+    }
+    return { module, name, facets, description: optionalString(doc, path, table, "description", ""), ...(display === undefined ? {} : { display }) };
   });
 }
 

@@ -18,13 +18,15 @@ export interface WorkspaceConfig {
   workspace: { name: string; id: string };
   store: { fsync: boolean; compactEvery: number };
   peer: RawSection | null;
+  /** `[user] name`: the person writing from this machine's CLI (bundles carry actor user:<name>). */
+  user: { name: string } | null;
   scripts: Record<string, RawSection>;
   triggers: Record<string, RawSection>;
 }
 
 export const DEFAULT_COMPACT_EVERY = 1000;
 
-const SECTIONS = ["workspace", "store", "peer", "script", "trigger"];
+const SECTIONS = ["workspace", "store", "peer", "user", "script", "trigger"];
 const WORKSPACE_KEYS = ["name", "id"];
 const STORE_KEYS = ["fsync", "compact_every"];
 /** Ids are compared between peers and appear in logs and paths: no spaces or odd characters. */
@@ -48,9 +50,17 @@ export function parseWorkspaceConfig(file: string, source: string): WorkspaceCon
   const store = doc.data.store === undefined ? {} : expectTable(doc, ["store"], doc.data.store);
   checkKeys(doc, ["store"], store, STORE_KEYS);
 
+  let user: { name: string } | null = null;
+  if (doc.data.user !== undefined) {
+    const u = expectTable(doc, ["user"], doc.data.user);
+    checkKeys(doc, ["user"], u, ["name"]);
+    user = { name: requireString(doc, ["user"], u, "name") };
+  }
+
   return {
     file,
     doc,
+    user,
     workspace: { name, id },
     store: {
       fsync: optionalBool(doc, ["store"], store, "fsync", false),

@@ -26,6 +26,11 @@ export class HistoryIndex {
     }
   }
 
+  /** Bundles in the history: the same on every peer holding the same heads. */
+  get size(): number {
+    return this.all.length;
+  }
+
   list(entity: string | undefined, limit: number): BundleInfo[] {
     if (!this.sorted) {
       this.all.sort(byHlc);

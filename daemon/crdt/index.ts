@@ -34,3 +34,6 @@ export { createIdGenerator } from "./ids.ts";
 export type { IdGenerator } from "./ids.ts";
 export { recoverStore } from "./recover.ts";
 export type { RecoverOptions, RecoverReport } from "./recover.ts";
+export { entityName, shortId, displayPlaceholders, fieldOf } from "./entity-name.ts";
+export type { NameableEntity } from "./entity-name.ts";
+export type { BundleChanges } from "./bundle-changes.ts";

@@ -39,6 +39,8 @@ export interface TableDef {
   readonly name: string;
   /** Facet keys (`module.Facet`) that `add_to_table` attaches. */
   readonly facets: readonly string[];
+  /** How members are named on screen, e.g. `"Q{number} {label}"` (see entity-name.ts); none: the fallback. */
+  readonly display?: string;
 }
 
 export interface EdgeTypeDef {

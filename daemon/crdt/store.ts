@@ -26,6 +26,8 @@ import type { IndexState } from "./indexes.ts";
 import { EDGES, ENTITIES, K_DELETED, K_MERGED_INTO, TABLE_PREFIX } from "./layout.ts";
 import type { BundleInfo, BundleInput, BundleMeta, FieldValue, Operation } from "./operations.ts";
 import { HistoryIndex } from "./history-index.ts";
+import { bundleChanges } from "./bundle-changes.ts";
+import type { BundleChanges } from "./bundle-changes.ts";
 import { digestPatches } from "./patch-events.ts";
 import { openPersistence } from "./persistence/index.ts";
 import type { RecordWrite, WorkspacePersistence } from "./persistence/index.ts";
@@ -509,6 +511,15 @@ export class WorkspaceStore {
 
   /** Bundles newest first, optionally only those that touched an entity. */
   history(opts: { entity?: string; limit?: number } = {}): HistoryEntry[] {
+    return this.historyOf().list(opts.entity, opts.limit ?? 100);
+  }
+
+  /** How many bundles the workspace's history holds: equal on peers with equal heads (unlike storage counters). */
+  bundleCount(): number {
+    return this.historyOf().size;
+  }
+
+  private historyOf(): HistoryIndex {
     if (!this.historyIndex) {
       // Built on first use from the change metadata in the document itself, then kept current.
       this.historyIndex = new HistoryIndex();
@@ -519,7 +530,12 @@ export class WorkspaceStore {
       }
       this.historyIndex.add(infos);
     }
-    return this.historyIndex.list(opts.entity, opts.limit ?? 100);
+    return this.historyIndex;
+  }
+
+  /** What a bundle of the history changed (field old → new, created, deleted...), at most `limit` changes listed. */
+  bundleChanges(hash: string, limit = 50): BundleChanges {
+    return bundleChanges(this.doc, this.be, hash, limit);
   }
 
   onChange(listener: ChangeListener): () => void {
@@ -1003,6 +1019,7 @@ export class WorkspaceStore {
         for (const id of this.be.keys(doc.entities, heads)) if (doc.isLive(id, heads)) out.push(id);
         return out;
       },
+      fieldType: (key) => this.schema.fields.get(key)?.type,
       resolveField: (name, tables) => {
         if (tables.length === 0) return this.schema.resolveField(name).key;
         const facets = new Set<string>();

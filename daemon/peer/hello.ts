@@ -9,6 +9,8 @@ export interface Hello {
   protocol: number;
   workspaceId: string;
   peerId: string;
+  /** The peer's name for people (`[peer] name`, default its hostname); optional so older peers still talk. */
+  name?: string;
 }
 
 /** Last frame before a refusal closes the connection, so the other side can say why. */
@@ -42,7 +44,8 @@ export function parseHello(payload: Uint8Array): Hello {
   if (typeof o.protocol !== "number" || typeof o.workspaceId !== "string" || typeof o.peerId !== "string") {
     throw new FrameError(`hello frame must carry protocol (number), workspaceId and peerId (strings); got ${JSON.stringify(o).slice(0, 200)}`);
   }
-  return { protocol: o.protocol, workspaceId: o.workspaceId, peerId: o.peerId };
+  const name = typeof o.name === "string" && o.name.length > 0 ? o.name.slice(0, 100) : undefined;
+  return { protocol: o.protocol, workspaceId: o.workspaceId, peerId: o.peerId, ...(name === undefined ? {} : { name }) };
 }
 
 export function parseRefusal(payload: Uint8Array): Refusal {

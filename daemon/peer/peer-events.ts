@@ -1,6 +1,8 @@
 /** What the node reports about its peers; handed to clients as peer up/down events. */
 export interface PeerInfo {
   peerId: string;
+  /** The name the peer gave in its hello (`[peer] name`); null from a peer that gave none. */
+  name: string | null;
   /** Multiaddr of the remote end of the connection the sync runs on. */
   remoteAddr: string;
   /** "outbound" when this node dialled. */

@@ -35,6 +35,8 @@ export interface PeerNodeOptions {
   allowPeers?: string[];
   /** Static peers (multiaddrs), kept connected with backoff. */
   connect?: string[];
+  /** This peer's name for people, told to every peer in the hello (default: none). */
+  name?: string;
   /** Discover peers on the LAN by mDNS. */
   mdns?: boolean;
   /** The workspace store this peer syncs (the daemon's case). Give exactly one of `store` and `document`. */
@@ -327,6 +329,7 @@ class Node implements PeerNode {
       stream,
       connection,
       localPeerId: this.peerId,
+      localName: this.opts.name,
       document: this.document,
       limits: this.limits,
       log: this.opts.log,

@@ -19,6 +19,8 @@ export interface SyncChannelInit {
   stream: Stream;
   connection: Connection;
   localPeerId: string;
+  /** This peer's name, told in the hello. */
+  localName?: string;
   document: SyncDocument;
   limits: SyncChannelLimits;
   log: PeerLog;
@@ -52,6 +54,7 @@ export class SyncChannel {
   private flushQueued = false;
   private stallTimer: NodeJS.Timeout | null = null;
   private since = 0;
+  private remoteName: string | null = null;
   private bytesIn = 0;
   private bytesOut = 0;
   private messagesIn = 0;
@@ -82,6 +85,7 @@ export class SyncChannel {
   info(): PeerInfo {
     return {
       peerId: this.remotePeerId,
+      name: this.remoteName,
       remoteAddr: this.remoteAddr,
       direction: this.direction,
       since: this.since,
@@ -101,7 +105,7 @@ export class SyncChannel {
       this.onRemoteEnd(why);
     });
     this.armStallTimer("hello");
-    this.send(FrameKind.Hello, encodeJson({ protocol: SYNC_PROTOCOL_VERSION, workspaceId: this.init.document.workspaceId, peerId: this.init.localPeerId }));
+    this.send(FrameKind.Hello, encodeJson({ protocol: SYNC_PROTOCOL_VERSION, workspaceId: this.init.document.workspaceId, peerId: this.init.localPeerId, ...(this.init.localName ? { name: this.init.localName } : {}) }));
   }
 
   /** The document changed (local bundle or a merge from anyone): tell this peer what it lacks. */
@@ -196,6 +200,7 @@ export class SyncChannel {
       });
     }
     this.helloReceived = true;
+    this.remoteName = hello.name ?? null;
     if (!this.decoder.midFrame) this.clearStallTimer();
     await this.init.after;
     if (this.ended) return;

@@ -4,12 +4,12 @@
  * subscriptions. Writes are one bundle each, made by the calling client
  * (actor {kind:"app", name}).
  */
-import { InvalidOperation } from "../crdt/index.ts";
+import { EntityNotFound, InvalidOperation, entityName } from "../crdt/index.ts";
 import type { Operation } from "../crdt/operations.ts";
 import type { WorkspaceStore, BundleResult } from "../crdt/index.ts";
 import type { PeerNode } from "../peer/index.ts";
 import { EVENT_TYPES } from "../../protocol/events.ts";
-import type { SchemaResult, StatusResult } from "../../protocol/methods.ts";
+import type { EntityView, SchemaResult, StatusResult } from "../../protocol/methods.ts";
 import type { MethodRegistry } from "./method-registry.ts";
 import { InvalidParams, bool, int, list, nonEmpty, obj, oneOf, opt, record, str, value } from "./params.ts";
 import { operation } from "./operation-check.ts";
@@ -18,7 +18,7 @@ export interface CoreDeps {
   store: WorkspaceStore;
   /** Null when the daemon runs without networking. */
   peer: PeerNode | null;
-  info: { version: string; showDir: string; socket: string; workspaceName: string; startedAt: number };
+  info: { version: string; showDir: string; socket: string; workspaceName: string; peerName: string; startedAt: number };
   now?: () => number;
 }
 
@@ -28,9 +28,14 @@ const fields = record(value);
 export function registerCoreMethods(methods: MethodRegistry, deps: CoreDeps): void {
   const { store, peer } = deps;
   const now = deps.now ?? Date.now;
+  const named = (id: string): EntityView => {
+    const e = store.getEntity(id);
+    return { ...e, name: entityName(e, store.schema) };
+  };
 
-  methods.register("hello", obj({ name: nonEmpty }), (p, ctx) => {
+  methods.register("hello", obj({ name: nonEmpty, user: opt(nonEmpty) }), (p, ctx) => {
     ctx.setClientName(p.name);
+    if (p.user !== undefined) ctx.setUser(p.user);
     return { name: p.name, peerId: store.peerId, workspace: store.workspaceId, version: deps.info.version };
   });
 
@@ -43,6 +48,7 @@ export function registerCoreMethods(methods: MethodRegistry, deps: CoreDeps): vo
       socket: deps.info.socket,
       workspace: { id: store.workspaceId, name: deps.info.workspaceName },
       peerId: store.peerId,
+      peerName: deps.info.peerName,
       addresses: peer?.addresses() ?? [],
       peers: peer?.peers().length ?? 0,
       entities: s.entities,
@@ -50,6 +56,7 @@ export function registerCoreMethods(methods: MethodRegistry, deps: CoreDeps): vo
       bulkConflicts: store.bulkConflicts().length,
       heads: s.heads,
       changes: s.changes,
+      bundles: store.bundleCount(),
       uptimeMs: now() - deps.info.startedAt,
       client: ctx.clientName,
     };
@@ -73,17 +80,32 @@ export function registerCoreMethods(methods: MethodRegistry, deps: CoreDeps): vo
     const all = store.queryIds(p.expr, p.params ?? []);
     const ids = p.limit !== undefined ? all.slice(0, p.limit) : all;
     if (p.idsOnly) return { count: all.length, ids };
-    return { count: all.length, ids, entities: ids.map((id) => store.getEntity(id)) };
+    return { count: all.length, ids, entities: ids.map(named) };
   });
 
   methods.register("get", obj({ id: nonEmpty, field: opt(nonEmpty) }), (p) => {
-    if (p.field === undefined) return { entity: store.getEntity(p.id) };
+    if (p.field === undefined) return { entity: named(p.id) };
     const def = store.resolveField(p.field, store.facetsOf(p.id));
     return { id: p.id, field: def.key, value: store.getField(p.id, p.field) };
   });
 
-  methods.register("history", obj({ entity: opt(nonEmpty), limit: opt(int(1, 100_000)) }), async (p) => {
-    return { bundles: await store.history({ entity: p.entity, limit: p.limit ?? 100 }) };
+  // Names for ids a client is about to show (history, conflicts, reviews); an id no longer known keeps no name.
+  methods.register("entities.names", obj({ ids: list(nonEmpty, 10_000) }), (p) => {
+    const names: Record<string, string> = {};
+    for (const id of p.ids) {
+      try {
+        names[id] = named(id).name;
+      } catch (e) {
+        if (!(e instanceof EntityNotFound)) throw e;
+      }
+    }
+    return { names };
+  });
+
+  methods.register("history", obj({ entity: opt(nonEmpty), limit: opt(int(1, 100_000)), changes: opt(bool) }), async (p) => {
+    const bundles = await store.history({ entity: p.entity, limit: p.limit ?? 100 });
+    if (!p.changes) return { bundles };
+    return { bundles: bundles.map((b) => ({ ...b, ...store.bundleChanges(b.hash) })) };
   });
 
   methods.register("apply", obj({ ops: list(operation, 100_000), origin: opt(record((v) => v)) }), (p, ctx) => {
@@ -141,6 +163,9 @@ export function registerCoreMethods(methods: MethodRegistry, deps: CoreDeps): vo
       return { ...r, edgeId: r.results[0]?.edgeId ?? "" };
     },
   );
+  methods.register("edges.list", obj({ entity: nonEmpty, type: opt(nonEmpty), direction: opt(oneOf(["out", "in", "both"] as const)) }), (p) => ({
+    edges: store.edgesOf(p.entity, { type: p.type, direction: p.direction }),
+  }));
   methods.register("edge.delete", obj({ edgeId: nonEmpty }), (p, ctx) => store.apply([{ op: "DeleteEdge", edgeId: p.edgeId }], { actor: ctx.actor }));
   methods.register("edge.move", obj({ edgeId: nonEmpty, after: opt(nonEmpty), before: opt(nonEmpty) }), (p, ctx) =>
     store.apply([{ op: "MoveOrderedEdge", ...p }], { actor: ctx.actor }),
@@ -172,7 +197,7 @@ export function registerCoreMethods(methods: MethodRegistry, deps: CoreDeps): vo
 
   methods.register("conflicts.resolveBulk", obj({ id: nonEmpty, keep: nonEmpty }), (p, ctx) => store.resolveBulk(p.id, p.keep, { actor: ctx.actor }));
 
-  methods.register("peers.list", empty, () => ({ peerId: store.peerId, addresses: peer?.addresses() ?? [], peers: peer?.peers() ?? [] }));
+  methods.register("peers.list", empty, () => ({ peerId: store.peerId, peerName: deps.info.peerName, addresses: peer?.addresses() ?? [], peers: peer?.peers() ?? [] }));
 
   methods.register("peers.connect", obj({ addr: nonEmpty }), async (p) => {
     if (!peer) throw new InvalidOperation("this daemon runs without networking (no peer node)", {});

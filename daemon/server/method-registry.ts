@@ -17,6 +17,8 @@ export interface CallContext {
   /** Actor for bundles written on behalf of this connection. */
   readonly actor: Actor;
   setClientName(name: string): void;
+  /** Names the person behind the client: the actor becomes {kind:"user", name}. */
+  setUser(name: string): void;
   /** Starts a subscription on this connection; returns its id. */
   subscribe(types: readonly EventType[] | null): string;
   unsubscribe(id: string): boolean;

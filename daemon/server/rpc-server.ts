@@ -97,6 +97,7 @@ export class RpcServer {
     const subs = new Map<string, () => void>();
     let nextSub = 1;
     let name = `socket-client-${n}`;
+    let user: string | null = null;
     const maxBuffered = this.opts.maxBufferedBytes ?? 64 * 1024 * 1024;
     this.sockets.add(sock);
 
@@ -128,9 +129,10 @@ export class RpcServer {
         return name;
       },
       get actor(): Actor {
-        return { kind: "app", name };
+        return user === null ? { kind: "app", name } : { kind: "user", name: user };
       },
       setClientName: (v) => (name = v),
+      setUser: (v) => (user = v),
       subscribe: (types: readonly EventType[] | null) => {
         const id = `s${nextSub++}`;
         subs.set(

@@ -9,6 +9,8 @@ import { readFile } from "node:fs/promises";
 import fs from "node:fs";
 import path from "node:path";
 import { EntityNotFound, InvalidOperation } from "../crdt/errors.ts";
+import { entityName } from "../crdt/index.ts";
+import { checkScriptArgs } from "../config/index.ts";
 import type { FieldValue, Operation, WorkspaceStore } from "../crdt/index.ts";
 import type { ShowConfig } from "../config/index.ts";
 import { CapabilitySet } from "../scripts/capabilities/index.ts";
@@ -103,7 +105,7 @@ export function createScriptsService(opts: ScriptsServiceOptions = {}): ScriptsS
         obj({ script: nonEmpty, args: opt(record(value)), commit: opt(bool), wait: opt(bool), user: opt(nonEmpty) }),
         async (p, call) => {
           // An unknown script or a bad section is the caller's mistake: say so now, not in a run record.
-          await scripts().load(p.script);
+          const loaded = await scripts().load(p.script);
           // A file that does not parse is refused now, with where: never a run of an older version.
           const problem = await rt.check(p.script);
           if (problem) {
@@ -114,8 +116,9 @@ export function createScriptsService(opts: ScriptsServiceOptions = {}): ScriptsS
               column: problem.column,
             });
           }
+          const args = checkScriptArgs(p.script, loaded.config.args, p.args ?? {});
           const user = p.user ?? call.clientName;
-          const start = rt.run(p.script, { args: p.args ?? {}, user });
+          const start = rt.run(p.script, { args, user });
           const finished = start.done.then(async (r) => {
             const s = summarize(r);
             if (p.commit && r.status === "ok" && r.sessionId !== undefined && r.sessionStatus === "open") {
@@ -157,7 +160,7 @@ export function createScriptsService(opts: ScriptsServiceOptions = {}): ScriptsS
 
       methods.register("sessions.get", obj({ id: nonEmpty }), async (p) => {
         const s = await sessionOf(rt, p.id);
-        return { ...sessionInfo(s), changes: s.ops.map((op) => describeOp(store, op)) };
+        return { ...sessionInfo(s), changes: describeOps(store, s.ops) };
       });
 
       methods.register("sessions.commit", obj({ id: nonEmpty }), async (p, call) => {
@@ -298,6 +301,40 @@ function sessionInfo(s: SessionSummary): SessionInfo {
 }
 
 /** One overlay op in a person's words; for field writes the canonical value it would replace. */
+/** A session's ops for review: each with the entity's name, no-op writes flagged, created entities with their final values. */
+function describeOps(store: WorkspaceStore, ops: readonly Operation[]): SessionChange[] {
+  const created = new Map<string, { tables: Record<string, unknown>; values: Record<string, FieldValue> }>();
+  for (const op of ops) {
+    if (op.op === "CreateEntity" && op.id !== undefined) created.set(op.id, { tables: Object.fromEntries((op.tables ?? []).map((t) => [t, {}])), values: { ...(op.fields ?? {}) } });
+    else if (op.op === "SetField") {
+      const c = created.get(op.id);
+      if (c) c.values[op.field] = op.value;
+    }
+  }
+  const nameOf = (id: string | null): string | undefined => {
+    if (id === null) return undefined;
+    const c = created.get(id);
+    if (c) return entityName({ id, tables: c.tables, fields: c.values }, store.schema);
+    try {
+      const e = store.getEntity(id);
+      return entityName(e, store.schema);
+    } catch (e) {
+      if (e instanceof EntityNotFound) return undefined;
+      throw e;
+    }
+  };
+  return ops.map((op) => {
+    const d = describeOp(store, op);
+    const name = nameOf(d.entity);
+    if (op.op === "CreateEntity" && d.entity !== null) return { ...d, name, values: created.get(d.entity)?.values ?? {} };
+    if (op.op === "SetField") {
+      const inCreated = created.has(op.id);
+      return { ...d, name, noop: !inCreated && JSON.stringify(d.old) === JSON.stringify(d.new) };
+    }
+    return name === undefined ? d : { ...d, name };
+  });
+}
+
 function describeOp(store: WorkspaceStore, op: Operation): SessionChange {
   const base = { op: op.op, entity: null, field: null, old: null, new: null };
   switch (op.op) {
@@ -331,7 +368,8 @@ function show(v: unknown): string {
   return v === null || v === undefined ? "(unset)" : JSON.stringify(v);
 }
 
-async function listScripts(show: ShowConfig, catalog: ScriptCatalog): Promise<{ scripts: ScriptInfo[] }> {
+/** Every script of the show (configured or found in workspace/scripts/), with its settings or why it cannot load. */
+export async function listScripts(show: ShowConfig, catalog: ScriptCatalog): Promise<{ scripts: ScriptInfo[] }> {
   const ids = new Set(configuredScriptIds(show));
   const userDir = path.join(show.dir.root, "workspace", "scripts");
   const configured = new Set(ids);
@@ -349,6 +387,7 @@ async function listScripts(show: ShowConfig, catalog: ScriptCatalog): Promise<{ 
         onError: s.config.onError,
         isolation: s.config.isolation,
         capabilities: s.config.capabilities,
+        args: s.config.args,
         hash: s.hash,
       });
     } catch (e) {

@@ -142,28 +142,7 @@ export class TriggerDispatcher {
   }
 
   list(): TriggerSummary[] {
-    const active = this.triggers.map(
-      (d): TriggerSummary => ({
-        name: d.name,
-        status: "active",
-        file: d.file,
-        line: d.line,
-        watches: d.field.key,
-        script: d.script,
-        when: d.when?.source ?? null,
-        scope: d.scope,
-        mode: d.mode,
-        concurrency: d.concurrency,
-        supersede: d.supersede,
-        remote: d.remote,
-        fired: this.fired.get(d.name) ?? 0,
-        pending: this.logs.get(d.name)?.pending ?? 0,
-      }),
-    );
-    const rejected = this.rejected.map(
-      (r): TriggerSummary => ({ name: r.name, status: "rejected", file: r.file, line: r.line, error: r.error.message, fired: 0, pending: 0 }),
-    );
-    return [...active, ...rejected];
+    return summarizeTriggers(this.triggers, this.rejected, (name) => ({ fired: this.fired.get(name) ?? 0, pending: this.logs.get(name)?.pending ?? 0 }));
   }
 
   /** One change event from the feed (public so a test or a replay can feed events directly). */
@@ -386,6 +365,33 @@ export class TriggerDispatcher {
       return null;
     }
   }
+}
+
+/** What `triggers.list` shows of each trigger; `counts` are a running dispatcher's (zero without one, e.g. read from config offline). */
+export function summarizeTriggers(
+  triggers: readonly TriggerDef[],
+  rejected: readonly RejectedTrigger[],
+  counts: (name: string) => { fired: number; pending: number } = () => ({ fired: 0, pending: 0 }),
+): TriggerSummary[] {
+  const active = triggers.map(
+    (d): TriggerSummary => ({
+      name: d.name,
+      status: "active",
+      file: d.file,
+      line: d.line,
+      watches: d.field.key,
+      script: d.script,
+      when: d.when?.source ?? null,
+      scope: d.scope,
+      mode: d.mode,
+      concurrency: d.concurrency,
+      supersede: d.supersede,
+      remote: d.remote,
+      ...counts(d.name),
+    }),
+  );
+  const refused = rejected.map((r): TriggerSummary => ({ name: r.name, status: "rejected", file: r.file, line: r.line, error: r.error.message, fired: 0, pending: 0 }));
+  return [...active, ...refused];
 }
 
 export function createTriggerDispatcher(opts: TriggerDispatcherOptions): TriggerDispatcher {

@@ -15,7 +15,7 @@ export type { Concurrency, KnownScript, ParamSource, RejectedTrigger, RunMode, T
 export { triggerCycles } from "./trigger-cycles.ts";
 export type { TriggerNode } from "./trigger-cycles.ts";
 export { stronglyConnectedComponents } from "./tarjan.ts";
-export { TriggerDispatcher, createTriggerDispatcher } from "./dispatcher.ts";
+export { TriggerDispatcher, createTriggerDispatcher, summarizeTriggers } from "./dispatcher.ts";
 export type { TriggerDispatcherOptions, TriggerEvent, TriggerStore, TriggerSummary } from "./dispatcher.ts";
 export { MAX_CHAIN_AGE_MS, MAX_CHAIN_DEPTH, chainOf } from "./causal-chain.ts";
 export type { TraceStatus, TriggerTrace } from "./trace-log.ts";

@@ -10,8 +10,11 @@ export type Operand =
   | { readonly kind: "literal"; readonly value: ScalarValue; readonly column: number }
   | { readonly kind: "param"; readonly index: number; readonly column: number };
 
-/** `=` is read as `==`, `~=` as `!=`. */
-export type CompareOp = "==" | "!=" | "<" | "<=" | ">" | ">=";
+/**
+ * `=` is read as `==`, `~=` (Lua's not-equal) as `!=`. CONTAINS and STARTS WITH
+ * match text ignoring case (`label CONTAINS 'black'`); the field comes first.
+ */
+export type CompareOp = "==" | "!=" | "<" | "<=" | ">" | ">=" | "CONTAINS" | "STARTS WITH";
 
 export type Expr =
   | {

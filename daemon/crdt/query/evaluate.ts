@@ -35,6 +35,10 @@ export function matches(e: BoundExpr, id: string, reader: EntityReader): boolean
           const c = compareOrdered(a, b);
           return c !== undefined && c >= 0;
         }
+        case "CONTAINS":
+          return typeof a === "string" && typeof b === "string" && a.toLowerCase().includes(b.toLowerCase());
+        case "STARTS WITH":
+          return typeof a === "string" && typeof b === "string" && a.toLowerCase().startsWith(b.toLowerCase());
       }
       return false;
     }

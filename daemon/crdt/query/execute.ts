@@ -8,12 +8,14 @@ import { bindQuery } from "./bind.ts";
 import type { BoundOrderKey } from "./bind.ts";
 import { matches, operandValue } from "./evaluate.ts";
 import { candidates } from "./plan.ts";
+import { checkComparisonTypes } from "./type-check.ts";
 import type { QuerySource } from "./source.ts";
 import { compareForSort } from "./values.ts";
 import type { QueryValue } from "./values.ts";
 
 export function executeQuery(q: ParsedQuery, params: readonly unknown[], src: QuerySource): string[] {
   const bound = bindQuery(q, params, src);
+  if (src.fieldType) checkComparisonTypes(q.source, bound.where, (key) => src.fieldType?.(key));
   if (bound.limit === 0) return [];
   const planned = candidates(bound.where, bound.tables, src);
   const ids: string[] = [];

@@ -5,7 +5,7 @@
  *   or        := and (OR and)*
  *   and       := not (AND not)*
  *   not       := NOT not | "(" or ")" | comparison
- *   comparison:= operand (cmpop operand | [NOT] IN "(" value ("," value)* ")")
+ *   comparison:= operand (cmpop operand | (CONTAINS | STARTS WITH) operand | [NOT] IN "(" value ("," value)* ")")
  *   operand   := name | value
  *   value     := string | number | true | false | nil | null | "?"
  *
@@ -21,7 +21,7 @@ import type { SourceKind } from "./query-error.ts";
 const KEYWORDS = new Set(["and", "or", "not", "in", "order", "by", "asc", "desc", "limit", "true", "false", "nil", "null"]);
 
 const OPS: Record<string, CompareOp> = { "==": "==", "=": "==", "~=": "!=", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">=" };
-const MIRRORED: Record<CompareOp, CompareOp> = { "==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<=" };
+const MIRRORED: Record<CompareOp, CompareOp> = { "==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<=", CONTAINS: "CONTAINS", "STARTS WITH": "STARTS WITH" };
 
 /**
  * How deep parentheses and NOTs may nest. The parser, binder, planner and
@@ -128,9 +128,15 @@ class Parser {
       const e: Expr = { kind: "in", operand: left, items };
       return negated ? { kind: "not", expr: e } : e;
     }
+    const text = this.textOperator();
+    if (text !== null) {
+      const right = this.parseOperand(`a value after ${text}`);
+      if (left.kind !== "field") throw this.error(t, `${text} matches a field against a value: write the field first (label ${text} 'x')`);
+      return { kind: "compare", op: text, left, right };
+    }
     if (t.type !== "op") {
       const after = left.kind === "field" ? `"${left.name}"` : this.tokenText(left.column);
-      throw this.error(t, `expected a comparison (==, !=, <, <=, >, >= or IN) after ${after}, found ${describe(t, this.kind)}`);
+      throw this.error(t, `expected a comparison (==, !=, <, <=, >, >=, CONTAINS, STARTS WITH or IN) after ${after}, found ${describe(t, this.kind)}`);
     }
     this.pos++;
     const op = OPS[t.value as string];
@@ -139,6 +145,19 @@ class Parser {
       return { kind: "compare", op: MIRRORED[op], left: right, right: left };
     }
     return { kind: "compare", op, left, right };
+  }
+
+  /** CONTAINS, or STARTS WITH (two words), consumed; null when neither is next. */
+  private textOperator(): "CONTAINS" | "STARTS WITH" | null {
+    if (this.keyword("contains")) {
+      this.pos++;
+      return "CONTAINS";
+    }
+    if (this.keyword("starts") && this.keywordAt(this.pos + 1, "with")) {
+      this.pos += 2;
+      return "STARTS WITH";
+    }
+    return null;
   }
 
   private parseValueList(): Operand[] {

@@ -25,6 +25,8 @@ export interface QuerySource {
   /** Current value of a field (undefined/null when unset). */
   readField(entityId: string, key: string): unknown;
   inTable(entityId: string, table: string): boolean;
+  /** A field key's declared type (`string`, `int`...); when given, comparing it with a value of another kind is an InvalidOperation. */
+  fieldType?(key: string): string | undefined;
   /** Whether an id names a live entity; when given, `id == ?` needs no scan. */
   isLive?(entityId: string): boolean;
 }

@@ -2,6 +2,7 @@
  * One run inside a worker: installs the request into a fresh sandbox, drives main and
  * on_shutdown as coroutines, serves their futures, and reports the outcome (worker side).
  */
+import { withCapabilityHint } from "./capability-hint.ts";
 import { receiveMessageOnPort } from "node:worker_threads";
 import type { MessagePort } from "node:worker_threads";
 import { pathToFileURL } from "node:url";
@@ -436,7 +437,7 @@ export class WorkerRun implements RunPrims {
     if (t.status === "crash") {
       if (this.isFatal()) return { status: "timeout" };
       const mem = /not enough memory/.test(t.message);
-      return { status: "error", error: { type: mem ? "MemoryLimit" : "ScriptError", message: mem ? `${t.message} (limit ${this.spec.memoryBytes} bytes)` : t.message } };
+      return { status: "error", error: { type: mem ? "MemoryLimit" : "ScriptError", message: mem ? `${t.message} (limit ${this.spec.memoryBytes} bytes)` : withCapabilityHint(t.message) } };
     }
     const { status: _s, ...error } = t;
     if (error.type === "ScriptError") {
@@ -446,6 +447,7 @@ export class WorkerRun implements RunPrims {
         error.line = Number(m[2]);
         error.message = m[3];
       }
+      error.message = withCapabilityHint(error.message);
       if (/not enough memory/.test(error.message)) {
         error.type = "MemoryLimit";
         error.message = `${error.message} (limit ${this.spec.memoryBytes} bytes)`;

@@ -127,6 +127,8 @@ export class Overlay {
         return out;
       },
       resolveField: (name, tables) => src.resolveField(name, tables),
+      // The schema's types: a query comparing a field with a value of another kind fails alike in a session.
+      fieldType: (key) => doc.schema.fields.get(key)?.type,
       lookupEqual: (key, value: ScalarValue) => {
         const out = new Set<string>();
         for (const id of src.lookupEqual(key, value)) if (liveHere(id)) out.add(id);

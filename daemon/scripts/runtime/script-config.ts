@@ -3,8 +3,8 @@
  * scripts): how a run of that script behaves. Every mistake is a ConfigError at the key's line
  * naming the allowed values.
  */
-import { checkKeys, configError, describeValue, isTable, optionalBool, optionalInt, stringList } from "../../config/index.ts";
-import type { RawSection } from "../../config/index.ts";
+import { checkKeys, configError, describeValue, isTable, optionalBool, optionalInt, parseScriptArgs, stringList } from "../../config/index.ts";
+import type { RawSection, ScriptArgSpec } from "../../config/index.ts";
 
 export type ExecutionMode = "session" | "autoCommit";
 export type OnError = "skip" | "abort" | "prompt";
@@ -34,6 +34,8 @@ export interface ScriptConfig {
   restart: RestartPolicy | null;
   /** Kept as written; the capabilities part interprets them. */
   capabilities: string[];
+  /** `[script.<name>.args]`: declared arguments; empty: the script takes any args unchecked. */
+  args: ScriptArgSpec[];
   /** Where the section was written (undefined for a script without a section). */
   file?: string;
   line?: number;
@@ -50,9 +52,10 @@ export const DEFAULT_SCRIPT_CONFIG: Readonly<ScriptConfig> = Object.freeze({
   autostart: false,
   restart: null,
   capabilities: [],
+  args: [],
 });
 
-const KEYS = ["execution_mode", "on_error", "isolation", "timeout", "memory", "shutdown_timeout", "capabilities", "mode", "autostart", "restart"];
+const KEYS = ["execution_mode", "on_error", "isolation", "timeout", "memory", "shutdown_timeout", "capabilities", "mode", "autostart", "restart", "args"];
 const RESTART_KEYS = ["backoff_ms", "max_backoff_ms"];
 const MAX_SHUTDOWN_MS = 60_000;
 const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|min)$/;
@@ -117,6 +120,7 @@ export function parseScriptConfig(section: RawSection): ScriptConfig {
     memoryBytes: measured("memory", parseSize, 'a size such as "64MiB" or "1GiB"', DEFAULT_SCRIPT_CONFIG.memoryBytes, 1024 * 1024, 16 * 1024 ** 3),
     shutdownTimeoutMs: measured("shutdown_timeout", parseDuration, 'a duration up to "60s"', DEFAULT_SCRIPT_CONFIG.shutdownTimeoutMs, 0, MAX_SHUTDOWN_MS),
     capabilities: stringList(doc, path, values, "capabilities", []),
+    args: parseScriptArgs(doc, path, values.args),
     file: section.file,
     line: section.line,
   };
