@@ -6,19 +6,24 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { loadShow } from "./config/index.ts";
 import type { ShowConfig } from "./config/index.ts";
-import { StorageError, WorkspaceStore } from "./crdt/index.ts";
+import { InvalidOperation, StorageError, WorkspaceStore } from "./crdt/index.ts";
 import { createPeerNode, generateWorkspaceKey, loadOrCreatePeerId, readWorkspaceKey, writeWorkspaceKey } from "./peer/index.ts";
 import type { PeerNode } from "./peer/index.ts";
 import {
+  ConsoleServer,
   EventHub,
   MethodRegistry,
   RpcServer,
   bridgeEvents,
+  consoleSettings,
   createLogger,
   createScriptsService,
   createTriggersService,
+  loadOrCreateConsoleToken,
+  obj,
   peerSettings,
   registerCoreMethods,
 } from "./server/index.ts";
@@ -58,6 +63,8 @@ export interface DaemonOptions {
   /** How long running requests may take to finish at shutdown (default 10 s). */
   shutdownGraceMs?: number;
   now?: () => number;
+  /** The built web console (default: the package's dist/console). */
+  consoleAssets?: string;
 }
 
 export interface RunningDaemon {
@@ -67,6 +74,8 @@ export interface RunningDaemon {
   readonly store: WorkspaceStore;
   readonly peer: PeerNode | null;
   readonly log: Logger;
+  /** The web console's address with its token (null when `[console] enabled = false`). */
+  readonly consoleUrl: string | null;
   /** Stop accepting work, let running work finish, flush and close. Idempotent. */
   stop(): Promise<void>;
 }
@@ -76,6 +85,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const startedAt = now();
   const show = await loadShow(opts.showDir);
   const settings = peerSettings(show.config.peer, show.dir.root);
+  const consoleConfig = consoleSettings(show.config.console);
   const socket = socketPath(show.dir.root);
   if (Buffer.byteLength(socket) > MAX_SOCKET_PATH_BYTES) {
     throw new StorageError(
@@ -157,9 +167,23 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       fs.rmSync(socket, { force: true });
     });
 
+    let web: ConsoleServer | null = null;
+    methods.register("console.url", obj({}), () => {
+      if (web === null) throw new InvalidOperation(`the web console is off for this show ([console] enabled = false in ${show.config.file})`, { file: show.config.file });
+      return { url: web.url, urlWithToken: web.urlWithToken };
+    });
+    if (consoleConfig.enabled) {
+      const token = loadOrCreateConsoleToken(show.dir.stateDir);
+      const assetsDir = opts.consoleAssets ?? path.join(path.dirname(path.dirname(fileURLToPath(import.meta.url))), "dist", "console");
+      const server = await ConsoleServer.listen({ settings: consoleConfig, token, assetsDir, methods, events, log });
+      web = server;
+      cleanups.push(() => server.close(grace));
+    }
+
     const addresses = peer?.addresses() ?? [];
-    log.info(`daemon ready for ${show.dir.root}`, { socket, peerId, addresses, workspace: show.config.workspace.id, pid: process.pid });
-    writeBanner(opts.banner === undefined ? process.stdout : opts.banner, { show, socket, peerId, addresses, keyFile: settings.keyFile });
+    log.info(`daemon ready for ${show.dir.root}`, { socket, peerId, addresses, workspace: show.config.workspace.id, pid: process.pid, console: web?.url ?? null });
+    const consoleUrl = web?.urlWithToken ?? null;
+    writeBanner(opts.banner === undefined ? process.stdout : opts.banner, { show, socket, peerId, addresses, keyFile: settings.keyFile, consoleUrl });
 
     ready = true;
     let stopping: Promise<void> | null = null;
@@ -170,6 +194,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       store,
       peer,
       log,
+      consoleUrl,
       stop: () => {
         stopping ??= (async () => {
           log.info("daemon stopping: no new requests; waiting for running ones", { grace });
@@ -210,7 +235,7 @@ async function openStoreOnce(show: ShowConfig, peerId: string): Promise<Workspac
 
 function writeBanner(
   out: NodeJS.WritableStream | null,
-  b: { show: ShowConfig; socket: string; peerId: string; addresses: string[]; keyFile: string },
+  b: { show: ShowConfig; socket: string; peerId: string; addresses: string[]; keyFile: string; consoleUrl: string | null },
 ): void {
   if (out === null) return;
   const dial = b.addresses.find((a) => a.includes("/tcp/")) ?? b.addresses[0];
@@ -219,6 +244,7 @@ function writeBanner(
     `  show directory  ${b.show.dir.root}`,
     `  socket          ${b.socket}`,
     `  peer id         ${b.peerId}`,
+    `  console         ${b.consoleUrl ?? "off ([console] enabled = false)"}`,
     ...(b.addresses.length ? b.addresses.map((a, i) => `  ${i === 0 ? "listening on   " : "               "} ${a}`) : ["  networking      off"]),
   ];
   if (dial) {

@@ -83,6 +83,10 @@ export interface Methods {
   };
   "edge.delete": { params: { edgeId: string }; result: BundleResult };
   "edge.move": { params: { edgeId: string; after?: string; before?: string }; result: BundleResult };
+  /** Live edges touching an entity (default both directions). */
+  "edges.list": { params: { entity: string; type?: string; direction?: "out" | "in" | "both" }; result: { edges: EdgeState[] } };
+  /** The ordered edges of `type` pointing at `target`, in running order (a cue list). */
+  "edges.ordered": { params: { target: string; type: string }; result: { edges: EdgeState[] } };
   "conflicts.list": { params: Record<string, never>; result: { conflicts: ConflictRecord[]; bulk: BulkConflict[] } };
   /** Give `value`, or `keep` "ours" (this peer's value) / "theirs" (the other peer's). */
   "conflicts.resolve": { params: { id: string; value?: FieldValue; keep?: "ours" | "theirs" }; result: BundleResult };

@@ -98,6 +98,8 @@ declare module "./methods.ts" {
       params: { script: string; args?: Record<string, unknown>; commit?: boolean; wait?: boolean; user?: string };
       result: RunSummary | { runId: string; script: string; status: "running" };
     };
+    /** Soft-stops a run started with scripts.run: context.cancelled() turns true, on_shutdown runs, status "cancelled". */
+    "runs.cancel": { params: { runId: string }; result: { runId: string; cancelled: true } };
     "runs.wait": { params: { runId: string }; result: RunSummary };
     "runs.list": { params: { limit?: number; script?: string }; result: { runs: RunListEntry[] } };
     "runs.get": { params: { runId: string }; result: { record: RunRecord } };

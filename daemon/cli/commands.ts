@@ -14,6 +14,7 @@ import { formatValue } from "./output.ts";
 import type { BundleInfo, BundleResult, ConflictRecord, BulkConflict, EntityView, PeerInfo, StatusResult } from "../../protocol/methods.ts";
 import type { DaemonEvent } from "../../protocol/events.ts";
 import { SCRIPT_COMMANDS } from "./script-commands.ts";
+import { CONSOLE_COMMAND } from "./console-command.ts";
 
 export interface CommandContext {
   dir: string;
@@ -316,6 +317,7 @@ export const COMMANDS: Command[] = [
     },
   },
   ...SCRIPT_COMMANDS,
+  CONSOLE_COMMAND,
 ];
 
 async function followLog(ctx: CommandContext): Promise<number> {

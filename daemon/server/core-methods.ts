@@ -146,6 +146,14 @@ export function registerCoreMethods(methods: MethodRegistry, deps: CoreDeps): vo
     store.apply([{ op: "MoveOrderedEdge", ...p }], { actor: ctx.actor }),
   );
 
+  methods.register("edges.list", obj({ entity: nonEmpty, type: opt(nonEmpty), direction: opt(oneOf(["out", "in", "both"] as const)) }), (p) => ({
+    edges: store.edgesOf(p.entity, { type: p.type, direction: p.direction }),
+  }));
+  methods.register("edges.ordered", obj({ target: nonEmpty, type: nonEmpty }), (p) => {
+    if (!store.schema.edgeType(p.type).ordered) throw new InvalidOperation(`edge type "${p.type}" is not ordered: its edges have no running order`, { type: p.type });
+    return { edges: store.orderedEdges(p.target, p.type) };
+  });
+
   methods.register("conflicts.list", empty, () => ({ conflicts: store.conflicts(), bulk: store.bulkConflicts() }));
 
   methods.register(

@@ -8,7 +8,7 @@
 import { readFile } from "node:fs/promises";
 import fs from "node:fs";
 import path from "node:path";
-import { EntityNotFound } from "../crdt/errors.ts";
+import { EntityNotFound, InvalidOperation } from "../crdt/errors.ts";
 import type { FieldValue, Operation, WorkspaceStore } from "../crdt/index.ts";
 import { CapabilitySet } from "../scripts/capabilities/index.ts";
 import { createLuaEngine } from "../scripts/engine/index.ts";
@@ -70,6 +70,8 @@ export function createScriptsService(opts: ScriptsServiceOptions = {}): ScriptsS
       });
       runtime = rt;
       const runs = new RunTracker();
+      // Runs started through scripts.run, until they end: runs.cancel stops them.
+      const cancellable = new Map<string, { cancel(reason: string): void }>();
       // Edits to scripts and config take effect for the next run; invalid ones are reported and ignored.
       const watcher = await watchShow({
         show,
@@ -102,6 +104,8 @@ export function createScriptsService(opts: ScriptsServiceOptions = {}): ScriptsS
             return s;
           });
           runs.add(start.runId, finished);
+          cancellable.set(start.runId, start);
+          void finished.finally(() => cancellable.delete(start.runId)).catch(() => undefined);
           if (p.wait === false) return { runId: start.runId, script: p.script, status: "running" as const };
           return finished;
         },
@@ -111,6 +115,20 @@ export function createScriptsService(opts: ScriptsServiceOptions = {}): ScriptsS
         const live = runs.get(p.runId);
         if (live) return live;
         return summarize(await recordOf(rt, p.runId));
+      });
+
+      methods.register("runs.cancel", obj({ runId: nonEmpty }), (p, call) => {
+        const run = cancellable.get(p.runId);
+        if (!run) {
+          const going = rt.running().some((r) => r.runId === p.runId);
+          throw new InvalidOperation(
+            going ? `run ${p.runId} was not started through scripts.run (a trigger's or a background script's run); stop it with scripts.stop` : `run ${p.runId} is not running`,
+            { runId: p.runId, running: going },
+          );
+        }
+        run.cancel(`cancelled by ${call.clientName}`);
+        log.info(`run ${p.runId} cancelled by ${call.clientName}`, { runId: p.runId });
+        return { runId: p.runId, cancelled: true };
       });
 
       methods.register("runs.get", obj({ runId: nonEmpty }), async (p) => ({ record: await recordOf(rt, p.runId) }));
@@ -285,7 +303,7 @@ function describeOp(store: WorkspaceStore, op: Operation): SessionChange {
       return { ...base, entity: op.id, field, old, new: op.value, summary: `${op.id} ${field}: ${show(old)} → ${show(op.value)}` };
     }
     case "CreateEntity":
-      return { ...base, entity: op.id ?? null, summary: `create ${op.id ?? "entity"} in ${(op.tables ?? []).join(", ") || "no table"}${op.fields ? ` with ${Object.keys(op.fields).join(", ")}` : ""}` };
+      return { ...base, entity: op.id ?? null, new: op.fields ?? null, summary: `create ${op.id ?? "entity"} in ${(op.tables ?? []).join(", ") || "no table"}${op.fields ? ` with ${Object.keys(op.fields).join(", ")}` : ""}` };
     case "DeleteEntity":
       return { ...base, entity: op.id, summary: `delete ${op.id}` };
     default: {
