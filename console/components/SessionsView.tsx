@@ -87,7 +87,7 @@ function SessionReview({ id }: { id: string }) {
   }, [id]);
   // Another console may commit or discard it: follow.
   useEffect(() => {
-    if (loaded && !sessions.value.some((s) => s.id === id)) setGone(`session ${id} was committed or discarded`);
+    if (loaded && !sessions.value.some((s) => s.id === id)) setGone((g) => g ?? `session ${id} was committed or discarded`);
   }, [sessions.value]);
 
   const onCommit = (r: CommitResult): void => {

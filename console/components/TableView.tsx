@@ -8,7 +8,7 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { EntityView, SchemaResult } from "../../protocol/index.ts";
 import { RpcError } from "../../protocol/errors.ts";
-import { ask, call, changed, learnName, schema } from "../store.ts";
+import { ask, call, changed, learnName, nameOf, schema } from "../store.ts";
 import { go, rememberTable, route } from "../route.ts";
 import { entityLabel, parseInput, showValue, shortField } from "../format.ts";
 
@@ -263,7 +263,7 @@ export function Cell({ id, column, value }: { id: string; column: Column; value:
         if (e.key === "Enter" || e.key === "F2") start();
       }}
     >
-      {showValue(value)}
+      {column.type === "ref" && typeof value === "string" ? <a href={`#/entity/${encodeURIComponent(value)}`}>{nameOf(value)}</a> : showValue(value)}
     </div>
   );
 }

@@ -44,7 +44,7 @@ function TraceList({ trigger }: { trigger: string }) {
   const fired = triggers.value.find((t) => t.name === trigger)?.fired ?? 0;
   useEffect(() => {
     ask("triggers.traces", { trigger, limit: 20 })
-      .then((r) => setTraces(r.traces))
+      .then((r) => setTraces([...r.traces].sort((a, b) => b.seq - a.seq)))
       .catch(() => setTraces([]));
   }, [trigger, fired]);
   return (

@@ -1,0 +1,237 @@
+// The web console in a real browser (Debian's Chromium through playwright-core) against a real
+// daemon: what a stage manager does, end to end. Screenshots go to docs/console/ for docs/console.md.
+import fs from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { connect } from "../protocol/index.ts";
+import type { Client } from "../protocol/index.ts";
+import { CliKit } from "./fixtures/daemon-cli.ts";
+import type { DaemonProcess } from "./fixtures/daemon-cli.ts";
+import { launchBrowser, openConsole, screenshot } from "./fixtures/console-browser.ts";
+
+const HOUSE = `
+function main()
+  ui.progress.start("Fading the house", { total = 3 })
+  for i = 1, 3 do
+    core.await(core.sleep(150))
+    ui.progress.update(i)
+  end
+  local ok = core.await(ui.dialog.confirm("Take the house to half?"))
+  ui.progress.complete()
+  if ok then ui.toast("House at half") else ui.toast.warn("House left as it was") end
+end
+`;
+
+const GO_TO = `
+function main()
+  ui.navigate.to_entity(args.id)
+end
+`;
+
+const TOML = `
+[script.house_to_half]
+execution_mode = "autoCommit"
+capabilities = ["ui.dialog", "ui.notify"]
+
+[script.go_to]
+execution_mode = "autoCommit"
+capabilities = ["ui.navigate"]
+`;
+
+const kit = new CliKit();
+let show = "";
+let daemon: DaemonProcess;
+let url = "";
+let browser: Browser;
+let socket: Client;
+let scene = "";
+const cues: string[] = [];
+const contexts: BrowserContext[] = [];
+
+async function person(name: string | null, hash = ""): Promise<Page> {
+  const { context, page } = await openConsole(browser, url, name);
+  contexts.push(context);
+  if (hash) await page.evaluate((h) => (location.hash = h), hash);
+  return page;
+}
+
+/** Waits until no session is opened for a while, then discards them all (the setup's own trigger runs). */
+async function discardSetupSessions(): Promise<void> {
+  let last = -1;
+  for (let stable = 0; stable < 4; ) {
+    await new Promise((r) => setTimeout(r, 250));
+    const n = (await socket.request("sessions.list")).sessions.length;
+    stable = n === last ? stable + 1 : 0;
+    last = n;
+  }
+  for (const s of (await socket.request("sessions.list")).sessions) await socket.request("sessions.discard", { id: s.id });
+}
+
+async function field(id: string, name: string): Promise<unknown> {
+  const r = await socket.request("get", { id, field: name });
+  return "value" in r ? r.value : undefined;
+}
+
+beforeAll(async () => {
+  [browser] = await Promise.all([launchBrowser(), kit.build()]);
+  show = await kit.newShow();
+  fs.writeFileSync(path.join(show, "workspace", "scripts", "house_to_half.lua"), HOUSE);
+  fs.writeFileSync(path.join(show, "workspace", "scripts", "go_to.lua"), GO_TO);
+  fs.appendFileSync(path.join(show, "openprod.toml"), TOML);
+  daemon = await kit.daemon(show, ["--no-network"]);
+  url = ((await daemon.ready) as unknown as { console: string }).console;
+  socket = await connect(show, { name: "setup" });
+  scene = (await socket.request("entity.create", { tables: ["scenes"], fields: { name: "Act 1" } })).id;
+  for (const [i, label] of ["Preshow", "House out", "Lights up"].entries()) {
+    const { id } = await socket.request("entity.create", { tables: ["lighting_cues"], fields: { label, number: 0, order_index: i + 1, status: "standby", scene } });
+    await socket.request("edge.create", { type: "scene", source: id, target: scene });
+    await socket.request("edge.create", { type: "in_cue_list", source: id, target: scene, ...(cues.length ? { after: (await socket.request("edges.ordered", { target: scene, type: "in_cue_list" })).edges.at(-1)?.id } : {}) });
+    cues.push(id);
+  }
+  await discardSetupSessions();
+}, 90_000);
+
+afterAll(async () => {
+  for (const c of contexts) await c.close().catch(() => undefined);
+  await browser?.close();
+  socket?.close();
+  await daemon?.stop();
+  await kit.cleanup();
+});
+
+describe("the console opens only with the show's token, and asks who is at it", () => {
+  it("a browser without the token is refused", async () => {
+    const context = await browser.newContext();
+    contexts.push(context);
+    const page = await context.newPage();
+    const res = await page.goto(new URL(url).origin + "/");
+    expect(res?.status()).toBe(401);
+    await expect.poll(() => page.textContent("body")).toContain("openprod console");
+    await screenshot(page, "refused");
+  });
+
+  it("with the printed URL it asks the person's name once, and keeps it in the browser", async () => {
+    const page = await person(null);
+    expect(new URL(page.url()).search).toBe("");
+    await page.getByLabel("Name").fill("Stage manager");
+    await screenshot(page, "name");
+    await page.getByRole("button", { name: "Open the console" }).click();
+    await page.getByText("live", { exact: true }).waitFor();
+    await page.getByText("console:Stage manager").waitFor();
+    await page.reload();
+    await page.getByText("console:Stage manager").waitFor();
+  });
+});
+
+describe("running a script: progress, its dialog answered in the browser, its toast", () => {
+  it("the dialog shows in every open console; the first answer wins and closes it everywhere", async () => {
+    const ada = await person("Ada", "#/scripts");
+    const ben = await person("Ben", "#/scripts");
+    await ada.getByRole("button", { name: /^house_to_half/ }).click();
+    await ada.getByRole("button", { name: "Run house_to_half" }).click();
+    await ada.getByRole("progressbar", { name: "Fading the house" }).waitFor();
+    await ada.getByText("Fading the house 3 / 3").waitFor();
+    const dialogA = ada.getByRole("dialog", { name: "Take the house to half?" });
+    const dialogB = ben.getByRole("dialog", { name: "Take the house to half?" });
+    await dialogA.waitFor();
+    await dialogB.waitFor();
+    await screenshot(ada, "dialog");
+    await dialogB.getByRole("button", { name: "Yes" }).click();
+    await dialogA.waitFor({ state: "detached" });
+    await ada.getByText("House at half").waitFor();
+    await ben.getByText("House at half").waitFor();
+    await ada.getByText("Fading the house 3 / 3 — done").waitFor();
+    await ada.locator(".run .pill-ok").first().waitFor();
+    await screenshot(ada, "scripts");
+  });
+});
+
+describe("reviewing a script's session and committing it", () => {
+  it("the overlay reads as field: old → new by cue name; commit puts it in the show", async () => {
+    const page = await person("Ada", "#/scripts");
+    await page.getByRole("button", { name: /^renumber_cues/ }).click();
+    await page.getByLabel("argument 1 name").fill("scene_id");
+    await page.getByLabel("argument 1 value").fill(scene);
+    await page.getByRole("button", { name: "Run renumber_cues" }).click();
+    await page.getByRole("button", { name: "Review session" }).first().click();
+    const review = page.getByRole("region", { name: "Session review" }).or(page.locator(".session-review"));
+    await review.getByRole("article", { name: "Changes to House out" }).waitFor();
+    await expect.poll(() => review.getByRole("article", { name: "Changes to House out" }).textContent()).toContain("number: 0 → 2");
+    expect(await field(cues[1], "number")).toBe(0);
+    await screenshot(page, "session-review");
+    await page.getByRole("button", { name: /^Commit 3 change/ }).click();
+    await page.getByText("committed: 3 change(s) are now in the show").waitFor();
+    expect(await Promise.all(cues.map((c) => field(c, "number")))).toEqual([1, 2, 3]);
+    const { bundles } = await socket.request("history", { entity: cues[0], limit: 1 });
+    expect(bundles[0].meta.origin?.script ?? bundles[0].meta.actor).toBeTruthy();
+  });
+});
+
+describe("the workspace grid is live: an edit in one browser appears in another", () => {
+  it("Ada edits a cue's label inline; Ben's grid shows it without reloading, and history says console:Ada", async () => {
+    const ada = await person("Ada", "#/table/lighting_cues");
+    const ben = await person("Ben", "#/table/lighting_cues");
+    await ben.locator(`[data-entity="${cues[0]}"] [data-field="label"]`).getByText("Preshow").waitFor();
+    await ada.locator(`[data-entity="${cues[0]}"] [data-field="label"]`).dblclick();
+    const input = ada.getByLabel(`label of ${cues[0]}`);
+    await input.fill("Warm wash");
+    await input.press("Enter");
+    await ben.locator(`[data-entity="${cues[0]}"] [data-field="label"]`).getByText("Warm wash").waitFor();
+    await screenshot(ben, "workspace-grid");
+    expect(await field(cues[0], "label")).toBe("Warm wash");
+    const { bundles } = await socket.request("history", { entity: cues[0], limit: 1 });
+    expect(bundles[0].meta.actor).toEqual({ kind: "user", name: "console:Ada" });
+  });
+
+  it("a query error points at the column", async () => {
+    const page = await person("Ada", "#/table/lighting_cues");
+    await page.getByLabel("Query").fill("numbr == 1");
+    await page.getByLabel("Query").press("Enter");
+    const alert = page.getByRole("alert");
+    await expect.poll(() => alert.textContent()).toMatch(/unknown field "numbr"/);
+    expect(await page.getByLabel("Where the error is").textContent()).toBe("numbr == 1\n^");
+    await screenshot(page, "query-error");
+  });
+});
+
+describe("a cue dragged in the cue list runs the renumber trigger, whose session waits for review", () => {
+  it("drag Lights up to the top: the trigger's session renumbers the cues once committed", async () => {
+    const page = await person("Ada", `#/cuelist/${encodeURIComponent(`${scene}|in_cue_list`)}`);
+    const list = page.getByRole("list", { name: "Cues in running order" });
+    await list.locator('[data-cue="Lights up"]').waitFor();
+    await page.dragAndDrop('[data-cue="Lights up"]', '[data-cue="Warm wash"]');
+    await expect.poll(() => list.locator("li").allTextContents()).toEqual([expect.stringContaining("Lights up"), expect.stringContaining("Warm wash"), expect.stringContaining("House out")]);
+    const { edges } = await socket.request("edges.ordered", { target: scene, type: "in_cue_list" });
+    expect(edges.map((e) => e.source)).toEqual([cues[2], cues[0], cues[1]]);
+    await page.getByRole("link", { name: "review the session" }).waitFor({ timeout: 20_000 });
+    await screenshot(page, "cue-list");
+    await page.getByRole("link", { name: "review the session" }).click();
+    await page.getByRole("article", { name: "Changes to Lights up" }).waitFor();
+    expect(await page.getByRole("article", { name: "Changes to Lights up" }).textContent()).toContain("number: 3 → 1");
+    await page.getByRole("button", { name: /^Commit 3 change/ }).click();
+    await page.getByText("committed: 3 change(s) are now in the show").waitFor();
+    expect(await Promise.all(cues.map((c) => field(c, "number")))).toEqual([2, 3, 1]);
+  });
+
+  it("the trigger's trace reads as steps", async () => {
+    const page = await person("Ada", "#/triggers");
+    await page.getByRole("button", { name: /^renumber_on_reorder/ }).click();
+    const trace = page.getByRole("article", { name: /^Trace/ }).first();
+    await trace.waitFor();
+    await expect.poll(() => trace.textContent()).toMatch(/Change.*order_index: 3 → 0.*Scope.*scene → Act 1.*Run.*Outcome/s);
+    await screenshot(page, "triggers");
+  });
+});
+
+describe("a script's ui.navigate moves every open console", () => {
+  it("go_to(id) takes the console to that entity's page", async () => {
+    const page = await person("Ben", "#/scripts");
+    const run = await socket.request("scripts.run", { script: "go_to", args: { id: cues[0] } });
+    expect(run).toMatchObject({ status: "ok" });
+    await page.waitForURL((u) => u.hash === `#/entity/${encodeURIComponent(cues[0])}`);
+    await page.getByRole("heading", { name: /Warm wash/ }).waitFor();
+    await page.getByRole("cell", { name: "console:Ada" }).first().waitFor();
+    await screenshot(page, "entity");
+  });
+});
