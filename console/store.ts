@@ -94,16 +94,15 @@ export function start(name: string): void {
   wire = openWire(name, refreshAll, onEvent, (s) => (connection.value = s));
 }
 
-export function client(): Client {
-  const c = wire?.client;
-  if (!c) throw new Error("not connected to the daemon");
-  return c;
+function ready(): Promise<Client> {
+  if (!wire) return Promise.reject(new Error("the console has not connected yet (no name given)"));
+  return wire.ready();
 }
 
 /** A request; a failure becomes an error toast (and is rethrown for the caller that wants it). */
 export async function call<M extends MethodName>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>> {
   try {
-    return (await client().call(method, params)) as ResultOf<M>;
+    return (await (await ready()).call(method, params)) as ResultOf<M>;
   } catch (e) {
     toast("error", e instanceof Error ? e.message : String(e), "console");
     throw e;
@@ -111,8 +110,8 @@ export async function call<M extends MethodName>(method: M, params: ParamsOf<M>)
 }
 
 /** Same, quietly: the caller shows the error where it belongs (a query bar, a form). */
-export function ask<M extends MethodName>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>> {
-  return client().call(method, params) as Promise<ResultOf<M>>;
+export async function ask<M extends MethodName>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>> {
+  return (await (await ready()).call(method, params)) as ResultOf<M>;
 }
 
 export function toast(level: Toast["level"], message: string, source: string): void {
@@ -265,7 +264,7 @@ export function nameOf(id: string | null): string {
   if (id === null) return "—";
   const known = entityNames.value.get(id);
   if (known !== undefined) return known;
-  if (!asked.has(id) && wire?.client) {
+  if (!asked.has(id) && wire) {
     asked.add(id);
     ask("get", { id })
       .then((r) => {

@@ -10,10 +10,16 @@ import type { DaemonEvent } from "../protocol/events.ts";
 export interface Wire {
   /** The open client; null while (re)connecting. */
   readonly client: Client | null;
+  /** The open client, once there is one (views that load before the connection opens wait here). */
+  ready(): Promise<Client>;
 }
 
 export function openWire(name: string, onOpen: (c: Client) => Promise<void>, onEvent: (e: DaemonEvent) => void, onState: (s: "open" | "closed") => void): Wire {
-  const wire: { client: Client | null } = { client: null };
+  let waiting: ((c: Client) => void)[] = [];
+  const wire: { client: Client | null; ready(): Promise<Client> } = {
+    client: null,
+    ready: () => (wire.client ? Promise.resolve(wire.client) : new Promise((resolve) => waiting.push(resolve))),
+  };
   const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/rpc`;
   let delay = 250;
   const attempt = (): void => {
@@ -27,6 +33,10 @@ export function openWire(name: string, onOpen: (c: Client) => Promise<void>, onE
           setTimeout(attempt, delay);
         });
         await c.subscribe(onEvent);
+        // Views waiting to load go now, alongside the store's own refresh.
+        const ready = waiting;
+        waiting = [];
+        for (const w of ready) w(c);
         await onOpen(c);
         onState("open");
       },

@@ -67,6 +67,8 @@ export interface Methods {
   query: { params: { expr: string; params?: FieldValue[]; limit?: number; idsOnly?: boolean }; result: { count: number; ids: string[]; entities?: EntityView[] } };
   /** The whole entity, or one field (any addressing form) when `field` is given. */
   get: { params: { id: string; field?: string }; result: { entity: EntityView } | { id: string; field: string; value: FieldValue } };
+  /** Several entities at once (at most 5000), in the order asked; null for an id that is deleted or unknown. */
+  "entities.get": { params: { ids: string[] }; result: { entities: (EntityView | null)[] } };
   /** Bundles newest first. */
   history: { params: { entity?: string; limit?: number }; result: { bundles: BundleInfo[] } };
   /** Any operations of the vocabulary, as one atomic bundle. */

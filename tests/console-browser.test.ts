@@ -8,7 +8,7 @@ import { connect } from "../protocol/index.ts";
 import type { Client } from "../protocol/index.ts";
 import { CliKit } from "./fixtures/daemon-cli.ts";
 import type { DaemonProcess } from "./fixtures/daemon-cli.ts";
-import { launchBrowser, openConsole, screenshot } from "./fixtures/console-browser.ts";
+import { goTo, launchBrowser, openConsole, screenshot } from "./fixtures/console-browser.ts";
 
 const HOUSE = `
 function main()
@@ -52,7 +52,7 @@ const contexts: BrowserContext[] = [];
 async function person(name: string | null, hash = ""): Promise<Page> {
   const { context, page } = await openConsole(browser, url, name);
   contexts.push(context);
-  if (hash) await page.evaluate((h) => (location.hash = h), hash);
+  if (hash) await goTo(page, hash);
   return page;
 }
 

@@ -8,7 +8,7 @@ import { connect } from "../protocol/index.ts";
 import type { Client } from "../protocol/index.ts";
 import { CliKit } from "./fixtures/daemon-cli.ts";
 import type { DaemonProcess } from "./fixtures/daemon-cli.ts";
-import { launchBrowser, openConsole, screenshot } from "./fixtures/console-browser.ts";
+import { goTo, launchBrowser, openConsole, screenshot } from "./fixtures/console-browser.ts";
 
 const kit = new CliKit();
 let browser: Browser;
@@ -79,7 +79,7 @@ describe("a conflict two peers made is resolved in the console", () => {
     const opened = await openConsole(browser, url, "Ada");
     context = opened.context;
     const page = opened.page;
-    await page.evaluate(() => (location.hash = "#/conflicts"));
+    await goTo(page, "#/conflicts");
     const card = page.getByRole("article", { name: /^Conflict on/ });
     await card.getByRole("button", { name: /Slow fade/ }).waitFor();
     await card.getByRole("button", { name: /Snap to black/ }).waitFor();

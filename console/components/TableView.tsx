@@ -66,7 +66,11 @@ export function TableGrid() {
   const columns = useMemo(() => columnsOf(schema.value, table), [schema.value, table]);
   const prefix = `table == '${table.replace(/'/g, "''")}'`;
   const expr = `${prefix}${r.where ? ` AND (${r.where})` : ""}${r.sort ? ` ORDER BY ${r.sort.field} ${r.sort.direction === "desc" ? "DESC" : "ASC"}` : ""}`;
-  const [rows, setRows] = useState<EntityView[] | null>(null);
+  // Only ids for the whole result; entities are fetched for the rows on screen.
+  const [ids, setIds] = useState<string[] | null>(null);
+  const cache = useRef(new Map<string, EntityView>());
+  const inFlight = useRef(new Set<string>());
+  const [, setVersion] = useState(0);
   const [error, setError] = useState<{ message: string; column: number | null } | null>(null);
   const [draft, setDraft] = useState(r.where);
   const [reload, setReload] = useState(0);
@@ -74,10 +78,10 @@ export function TableGrid() {
 
   useEffect(() => {
     let live = true;
-    ask("query", { expr })
+    ask("query", { expr, idsOnly: true })
       .then((res) => {
         if (!live) return;
-        setRows(res.entities ?? []);
+        setIds(res.ids);
         setError(null);
       })
       .catch((e: unknown) => {
@@ -86,30 +90,55 @@ export function TableGrid() {
         // The bar shows only the condition: move the column from the whole query onto it.
         const inBar = column !== null ? column - (prefix.length + " AND (".length) : null;
         setError({ message: e instanceof Error ? e.message : String(e), column: inBar !== null && inBar >= 1 && inBar <= r.where.length + 1 ? inBar : null });
-        setRows([]);
+        setIds([]);
       });
     return () => {
       live = false;
     };
   }, [expr, reload]);
 
-  // Live: field changes are applied in place; created/deleted entities re-run the query.
+  // Live: field changes patch the rows held; created/deleted entities (or a filtered/sorted view) re-run the query.
   useEffect(() => {
     const c = changed.value;
-    if (c.seq === 0 || rows === null) return;
-    if (c.structural || r.sort || r.where) {
-      setReload((n) => n + 1);
-      return;
+    if (c.seq === 0 || ids === null) return;
+    let patched = false;
+    for (const [id, fields] of c.fields) {
+      const row = cache.current.get(id);
+      if (row) {
+        cache.current.set(id, { ...row, fields: { ...row.fields, ...fields } });
+        patched = true;
+      }
     }
-    setRows((current) => current && current.map((row) => (c.fields.has(row.id) ? { ...row, fields: { ...row.fields, ...c.fields.get(row.id) } } : row)));
+    if (patched) setVersion((v) => v + 1);
+    if (c.structural || ((r.sort || r.where) && c.fields.size > 0)) {
+      for (const id of c.entities) cache.current.delete(id);
+      setReload((n) => n + 1);
+    }
   }, [changed.value.seq]);
+
+  const want = (first: number, last: number): void => {
+    const missing = (ids ?? []).slice(first, last).filter((id) => !cache.current.has(id) && !inFlight.current.has(id));
+    if (missing.length === 0) return;
+    for (const id of missing) inFlight.current.add(id);
+    ask("entities.get", { ids: missing })
+      .then((res) => {
+        res.entities.forEach((e, k) => {
+          if (e) cache.current.set(missing[k], e);
+        });
+        setVersion((v) => v + 1);
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        for (const id of missing) inFlight.current.delete(id);
+      });
+  };
 
   const submit = (e: Event): void => {
     e.preventDefault();
     go({ view: "table", arg: table, where: draft.trim(), sort: r.sort });
   };
   const sortBy = (field: string): void => {
-    const dir = r.sort?.field === field && r.sort.direction === "asc" ? "desc" : "asc";
+    const dir = r.sort?.field === shortField(field) && r.sort.direction === "asc" ? "desc" : "asc";
     go({ view: "table", arg: table, where: r.where, sort: { field: shortField(field), direction: dir } });
   };
 
@@ -118,7 +147,7 @@ export function TableGrid() {
       <header class="grid-header">
         <h1>{table}</h1>
         <span class="muted" role="status" aria-label="row count">
-          {rows === null ? "loading…" : `${rows.length} rows`}
+          {ids === null ? "loading…" : `${ids.length} rows`}
         </span>
         <button
           class="right"
@@ -148,12 +177,21 @@ export function TableGrid() {
           {error.message}
         </div>
       ) : null}
-      {rows !== null ? <VirtualRows rows={rows} columns={columns} onSort={sortBy} /> : null}
+      {ids !== null ? <VirtualRows ids={ids} row={(id) => cache.current.get(id)} want={want} columns={columns} onSort={sortBy} /> : null}
     </section>
   );
 }
 
-function VirtualRows({ rows, columns, onSort }: { rows: EntityView[]; columns: Column[]; onSort: (field: string) => void }) {
+interface VirtualRowsProps {
+  ids: string[];
+  row: (id: string) => EntityView | undefined;
+  /** Asks for the entities of rows first..last-1 (the window on screen, with some overscan). */
+  want: (first: number, last: number) => void;
+  columns: Column[];
+  onSort: (field: string) => void;
+}
+
+function VirtualRows({ ids, row, want, columns, onSort }: VirtualRowsProps) {
   const box = useRef<HTMLDivElement>(null);
   const [top, setTop] = useState(0);
   const [height, setHeight] = useState(600);
@@ -166,10 +204,11 @@ function VirtualRows({ rows, columns, onSort }: { rows: EntityView[]; columns: C
     return () => ro.disconnect();
   }, []);
   const first = Math.max(0, Math.floor(top / ROW_HEIGHT) - OVERSCAN);
-  const last = Math.min(rows.length, Math.ceil((top + height) / ROW_HEIGHT) + OVERSCAN);
+  const last = Math.min(ids.length, Math.ceil((top + height) / ROW_HEIGHT) + OVERSCAN);
+  useEffect(() => want(first, last), [first, last, ids]);
   const template = `minmax(9em, 1fr) ${columns.map(() => "minmax(7em, 1fr)").join(" ")} 7em`;
   return (
-    <div class="grid" role="grid" aria-rowcount={rows.length + 1} aria-colcount={columns.length + 2}>
+    <div class="grid" role="grid" aria-rowcount={ids.length + 1} aria-colcount={columns.length + 2}>
       <div class="grid-row grid-head" role="row" style={{ gridTemplateColumns: template }}>
         <div role="columnheader">entity</div>
         {columns.map((c) => (
@@ -182,10 +221,20 @@ function VirtualRows({ rows, columns, onSort }: { rows: EntityView[]; columns: C
         <div role="columnheader" />
       </div>
       <div class="grid-body" ref={box} onScroll={(e) => setTop(e.currentTarget.scrollTop)}>
-        <div style={{ height: `${rows.length * ROW_HEIGHT}px`, position: "relative" }}>
-          {rows.slice(first, last).map((row, i) => (
-            <GridRow key={row.id} row={row} columns={columns} index={first + i} template={template} />
-          ))}
+        <div style={{ height: `${ids.length * ROW_HEIGHT}px`, position: "relative" }}>
+          {ids.slice(first, last).map((id, i) => {
+            const entity = row(id);
+            const index = first + i;
+            return entity ? (
+              <GridRow key={id} row={entity} columns={columns} index={index} template={template} />
+            ) : (
+              <div key={id} class="grid-row loading" role="row" aria-rowindex={index + 2} style={{ top: `${index * ROW_HEIGHT}px`, gridTemplateColumns: template }}>
+                <div role="gridcell" class="muted">
+                  …
+                </div>
+              </div>
+            );
+          })}
         </div>
       </div>
     </div>

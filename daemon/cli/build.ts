@@ -32,7 +32,7 @@ export async function buildCli(outdir = path.join(packageRoot(), "dist", "cli"))
 }
 
 /** The files the console server serves, besides the bundle esbuild writes. */
-const CONSOLE_STATIC = ["index.html", "app.css"];
+const CONSOLE_STATIC = ["index.html", "app.css", "icon.svg"];
 
 export async function buildConsole(outdir = path.join(packageRoot(), "dist", "console")): Promise<string> {
   const { build } = await import("esbuild");

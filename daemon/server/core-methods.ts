@@ -82,6 +82,11 @@ export function registerCoreMethods(methods: MethodRegistry, deps: CoreDeps): vo
     return { id: p.id, field: def.key, value: store.getField(p.id, p.field) };
   });
 
+  // Many entities in one call (a grid's visible rows); a deleted or unknown id gives null in its place.
+  methods.register("entities.get", obj({ ids: list(nonEmpty, 5000) }), (p) => ({
+    entities: p.ids.map((id) => (store.entityExists(id) ? store.getEntity(id) : null)),
+  }));
+
   methods.register("history", obj({ entity: opt(nonEmpty), limit: opt(int(1, 100_000)) }), async (p) => {
     return { bundles: await store.history({ entity: p.entity, limit: p.limit ?? 100 }) };
   });
