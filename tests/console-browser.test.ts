@@ -235,3 +235,38 @@ describe("a script's ui.navigate moves every open console", () => {
     await screenshot(page, "entity");
   });
 });
+
+describe("a session whose commit meets edits made since it started", () => {
+  it("shows each clash side by side; keep canonical for one, then commit the rest", async () => {
+    await socket.request("apply", { ops: cues.map((id) => ({ op: "SetField" as const, id, field: "number", value: 0 })) });
+    const run = await socket.request("scripts.run", { script: "renumber_cues", args: { scene_id: scene } });
+    if (!("sessionId" in run) || run.sessionId === null) throw new Error(`renumber_cues left no session: ${JSON.stringify(run)}`);
+    await socket.request("entity.set", { id: cues[2], field: "number", value: 42 });
+    const page = await person("Ada", `#/session/${encodeURIComponent(run.sessionId)}`);
+    await page.getByRole("button", { name: /^Commit 3 change/ }).click();
+    const clash = page.getByRole("region", { name: "Commit conflicts" }).getByLabel("Conflict on number");
+    await clash.waitFor();
+    expect(await clash.textContent()).toMatch(/Lights up.*Keep script1.*Keep canonical \(setup\)42/s);
+    await screenshot(page, "commit-conflicts");
+    await clash.getByRole("button", { name: /Keep canonical/ }).click();
+    await page.getByRole("button", { name: "Commit with these choices" }).click();
+    await page.getByText(/^committed: \d change\(s\) are now in the show$/).waitFor();
+    expect(await Promise.all(cues.map((c) => field(c, "number")))).toEqual([2, 3, 42]);
+  });
+});
+
+describe("the other views", () => {
+  it("log, peers and background scripts", async () => {
+    const page = await person("Ada", "#/log");
+    await socket.request("scripts.run", { script: "go_to", args: { id: cues[0] } });
+    await page.waitForURL((u) => u.hash.startsWith("#/entity/"));
+    await goTo(page, "#/log");
+    await page.getByRole("list", { name: "Daemon log" }).getByText(/of go_to ended: ok/).first().waitFor();
+    await screenshot(page, "log");
+    await goTo(page, "#/peers");
+    await page.getByText("No peer connected.").waitFor();
+    await goTo(page, "#/background");
+    await page.getByRole("heading", { name: "Background scripts" }).waitFor();
+    await screenshot(page, "background");
+  });
+});
