@@ -47,6 +47,8 @@ addEventListener("hashchange", () => (route.value = parseRoute(location.hash)));
 
 export function go(r: Partial<Route> & Pick<Route, "view">): void {
   const next: Route = { arg: null, where: "", sort: null, ...r };
+  // At once, not at the hashchange event: navigate requests arriving together build on each other.
+  route.value = next;
   location.hash = formatRoute(next);
 }
 

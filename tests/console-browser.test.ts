@@ -29,7 +29,19 @@ function main()
 end
 `;
 
+const STANDBY = `
+function main()
+  ui.navigate.to_view("lighting_cues")
+  ui.navigate.filter({ status = "standby" })
+  ui.navigate.sort("number", "desc")
+end
+`;
+
 const TOML = `
+[script.show_standby]
+execution_mode = "autoCommit"
+capabilities = ["ui.navigate"]
+
 [script.house_to_half]
 execution_mode = "autoCommit"
 capabilities = ["ui.dialog", "ui.notify"]
@@ -78,6 +90,7 @@ beforeAll(async () => {
   show = await kit.newShow();
   fs.writeFileSync(path.join(show, "workspace", "scripts", "house_to_half.lua"), HOUSE);
   fs.writeFileSync(path.join(show, "workspace", "scripts", "go_to.lua"), GO_TO);
+  fs.writeFileSync(path.join(show, "workspace", "scripts", "show_standby.lua"), STANDBY);
   fs.appendFileSync(path.join(show, "openprod.toml"), TOML);
   daemon = await kit.daemon(show, ["--no-network"]);
   url = ((await daemon.ready) as unknown as { console: string }).console;
@@ -233,6 +246,14 @@ describe("a script's ui.navigate moves every open console", () => {
     await page.getByRole("heading", { name: /Warm wash/ }).waitFor();
     await page.getByRole("cell", { name: "console:Ada" }).first().waitFor();
     await screenshot(page, "entity");
+  });
+
+  it("to_view, filter and sort open a table filtered and sorted", async () => {
+    const page = await person("Ben", "#/scripts");
+    await socket.request("scripts.run", { script: "show_standby" });
+    await page.waitForURL((u) => u.hash === "#/table/lighting_cues?where=status+%3D%3D+%27standby%27&sort=number&dir=desc");
+    expect(await page.getByLabel("Query").inputValue()).toBe("status == 'standby'");
+    await expect.poll(() => page.locator(".grid-body [data-field='number']").allTextContents()).toEqual(["3", "2", "1"]);
   });
 });
 
