@@ -244,8 +244,6 @@ function onEvent(e: DaemonEvent): void {
       updateRun(e.runId, e.script, (r) => ({ ...r, sessionId: e.sessionId }));
       void refreshSessions();
       break;
-    case "overlay.ops":
-      break;
     case "trigger.fired":
     case "trigger.run_failed":
     case "trigger.chain_stopped":

@@ -5,7 +5,14 @@
  */
 import { connectWebSocket } from "../protocol/ws-client.ts";
 import type { Client } from "../protocol/rpc-channel.ts";
+import { EVENT_TYPES } from "../protocol/events.ts";
 import type { DaemonEvent } from "../protocol/events.ts";
+
+/**
+ * Every event but overlay.ops: the review reads a session when it opens, and leaving the stream
+ * out lets the daemon skip building it for a script writing thousands of ops.
+ */
+const WANTED = EVENT_TYPES.filter((t) => t !== "overlay.ops");
 
 export interface Wire {
   /** The open client; null while (re)connecting. */
@@ -32,7 +39,7 @@ export function openWire(name: string, onOpen: (c: Client) => Promise<void>, onE
           onState("closed");
           setTimeout(attempt, delay);
         });
-        await c.subscribe(onEvent);
+        await c.subscribe(onEvent, [...WANTED]);
         // Views waiting to load go now, alongside the store's own refresh.
         const ready = waiting;
         waiting = [];
