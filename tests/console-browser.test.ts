@@ -291,3 +291,17 @@ describe("the other views", () => {
     await screenshot(page, "background");
   });
 });
+
+describe("the cue list from the keyboard", () => {
+  it("Alt+↓ on a focused cue moves it one place down", async () => {
+    const page = await person("Ada", `#/cuelist/${encodeURIComponent(`${scene}|in_cue_list`)}`);
+    const list = page.getByRole("list", { name: "Cues in running order" });
+    const before = (await socket.request("edges.ordered", { target: scene, type: "in_cue_list" })).edges.map((e) => e.source);
+    await list.locator("li").first().waitFor();
+    await list.locator("li").first().focus();
+    await page.keyboard.press("Alt+ArrowDown");
+    await expect
+      .poll(async () => (await socket.request("edges.ordered", { target: scene, type: "in_cue_list" })).edges.map((e) => e.source))
+      .toEqual([before[1], before[0], before[2]]);
+  });
+});
