@@ -37,7 +37,17 @@ function main()
 end
 `;
 
+const WAITS = `
+function main()
+  log.info("holding until cancelled")
+  while not context.cancelled() do core.await(core.sleep(20)) end
+end
+`;
+
 const TOML = `
+[script.waits]
+execution_mode = "autoCommit"
+
 [script.show_standby]
 execution_mode = "autoCommit"
 capabilities = ["ui.navigate"]
@@ -91,6 +101,7 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(show, "workspace", "scripts", "house_to_half.lua"), HOUSE);
   fs.writeFileSync(path.join(show, "workspace", "scripts", "go_to.lua"), GO_TO);
   fs.writeFileSync(path.join(show, "workspace", "scripts", "show_standby.lua"), STANDBY);
+  fs.writeFileSync(path.join(show, "workspace", "scripts", "waits.lua"), WAITS);
   fs.appendFileSync(path.join(show, "openprod.toml"), TOML);
   daemon = await kit.daemon(show, ["--no-network"]);
   url = ((await daemon.ready) as unknown as { console: string }).console;
@@ -157,6 +168,19 @@ describe("running a script: progress, its dialog answered in the browser, its to
     await ada.getByText("Fading the house 3 / 3 — done").waitFor();
     await ada.locator(".run .pill-ok").first().waitFor();
     await screenshot(ada, "scripts");
+  });
+});
+
+describe("cancelling a run from its panel", () => {
+  it("Cancel soft-stops the run: it ends cancelled", async () => {
+    const page = await person("Ada", "#/scripts");
+    await page.getByRole("button", { name: /^waits/ }).click();
+    await page.getByRole("button", { name: "Run waits" }).click();
+    const panel = page.getByRole("article", { name: "Run of waits" });
+    await panel.getByText("holding until cancelled").waitFor();
+    await panel.getByRole("button", { name: "Cancel" }).click();
+    await panel.locator(".pill-cancelled").waitFor();
+    await expect(socket.request("runs.cancel", { runId: "run-nope" })).rejects.toThrow(/run run-nope is not running/);
   });
 });
 

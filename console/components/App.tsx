@@ -1,6 +1,6 @@
 /** The console: the name gate, the navigation, the current view, and what overlays every view (dialogs, toasts). */
 import { useState } from "preact/hooks";
-import { NAME_KEY, start } from "../store.ts";
+import { NAME_KEY, dialogs, start } from "../store.ts";
 import { route } from "../route.ts";
 import { NameGate } from "./NameGate.tsx";
 import { NavBar } from "./NavBar.tsx";
@@ -60,10 +60,14 @@ export function App() {
     );
   }
   start(name);
+  // While a script waits for an answer, the rest of the page is inert: Tab stays in the dialog.
+  const asking = dialogs.value.length > 0;
   return (
     <div class="layout">
-      <NavBar name={name} />
-      <main id="main">
+      <div inert={asking} class="nav-wrap">
+        <NavBar name={name} />
+      </div>
+      <main id="main" inert={asking}>
         <CurrentView />
       </main>
       <DialogModal />
