@@ -44,7 +44,20 @@ function main()
 end
 `;
 
+const DIM_ALL = `
+function main()
+  for _, f in ipairs(core.query("table == 'lighting_fixtures'")) do
+    core.set_field(f.id, "intensity", 0.5)
+  end
+end
+`;
+
 const TOML = `
+[script.dim_all]
+execution_mode = "session"
+isolation = "snapshot"
+capabilities = ["data.write:lighting.fixture.intensity"]
+
 [script.waits]
 execution_mode = "autoCommit"
 
@@ -102,6 +115,7 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(show, "workspace", "scripts", "go_to.lua"), GO_TO);
   fs.writeFileSync(path.join(show, "workspace", "scripts", "show_standby.lua"), STANDBY);
   fs.writeFileSync(path.join(show, "workspace", "scripts", "waits.lua"), WAITS);
+  fs.writeFileSync(path.join(show, "workspace", "scripts", "dim_all.lua"), DIM_ALL);
   fs.appendFileSync(path.join(show, "openprod.toml"), TOML);
   daemon = await kit.daemon(show, ["--no-network"]);
   url = ((await daemon.ready) as unknown as { console: string }).console;
@@ -297,6 +311,30 @@ describe("a session whose commit meets edits made since it started", () => {
     await page.getByRole("button", { name: "Commit with these choices" }).click();
     await page.getByText(/^committed: \d change\(s\) are now in the show$/).waitFor();
     expect(await Promise.all(cues.map((c) => field(c, "number")))).toEqual([2, 3, 42]);
+  });
+});
+
+describe("many commit conflicts are one choice", () => {
+  it("120 clashes: keep canonical for all, opened up first to look", async () => {
+    const ops = Array.from({ length: 120 }, (_, i) => ({ op: "CreateEntity" as const, tables: ["lighting_fixtures"], fields: { unit_number: `U${i}`, intensity: 1 } }));
+    await socket.request("apply", { ops });
+    const run = await socket.request("scripts.run", { script: "dim_all" });
+    if (!("sessionId" in run) || run.sessionId === null) throw new Error(`dim_all left no session: ${JSON.stringify(run)}`);
+    const { ids } = await socket.request("query", { expr: "table == 'lighting_fixtures'", idsOnly: true });
+    await socket.request("apply", { ops: ids.map((id) => ({ op: "SetField" as const, id, field: "intensity", value: 0.8 })) });
+    const page = await person("Ada", `#/session/${encodeURIComponent(run.sessionId)}`);
+    await page.getByRole("button", { name: /^Commit 120 change/ }).click();
+    const panel = page.getByRole("region", { name: "Commit conflicts" });
+    await panel.getByText("120 change(s) clash").waitFor();
+    expect(await panel.getByLabel("Conflict on intensity").count()).toBe(0);
+    await panel.getByRole("button", { name: "Open it up: decide each" }).click();
+    expect(await panel.getByLabel("Conflict on intensity").count()).toBe(120);
+    await screenshot(page, "bulk-conflicts");
+    await panel.getByRole("button", { name: "Keep canonical for all" }).click();
+    await page.getByRole("button", { name: "Commit with these choices" }).click();
+    await page.getByText(/^committed: \d+ change\(s\) are now in the show$/).waitFor();
+    const after = await socket.request("query", { expr: "table == 'lighting_fixtures' AND intensity == 0.8", idsOnly: true });
+    expect(after.count).toBe(120);
   });
 });
 
