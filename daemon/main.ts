@@ -9,11 +9,10 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadShow } from "./config/index.ts";
 import type { ShowConfig } from "./config/index.ts";
-import { InvalidOperation, StorageError, WorkspaceStore } from "./crdt/index.ts";
+import { StorageError, WorkspaceStore } from "./crdt/index.ts";
 import { createPeerNode, generateWorkspaceKey, loadOrCreatePeerId, readWorkspaceKey, writeWorkspaceKey } from "./peer/index.ts";
 import type { PeerNode } from "./peer/index.ts";
 import {
-  ConsoleServer,
   EventHub,
   MethodRegistry,
   RpcServer,
@@ -22,10 +21,9 @@ import {
   createLogger,
   createScriptsService,
   createTriggersService,
-  loadOrCreateConsoleToken,
-  obj,
   peerSettings,
   registerCoreMethods,
+  startConsole,
 } from "./server/index.ts";
 import type { LogFormat, Logger, ScriptsServiceOptions } from "./server/index.ts";
 import { MAX_SOCKET_PATH_BYTES, socketPath } from "../protocol/socket-path.ts";
@@ -167,18 +165,16 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       fs.rmSync(socket, { force: true });
     });
 
-    let web: ConsoleServer | null = null;
-    methods.register("console.url", obj({}), () => {
-      if (web === null) throw new InvalidOperation(`the web console is off for this show ([console] enabled = false in ${show.config.file})`, { file: show.config.file });
-      return { url: web.url, urlWithToken: web.urlWithToken };
+    const web = await startConsole({
+      settings: consoleConfig,
+      stateDir: show.dir.stateDir,
+      configFile: show.config.file,
+      assetsDir: opts.consoleAssets ?? path.join(path.dirname(path.dirname(fileURLToPath(import.meta.url))), "dist", "console"),
+      methods,
+      events,
+      log,
     });
-    if (consoleConfig.enabled) {
-      const token = loadOrCreateConsoleToken(show.dir.stateDir);
-      const assetsDir = opts.consoleAssets ?? path.join(path.dirname(path.dirname(fileURLToPath(import.meta.url))), "dist", "console");
-      const server = await ConsoleServer.listen({ settings: consoleConfig, token, assetsDir, methods, events, log });
-      web = server;
-      cleanups.push(() => server.close(grace));
-    }
+    if (web) cleanups.push(() => web.close(grace));
 
     const addresses = peer?.addresses() ?? [];
     log.info(`daemon ready for ${show.dir.root}`, { socket, peerId, addresses, workspace: show.config.workspace.id, pid: process.pid, console: web?.url ?? null });

@@ -24,5 +24,5 @@ export { createTriggersService } from "./triggers-service.ts";
 export type { TriggersServiceOptions } from "./triggers-service.ts";
 export { openRpcConnection } from "./rpc-connection.ts";
 export type { RpcConnection, RpcConnectionOptions } from "./rpc-connection.ts";
-export { ConsoleServer, consoleSettings, loadOrCreateConsoleToken } from "./console/index.ts";
+export { ConsoleServer, consoleSettings, loadOrCreateConsoleToken, startConsole } from "./console/index.ts";
 export type { ConsoleSettings } from "./console/index.ts";

@@ -4,3 +4,5 @@ export type { ConsoleServerOptions } from "./console-server.ts";
 export { consoleSettings, isLoopback, DEFAULT_CONSOLE_LISTEN } from "./console-settings.ts";
 export type { ConsoleSettings } from "./console-settings.ts";
 export { loadOrCreateConsoleToken, TOKEN_FILE } from "./console-token.ts";
+export { startConsole } from "./start-console.ts";
+export type { StartConsoleOptions } from "./start-console.ts";
