@@ -137,3 +137,20 @@ describe("the console's WebSocket speaks the socket's JSON-RPC methods and event
     await expect(ws.call("no.such.method")).rejects.toThrow(/unknown method "no.such.method"/);
   });
 });
+
+describe("a show can turn the console off", () => {
+  it("`[console] enabled = false`: no console, and `openprod console` says so", async () => {
+    const off = await kit.newShow();
+    fs.appendFileSync(path.join(off, "openprod.toml"), `\n[console]\nenabled = false\n`);
+    const d = await kit.daemon(off, ["--no-network"]);
+    try {
+      expect(((await d.ready) as unknown as { console: string | null }).console).toBeNull();
+      const r = await kit.run(["console", "--dir", off]);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(/InvalidOperation: the web console is off for this show \(\[console\] enabled = false in .*openprod\.toml\)/);
+      expect(fs.existsSync(path.join(off, ".openprod", "console.token"))).toBe(false);
+    } finally {
+      await d.stop();
+    }
+  });
+});
