@@ -235,6 +235,23 @@ describe("the workspace grid is live: an edit in one browser appears in another"
     expect(bundles[0].meta.actor).toEqual({ kind: "user", name: "console:Ada" });
   });
 
+  it("New row creates an entity in the table; Delete (asked twice) removes it", async () => {
+    const page = await person("Ada", "#/table/lighting_cues");
+    await page.getByRole("status", { name: "row count" }).getByText("3 rows").waitFor();
+    await page.getByRole("button", { name: "New row" }).click();
+    await page.waitForURL((u) => u.hash.startsWith("#/entity/"));
+    const id = decodeURIComponent(new URL(page.url()).hash.slice("#/entity/".length));
+    const created = await socket.request("get", { id });
+    expect("entity" in created && Object.keys(created.entity.tables)).toEqual(["lighting_cues"]);
+    await page.goBack();
+    await page.getByRole("status", { name: "row count" }).getByText("4 rows").waitFor();
+    const row = page.locator(`[data-entity="${id}"]`);
+    await row.getByRole("button", { name: /^Delete/ }).click();
+    await row.getByRole("button", { name: /^Confirm delete/ }).click();
+    await page.getByRole("status", { name: "row count" }).getByText("3 rows").waitFor();
+    await expect(socket.request("get", { id })).rejects.toMatchObject({ data: { type: "EntityNotFound" } });
+  });
+
   it("a query error points at the column", async () => {
     const page = await person("Ada", "#/table/lighting_cues");
     await page.getByLabel("Query").fill("numbr == 1");
