@@ -36,6 +36,7 @@ const suites: Suite[] = [
   { name: "rpc", load: () => import("./rpc.ts") },
   { name: "packaging", load: () => import("./packaging.ts") },
   { name: "background", load: () => import("./background.ts") },
+  { name: "console", load: () => import("./console.ts") },
 ];
 
 const argv = process.argv.slice(2);

@@ -6,6 +6,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { loadShow } from "./config/index.ts";
 import type { ShowConfig } from "./config/index.ts";
 import { StorageError, WorkspaceStore } from "./crdt/index.ts";
@@ -16,12 +17,14 @@ import {
   MethodRegistry,
   RpcServer,
   bridgeEvents,
+  consoleSettings,
   createLogger,
   createScriptsService,
   createTriggersService,
   makePrivateDir,
   peerSettings,
   registerCoreMethods,
+  startConsole,
 } from "./server/index.ts";
 import type { LogFormat, Logger, ScriptsServiceOptions } from "./server/index.ts";
 import { MAX_SOCKET_PATH_BYTES, socketPath } from "../protocol/socket-path.ts";
@@ -65,6 +68,8 @@ export interface DaemonOptions {
   /** How long running requests may take to finish at shutdown (default 10 s). */
   shutdownGraceMs?: number;
   now?: () => number;
+  /** The built web console (default: the package's dist/console). */
+  consoleAssets?: string;
 }
 
 export interface RunningDaemon {
@@ -74,6 +79,8 @@ export interface RunningDaemon {
   readonly store: WorkspaceStore;
   readonly peer: PeerNode | null;
   readonly log: Logger;
+  /** The web console's address with its token (null when `[console] enabled = false`). */
+  readonly consoleUrl: string | null;
   /** Stop accepting work, let running work finish, flush and close. Idempotent. */
   stop(): Promise<void>;
 }
@@ -83,6 +90,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const startedAt = now();
   const show = await loadShow(opts.showDir);
   const settings = peerSettings(show.config.peer, show.dir.root);
+  const consoleConfig = consoleSettings(show.config.console);
   const socket = socketPath(show.dir.root);
   if (Buffer.byteLength(socket) > MAX_SOCKET_PATH_BYTES) {
     throw new StorageError(
@@ -167,9 +175,21 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       fs.rmSync(socket, { force: true });
     });
 
+    const web = await startConsole({
+      settings: consoleConfig,
+      stateDir: show.dir.stateDir,
+      configFile: show.config.file,
+      assetsDir: opts.consoleAssets ?? path.join(path.dirname(path.dirname(fileURLToPath(import.meta.url))), "dist", "console"),
+      methods,
+      events,
+      log,
+    });
+    if (web) cleanups.push(() => web.close(grace));
+
     const addresses = peer?.addresses() ?? [];
-    log.info(`daemon ready for ${show.dir.root}`, { socket, peerId, addresses, workspace: show.config.workspace.id, pid: process.pid });
-    writeBanner(opts.banner === undefined ? process.stdout : opts.banner, { show, socket, peerId, addresses, keyFile: settings.keyFile });
+    log.info(`daemon ready for ${show.dir.root}`, { socket, peerId, addresses, workspace: show.config.workspace.id, pid: process.pid, console: web?.url ?? null });
+    const consoleUrl = web?.urlWithToken ?? null;
+    writeBanner(opts.banner === undefined ? process.stdout : opts.banner, { show, socket, peerId, addresses, keyFile: settings.keyFile, consoleUrl });
 
     ready = true;
     let stopping: Promise<void> | null = null;
@@ -180,6 +200,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       store,
       peer,
       log,
+      consoleUrl,
       stop: () => {
         stopping ??= (async () => {
           log.info("daemon stopping: no new requests; waiting for running ones", { grace });
@@ -241,7 +262,7 @@ async function openStoreOnce(show: ShowConfig, peerId: string): Promise<Workspac
 
 function writeBanner(
   out: NodeJS.WritableStream | null,
-  b: { show: ShowConfig; socket: string; peerId: string; addresses: string[]; keyFile: string },
+  b: { show: ShowConfig; socket: string; peerId: string; addresses: string[]; keyFile: string; consoleUrl: string | null },
 ): void {
   if (out === null) return;
   const dial = b.addresses.find((a) => a.includes("/tcp/")) ?? b.addresses[0];
@@ -250,6 +271,7 @@ function writeBanner(
     `  show directory  ${b.show.dir.root}`,
     `  socket          ${b.socket}`,
     `  peer id         ${b.peerId}`,
+    `  console         ${b.consoleUrl ?? "off ([console] enabled = false)"}`,
     ...(b.addresses.length ? b.addresses.map((a, i) => `  ${i === 0 ? "listening on   " : "               "} ${a}`) : ["  networking      off"]),
   ];
   if (dial) {

@@ -1,6 +1,8 @@
 /** The daemon's socket protocol: method and event types, errors, and the client library. */
 export { connect } from "./client.ts";
 export type { Client, ConnectOptions, Subscription } from "./client.ts";
+export { connectWebSocket } from "./ws-client.ts";
+export type { WebSocketConnectOptions, WebSocketConstructor, WebSocketLike } from "./ws-client.ts";
 export { RpcError, DaemonNotRunning, RPC_CODES } from "./errors.ts";
 export type { WireErrorData, WireErrorType } from "./errors.ts";
 export { EVENT_TYPES } from "./events.ts";
@@ -12,3 +14,4 @@ export { DAEMON_VERSION } from "./version.ts";
 export { SCRIPT_EVENT_TYPES } from "./script-events.ts";
 export type { DialogEvent, DialogClosed, TriggerFired } from "./script-events.ts";
 export type * from "./script-methods.ts";
+export type * from "./console-methods.ts";

@@ -77,6 +77,8 @@ export interface Methods {
   get: { params: { id: string; field?: string }; result: { entity: EntityView } | { id: string; field: string; value: FieldValue } };
   /** The display name of each id (ids of entities not in the workspace are left out). */
   "entities.names": { params: { ids: string[] }; result: { names: Record<string, string> } };
+  /** Several entities at once (at most 5000), in the order asked; null for an id that is deleted or unknown. */
+  "entities.get": { params: { ids: string[] }; result: { entities: (EntityView | null)[] } };
   /** Bundles newest first. */
   /** With `changes`, each bundle also lists what it changed (at most 50; `more` counts the rest). */
   history: { params: { entity?: string; limit?: number; changes?: boolean }; result: { bundles: (BundleInfo & Partial<BundleChanges>)[] } };
@@ -92,10 +94,12 @@ export interface Methods {
     params: { type: string; source: string; target: string; properties?: Fields; edgeId?: string; after?: string; before?: string };
     result: BundleResult & { edgeId: string };
   };
-  /** Live edges touching an entity (`direction` "out": it is the source; "in": the target; default both). */
-  "edges.list": { params: { entity: string; type?: string; direction?: "out" | "in" | "both" }; result: { edges: EdgeState[] } };
   "edge.delete": { params: { edgeId: string }; result: BundleResult };
   "edge.move": { params: { edgeId: string; after?: string; before?: string }; result: BundleResult };
+  /** Live edges touching an entity (`direction` "out": it is the source; "in": the target; default both). */
+  "edges.list": { params: { entity: string; type?: string; direction?: "out" | "in" | "both" }; result: { edges: EdgeState[] } };
+  /** The ordered edges of `type` pointing at `target`, in running order (a cue list). */
+  "edges.ordered": { params: { target: string; type: string }; result: { edges: EdgeState[] } };
   "conflicts.list": { params: Record<string, never>; result: { conflicts: ConflictRecord[]; bulk: BulkConflict[] } };
   /** Give `value`, or `keep` "ours" (this peer's value) / "theirs" (the other peer's). */
   "conflicts.resolve": { params: { id: string; value?: FieldValue; keep?: "ours" | "theirs" }; result: BundleResult };

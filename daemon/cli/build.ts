@@ -4,8 +4,13 @@
  * Packages stay external; each lazy import becomes its own chunk, so a
  * command that talks to a running daemon loads only the client.
  *
- * Run: `tsx daemon/cli/build.ts [outdir]`.
+ * Also bundles the web console (console/, Preact) into `dist/console/`:
+ * app.js, app.css and index.html, everything the daemon serves, so the
+ * console needs no network.
+ *
+ * Run: `tsx daemon/cli/build.ts [outdir] [console outdir]`.
  */
+import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { packageRoot } from "./package-root.ts";
@@ -26,7 +31,31 @@ export async function buildCli(outdir = path.join(packageRoot(), "dist", "cli"))
   return outdir;
 }
 
+/** The files the console server serves, besides the bundle esbuild writes. */
+const CONSOLE_STATIC = ["index.html", "app.css", "icon.svg"];
+
+export async function buildConsole(outdir = path.join(packageRoot(), "dist", "console")): Promise<string> {
+  const { build } = await import("esbuild");
+  const src = path.join(packageRoot(), "console");
+  await build({
+    entryPoints: [path.join(src, "main.tsx")],
+    outfile: path.join(outdir, "app.js"),
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    target: "es2022",
+    jsx: "automatic",
+    jsxImportSource: "preact",
+    minify: true,
+    sourcemap: false,
+    logLevel: "warning",
+  });
+  for (const f of CONSOLE_STATIC) fs.copyFileSync(path.join(src, f), path.join(outdir, f));
+  return outdir;
+}
+
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const out = await buildCli(process.argv[2] ? path.resolve(process.argv[2]) : undefined);
-  process.stdout.write(`built ${out}\n`);
+  const web = await buildConsole(process.argv[3] ? path.resolve(process.argv[3]) : undefined);
+  process.stdout.write(`built ${out} and ${web}\n`);
 }

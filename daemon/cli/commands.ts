@@ -17,6 +17,7 @@ import type { DaemonEvent } from "../../protocol/events.ts";
 import { SCRIPT_COMMANDS } from "./script-commands.ts";
 import { EDIT_COMMANDS } from "./edit-commands.ts";
 import { QUERY_FORMATS, entityTable, tableColumns } from "./entity-table.ts";
+import { CONSOLE_COMMAND } from "./console-command.ts";
 
 export interface CommandContext {
   dir: string;
@@ -457,6 +458,7 @@ export const COMMANDS: Command[] = [
   },
   ...EDIT_COMMANDS,
   ...SCRIPT_COMMANDS,
+  CONSOLE_COMMAND,
 ];
 
 async function recoverCommand(ctx: CommandContext): Promise<{ doc: unknown; text: string }> {

@@ -22,7 +22,7 @@ export interface RunDaemonOptions {
 
 export async function runDaemon(opts: RunDaemonOptions): Promise<number> {
   const { startDaemon } = await loadDaemon();
-  const d = await startDaemon({ showDir: opts.dir, logFormat: opts.logFormat, network: opts.network, listen: opts.listen, scripts: { dialogTimeoutMs: opts.dialogTimeoutMs }, console: opts.io.stderr, banner: opts.json ? null : opts.io.stdout });
+  const d = await startDaemon({ showDir: opts.dir, logFormat: opts.logFormat, network: opts.network, listen: opts.listen, scripts: { dialogTimeoutMs: opts.dialogTimeoutMs }, consoleAssets: process.env.OPENPROD_CONSOLE_DIST || undefined, console: opts.io.stderr, banner: opts.json ? null : opts.io.stdout });
   // Handlers before the ready line: whoever reads that line may signal at once.
   const stopped = new Promise<number>((resolve) => {
     let signals = 0;
@@ -62,7 +62,7 @@ export async function runDaemon(opts: RunDaemonOptions): Promise<number> {
     }
   });
   if (opts.json) {
-    opts.io.stdout.write(JSON.stringify({ ready: true, showDir: d.showDir, socket: d.socket, peerId: d.peerId, addresses: d.peer?.addresses() ?? [], pid: process.pid }) + "\n");
+    opts.io.stdout.write(JSON.stringify({ ready: true, showDir: d.showDir, socket: d.socket, peerId: d.peerId, addresses: d.peer?.addresses() ?? [], pid: process.pid, console: d.consoleUrl }) + "\n");
   }
   return stopped;
 }

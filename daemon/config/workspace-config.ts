@@ -1,6 +1,6 @@
 /**
  * `openprod.toml`, the show's own configuration. `[workspace]` and `[store]`
- * are checked here; `[peer]`, `[script.*]` and `[trigger.*]` are passed on raw
+ * are checked here; `[peer]`, `[console]`, `[script.*]` and `[trigger.*]` are passed on raw
  * (with their positions) to the parts that own them.
  */
 import { promises as fs } from "node:fs";
@@ -20,13 +20,15 @@ export interface WorkspaceConfig {
   peer: RawSection | null;
   /** `[user] name`: the person writing from this machine's CLI (bundles carry actor user:<name>). */
   user: { name: string } | null;
+  /** `[console]`, checked by the console server (daemon/server/console). */
+  console: RawSection | null;
   scripts: Record<string, RawSection>;
   triggers: Record<string, RawSection>;
 }
 
 export const DEFAULT_COMPACT_EVERY = 1000;
 
-const SECTIONS = ["workspace", "store", "peer", "user", "script", "trigger"];
+const SECTIONS = ["workspace", "store", "peer", "user", "console", "script", "trigger"];
 const WORKSPACE_KEYS = ["name", "id"];
 const STORE_KEYS = ["fsync", "compact_every"];
 /** Ids are compared between peers and appear in logs and paths: no spaces or odd characters. */
@@ -67,6 +69,7 @@ export function parseWorkspaceConfig(file: string, source: string): WorkspaceCon
       compactEvery: optionalInt(doc, ["store"], store, "compact_every", DEFAULT_COMPACT_EVERY, 1),
     },
     peer: doc.data.peer === undefined ? null : rawSection(doc, ["peer"], doc.data.peer),
+    console: doc.data.console === undefined ? null : rawSection(doc, ["console"], doc.data.console),
     scripts: rawSections(doc, "script"),
     triggers: rawSections(doc, "trigger"),
   };

@@ -102,6 +102,11 @@ export function registerCoreMethods(methods: MethodRegistry, deps: CoreDeps): vo
     return { names };
   });
 
+  // Many entities in one call (a grid's visible rows); a deleted or unknown id gives null in its place.
+  methods.register("entities.get", obj({ ids: list(nonEmpty, 5000) }), (p) => ({
+    entities: p.ids.map((id) => (store.entityExists(id) ? store.getEntity(id) : null)),
+  }));
+
   methods.register("history", obj({ entity: opt(nonEmpty), limit: opt(int(1, 100_000)), changes: opt(bool) }), async (p) => {
     const bundles = await store.history({ entity: p.entity, limit: p.limit ?? 100 });
     if (!p.changes) return { bundles };
@@ -163,13 +168,18 @@ export function registerCoreMethods(methods: MethodRegistry, deps: CoreDeps): vo
       return { ...r, edgeId: r.results[0]?.edgeId ?? "" };
     },
   );
-  methods.register("edges.list", obj({ entity: nonEmpty, type: opt(nonEmpty), direction: opt(oneOf(["out", "in", "both"] as const)) }), (p) => ({
-    edges: store.edgesOf(p.entity, { type: p.type, direction: p.direction }),
-  }));
   methods.register("edge.delete", obj({ edgeId: nonEmpty }), (p, ctx) => store.apply([{ op: "DeleteEdge", edgeId: p.edgeId }], { actor: ctx.actor }));
   methods.register("edge.move", obj({ edgeId: nonEmpty, after: opt(nonEmpty), before: opt(nonEmpty) }), (p, ctx) =>
     store.apply([{ op: "MoveOrderedEdge", ...p }], { actor: ctx.actor }),
   );
+
+  methods.register("edges.list", obj({ entity: nonEmpty, type: opt(nonEmpty), direction: opt(oneOf(["out", "in", "both"] as const)) }), (p) => ({
+    edges: store.edgesOf(p.entity, { type: p.type, direction: p.direction }),
+  }));
+  methods.register("edges.ordered", obj({ target: nonEmpty, type: nonEmpty }), (p) => {
+    if (!store.schema.edgeType(p.type).ordered) throw new InvalidOperation(`edge type "${p.type}" is not ordered: its edges have no running order`, { type: p.type });
+    return { edges: store.orderedEdges(p.target, p.type) };
+  });
 
   methods.register("conflicts.list", empty, () => ({ conflicts: store.conflicts(), bulk: store.bulkConflicts() }));
 

@@ -23,3 +23,7 @@ export { createScriptsService } from "./scripts-service.ts";
 export type { ScriptsService, ScriptsServiceOptions } from "./scripts-service.ts";
 export { createTriggersService } from "./triggers-service.ts";
 export type { TriggersServiceOptions } from "./triggers-service.ts";
+export { openRpcConnection } from "./rpc-connection.ts";
+export type { RpcConnection, RpcConnectionOptions } from "./rpc-connection.ts";
+export { ConsoleServer, consoleSettings, loadOrCreateConsoleToken, startConsole } from "./console/index.ts";
+export type { ConsoleSettings } from "./console/index.ts";

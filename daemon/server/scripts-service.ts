@@ -80,6 +80,7 @@ export function createScriptsService(opts: ScriptsServiceOptions = {}): ScriptsS
       });
       runtime = rt;
       const runs = new RunTracker();
+      // Runs started through scripts.run, until they end: runs.cancel stops them.
       // Edits to scripts and config take effect for the next run; invalid ones are reported and ignored.
       const watching = await watchShow({
         show,
@@ -352,7 +353,7 @@ function describeOp(store: WorkspaceStore, op: Operation): SessionChange {
       return { ...base, entity: op.id, field, old, new: op.value, summary: `${op.id} ${field}: ${show(old)} → ${show(op.value)}` };
     }
     case "CreateEntity":
-      return { ...base, entity: op.id ?? null, summary: `create ${op.id ?? "entity"} in ${(op.tables ?? []).join(", ") || "no table"}${op.fields ? ` with ${Object.keys(op.fields).join(", ")}` : ""}` };
+      return { ...base, entity: op.id ?? null, new: op.fields ?? null, summary: `create ${op.id ?? "entity"} in ${(op.tables ?? []).join(", ") || "no table"}${op.fields ? ` with ${Object.keys(op.fields).join(", ")}` : ""}` };
     case "DeleteEntity":
       return { ...base, entity: op.id, summary: `delete ${op.id}` };
     default: {

@@ -1,0 +1,153 @@
+/** The script catalog, a run form for the chosen script, and live panels for its runs. */
+import { useState } from "preact/hooks";
+import type { ScriptInfo } from "../../protocol/index.ts";
+import { call, runs, scripts } from "../store.ts";
+import type { RunView } from "../store.ts";
+import { go } from "../route.ts";
+import { ProgressBar } from "./ProgressBar.tsx";
+
+export function ScriptsView() {
+  const [selected, setSelected] = useState<string | null>(null);
+  const list = scripts.value;
+  const script = list.find((s) => s.id === selected) ?? null;
+  return (
+    <section class="split">
+      <div class="pane">
+        <h1>Scripts</h1>
+        <ScriptCatalog scripts={list} selected={selected} onSelect={setSelected} />
+      </div>
+      <div class="pane wide">
+        {script ? <RunForm key={script.id} script={script} /> : <p class="muted">Choose a script to run it.</p>}
+        <h2>Runs</h2>
+        {runs.value.length === 0 ? <p class="muted">No runs since this console opened.</p> : null}
+        {runs.value.slice(0, 8).map((r) => (
+          <RunPanel key={r.runId} run={r} />
+        ))}
+      </div>
+    </section>
+  );
+}
+
+function ScriptCatalog({ scripts: list, selected, onSelect }: { scripts: ScriptInfo[]; selected: string | null; onSelect: (id: string) => void }) {
+  return (
+    <ul class="catalog" aria-label="Script catalog">
+      {list.map((s) => (
+        <li key={s.id}>
+          <button class={`catalog-item${selected === s.id ? " selected" : ""}`} aria-pressed={selected === s.id} onClick={() => onSelect(s.id)}>
+            <span class="catalog-name">{s.id}</span>
+            <span class="muted small">
+              {s.mode ?? "manual"} · {s.executionMode ?? "session"}
+              {s.module ? ` · module ${s.module}` : ""}
+            </span>
+            {s.error ? <span class="error-text small">{s.error}</span> : null}
+          </button>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+interface ArgRow {
+  key: string;
+  value: string;
+}
+
+function RunForm({ script }: { script: ScriptInfo }) {
+  const [rows, setRows] = useState<ArgRow[]>([{ key: "", value: "" }]);
+  const [busy, setBusy] = useState(false);
+  const run = async (): Promise<void> => {
+    const args: Record<string, string | number | boolean> = {};
+    for (const r of rows) {
+      if (!r.key.trim()) continue;
+      const v = r.value.trim();
+      args[r.key.trim()] = v === "true" ? true : v === "false" ? false : v !== "" && !Number.isNaN(Number(v)) ? Number(v) : r.value;
+    }
+    setBusy(true);
+    try {
+      if (script.mode === "background") await call("scripts.start", { script: script.id, args });
+      else await call("scripts.run", { script: script.id, args, wait: false });
+    } catch {
+      // shown as a toast
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form
+      class="card run-form"
+      aria-label={`Run ${script.id}`}
+      onSubmit={(e) => {
+        e.preventDefault();
+        void run();
+      }}
+    >
+      <h2>{script.id}</h2>
+      <dl class="facts">
+        <dt>File</dt>
+        <dd>{script.file || "—"}</dd>
+        <dt>Mode</dt>
+        <dd>
+          {script.mode ?? "manual"}, {script.executionMode ?? "session"}, isolation {script.isolation ?? "snapshot"}, on error {script.onError ?? "skip"}
+        </dd>
+        <dt>Capabilities</dt>
+        <dd>{script.capabilities.length ? script.capabilities.map((c) => <code key={c}>{c}</code>) : "none"}</dd>
+      </dl>
+      <fieldset>
+        <legend>Arguments</legend>
+        {rows.map((r, i) => (
+          <div class="arg-row" key={i}>
+            <input
+              aria-label={`argument ${i + 1} name`}
+              placeholder="name"
+              value={r.key}
+              onInput={(e) => setRows(rows.map((x, j) => (j === i ? { ...x, key: e.currentTarget.value } : x)))}
+            />
+            <input
+              aria-label={`argument ${i + 1} value`}
+              placeholder="value"
+              value={r.value}
+              onInput={(e) => setRows(rows.map((x, j) => (j === i ? { ...x, value: e.currentTarget.value } : x)))}
+            />
+          </div>
+        ))}
+        <button type="button" onClick={() => setRows([...rows, { key: "", value: "" }])}>
+          Add argument
+        </button>
+      </fieldset>
+      <div class="actions">
+        <button type="submit" class="primary" disabled={busy}>
+          {script.mode === "background" ? "Start" : "Run"} {script.id}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function RunPanel({ run }: { run: RunView }) {
+  return (
+    <article class={`card run run-${run.status}`} aria-label={`Run of ${run.script}`}>
+      <header>
+        <strong>{run.script}</strong> <span class={`pill pill-${run.status}`}>{run.status}</span>
+        <span class="muted small"> {run.runId}</span>
+        {run.status === "running" ? (
+          <button class="right danger" onClick={() => void call("runs.cancel", { target: run.runId }).catch(() => undefined)}>
+            Cancel
+          </button>
+        ) : null}
+        {run.sessionId && run.status !== "running" ? (
+          <button class="right" onClick={() => go({ view: "session", arg: run.sessionId })}>
+            Review session
+          </button>
+        ) : null}
+      </header>
+      {run.progress ? <ProgressBar progress={run.progress} /> : null}
+      <ol class="run-log" aria-label="Run log">
+        {run.log.slice(-12).map((l, i) => (
+          <li key={i} class={`log-${l.level}`}>
+            <span class="level">{l.level}</span> {l.msg}
+          </li>
+        ))}
+      </ol>
+    </article>
+  );
+}
