@@ -60,6 +60,12 @@ function main()
   while true do end
 end
 `,
+  // Deletes a cue in its session: canonical may edit the cue before a person commits.
+  drop_cue: `
+function main()
+  core.delete_entity(args.cue)
+end
+`,
   ticker: `
 function main()
   while not context.cancelled() do core.await(core.sleep(50)) end
@@ -93,6 +99,9 @@ capabilities = ["data.write:lighting.cue.number"]
 
 [script.ticker]
 mode = "background"
+
+[script.drop_cue]
+capabilities = ["data.write:lighting.*"]
 `;
 
 /** The docs' supersede example, so the documented configuration is the one tested. */
@@ -305,6 +314,25 @@ describe("commit conflicts are only real disagreements", () => {
     expect(r.stdout).toContain("3 conflict(s): keep script");
     expect((await sm.request("sessions.commit", { id: run.sessionId as string })) as { status: string }).toMatchObject({ status: "committed" });
     expect(await Promise.all(cues.map((c) => field(c, "number")))).toEqual([1, 2, 3]);
+  });
+});
+
+describe("structural operations conflict too, through the socket and the CLI", () => {
+  it("deleting a cue someone edited meanwhile is a conflict in words; keeping canonical's leaves the cue", async () => {
+    const cue = await newCue(99, 99);
+    const run = (await sm.request("scripts.run", { script: "drop_cue", args: { cue } })) as RunSummary;
+    expect(run).toMatchObject({ status: "ok", sessionStatus: "open" });
+    await sm.request("entity.set", { id: cue, field: "label", value: "edited meanwhile" });
+    const first = (await sm.request("sessions.commit", { id: run.sessionId as string })) as { status: string; conflicts: { id: string; kind: string; field: string; scriptValue: unknown; canonicalValue: unknown }[] };
+    expect(first.status).toBe("conflicts");
+    expect(first.conflicts).toEqual([expect.objectContaining({ kind: "structure", field: "@entity", scriptValue: "delete the entity", canonicalValue: 'canonical changed it: lighting.cue.label null → "edited meanwhile"' })]);
+    const shown = await op("session", "conflicts", run.sessionId as string);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toContain('the script would delete the entity; canonical changed it: lighting.cue.label null → "edited meanwhile"');
+    const r = await op("session", "resolve", run.sessionId as string, first.conflicts[0].id, "canonical");
+    expect(r.code, r.stderr).toBe(0);
+    expect((await sm.request("sessions.commit", { id: run.sessionId as string })) as { status: string }).toMatchObject({ status: "committed" });
+    expect(await field(cue, "label")).toBe("edited meanwhile");
   });
 });
 
