@@ -10,7 +10,7 @@ import type { BackgroundStatus, ReplayResult, RunRecord, SessionConflict } from 
 import type { TriggerSummary, TriggerTrace } from "../daemon/triggers/index.ts";
 import type { DialogEvent } from "./script-events.ts";
 
-export type { RunRecord, ReplayResult, SessionConflict, TriggerSummary, TriggerTrace, DialogEvent };
+export type { RunRecord, ReplayResult, SessionConflict, TriggerSummary, TriggerTrace, DialogEvent, ScriptArgSpec };
 
 export interface ScriptInfo {
   /** `renumber_cues` (user script) or `lighting/osc_listener` (module script). */
@@ -19,6 +19,8 @@ export interface ScriptInfo {
   module: string | null;
   /** Has a `[script.*]` section (else it runs with defaults and no capabilities). */
   configured: boolean;
+  /** `description` of its `[script.*]` section: what it does, for people; "" when not written or not loadable. */
+  description: string;
   /** session | autoCommit. */
   executionMode?: string;
   /** manual | background. */

@@ -52,7 +52,24 @@ function main()
 end
 `;
 
+const CALL_CREW = `
+function main()
+  local who = core.await(ui.dialog.prompt("Who calls the show tonight?"))
+  local where = core.await(ui.dialog.select("Where from?", { "Prompt desk", "Booth", "Fly floor" }))
+  ui.toast(args.greeting .. ", " .. tostring(who) .. " at " .. tostring(where) .. " x" .. args.times)
+end
+`;
+
 const TOML = `
+[script.call_crew]
+description = "Asks who calls the show and from where, then greets them"
+execution_mode = "autoCommit"
+capabilities = ["ui.dialog", "ui.notify"]
+
+[script.call_crew.args]
+greeting = { type = "string", help = "what the caller is greeted with" }
+times = { type = "int", default = 2, help = "how many times" }
+
 [script.dim_all]
 execution_mode = "session"
 isolation = "snapshot"
@@ -116,6 +133,7 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(show, "workspace", "scripts", "show_standby.lua"), STANDBY);
   fs.writeFileSync(path.join(show, "workspace", "scripts", "waits.lua"), WAITS);
   fs.writeFileSync(path.join(show, "workspace", "scripts", "dim_all.lua"), DIM_ALL);
+  fs.writeFileSync(path.join(show, "workspace", "scripts", "call_crew.lua"), CALL_CREW);
   fs.appendFileSync(path.join(show, "openprod.toml"), TOML);
   daemon = await kit.daemon(show, ["--no-network"]);
   url = ((await daemon.ready) as unknown as { console: string }).console;
@@ -185,6 +203,51 @@ describe("running a script: progress, its dialog answered in the browser, its to
   });
 });
 
+describe("the script catalog: what each script does and takes; its prompt and select answered in the browser", () => {
+  it("the catalog shows description, args and capabilities; the form offers the declared args", async () => {
+    const page = await person("Ada", "#/scripts");
+    const item = page.getByRole("button", { name: /^call_crew/ });
+    await expect.poll(() => item.textContent()).toMatch(/Asks who calls the show and from where.*args: greeting \(string\), times \(int\).*may: ui\.dialog, ui\.notify/s);
+    await expect.poll(() => page.getByRole("button", { name: /^renumber_cues/ }).textContent()).toContain("Renumbers a scene's cues");
+    await item.click();
+    const form = page.getByRole("form", { name: "Run call_crew" });
+    await expect.poll(() => form.textContent()).toMatch(/greeting.*string.*what the caller is greeted with · required.*times.*int.*how many times · default 2/s);
+    expect(await form.getByLabel(/^times/).getAttribute("placeholder")).toBe("default 2");
+    expect(await form.getByLabel("argument 1 name").count()).toBe(0);
+    await form.getByLabel(/^greeting/).fill("Good evening");
+    await screenshot(page, "script-args");
+    await form.getByRole("button", { name: "Run call_crew" }).click();
+
+    const prompt = page.getByRole("dialog", { name: "Who calls the show tonight?" });
+    await prompt.getByLabel("Answer").fill("Ada");
+    await screenshot(page, "dialog-prompt");
+    await prompt.getByRole("button", { name: "OK" }).click();
+    await prompt.waitFor({ state: "detached" });
+
+    const select = page.getByRole("dialog", { name: "Where from?" });
+    await select.getByRole("radiogroup", { name: "Choices" }).waitFor();
+    await select.getByLabel("Booth").check();
+    await screenshot(page, "dialog-select");
+    await select.getByRole("button", { name: "OK" }).click();
+    await select.waitFor({ state: "detached" });
+
+    // Left empty, times takes its declared default.
+    await page.getByText("Good evening, Ada at Booth x2").waitFor();
+    await page.getByRole("article", { name: "Run of call_crew" }).locator(".pill-ok").waitFor();
+  });
+
+  it("a wrong declared argument is refused with the daemon's reason", async () => {
+    const page = await person("Ada", "#/scripts");
+    await page.getByRole("button", { name: /^call_crew/ }).click();
+    const form = page.getByRole("form", { name: "Run call_crew" });
+    await form.getByLabel(/^greeting/).fill("Hi");
+    await form.getByLabel(/^times/).fill("2.5");
+    await form.getByRole("button", { name: "Run call_crew" }).click();
+    await page.getByText(/argument times must be a whole number/).waitFor();
+    expect(await page.getByRole("dialog").count()).toBe(0);
+  });
+});
+
 describe("cancelling a run from its panel", () => {
   it("Cancel soft-stops the run: it ends cancelled", async () => {
     const page = await person("Ada", "#/scripts");
@@ -202,8 +265,7 @@ describe("reviewing a script's session and committing it", () => {
   it("the overlay reads as field: old → new by cue name; commit puts it in the show", async () => {
     const page = await person("Ada", "#/scripts");
     await page.getByRole("button", { name: /^renumber_cues/ }).click();
-    await page.getByLabel("argument 1 name").fill("scene_id");
-    await page.getByLabel("argument 1 value").fill(scene);
+    await page.getByLabel(/^scene_id/).fill(scene);
     await page.getByRole("button", { name: "Run renumber_cues" }).click();
     await page.getByRole("button", { name: "Review session" }).first().click();
     const review = page.getByRole("region", { name: "Session review" }).or(page.locator(".session-review"));
@@ -382,5 +444,21 @@ describe("the cue list from the keyboard", () => {
     await expect
       .poll(async () => (await socket.request("edges.ordered", { target: scene, type: "in_cue_list" })).edges.map((e) => e.source))
       .toEqual([before[1], before[0], before[2]]);
+  });
+});
+
+describe("the entity page's history says what each bundle changed", () => {
+  it("an edit on the page shows as field: old → new, by whom", async () => {
+    const page = await person("Ada", `#/entity/${encodeURIComponent(cues[1])}`);
+    const before = String(await field(cues[1], "label"));
+    await page.locator(".field-row").filter({ has: page.getByRole("rowheader", { name: "label" }) }).getByRole("gridcell").dblclick();
+    const input = page.getByLabel(`label of ${cues[1]}`);
+    await input.fill("House to half");
+    await input.press("Enter");
+    const latest = page.locator("table.history tbody tr").first();
+    await expect.poll(() => latest.textContent()).toContain(`label: ${before} → House to half`);
+    expect(await latest.textContent()).toContain("console:Ada");
+    expect(await field(cues[1], "label")).toBe("House to half");
+    await screenshot(page, "entity-history");
   });
 });

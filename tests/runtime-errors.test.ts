@@ -137,7 +137,8 @@ describe("configuration and syntax mistakes are reported before anything runs", 
   it("reads every key, with durations and sizes", () => {
     const c = parseScriptConfig(section(`execution_mode = "autoCommit"\non_error = "prompt"\nisolation = "live"\ntimeout = "500ms"\nmemory = "64MiB"\nshutdown_timeout = "10s"\ncapabilities = ["ui.notify"]`));
     expect(c).toMatchObject({ executionMode: "autoCommit", onError: "prompt", isolation: "live", timeoutMs: 500, memoryBytes: 64 * 1024 * 1024, shutdownTimeoutMs: 10_000, capabilities: ["ui.notify"] });
-    expect(parseScriptConfig(section(``))).toMatchObject({ executionMode: "session", isolation: "snapshot", timeoutMs: 30_000, shutdownTimeoutMs: 5000 });
+    expect(parseScriptConfig(section(``))).toMatchObject({ description: "", executionMode: "session", isolation: "snapshot", timeoutMs: 30_000, shutdownTimeoutMs: 5000 });
+    expect(parseScriptConfig(section(`description = "Renumbers a scene's cues"`)).description).toBe("Renumbers a scene's cues");
   });
 
   it("names the file, line and allowed values", () => {
@@ -149,6 +150,7 @@ describe("configuration and syntax mistakes are reported before anything runs", 
     expect(() => parseScriptConfig(section(`shutdown_timeout = "90s"`))).toThrow(/:6: .*shutdown_timeout: must be between 0 and 60000/);
     expect(() => parseScriptConfig(section(`timeout = 30`))).toThrow(/:6: .*timeout: expected a duration such as "500ms"/);
     expect(() => parseScriptConfig(section(`memory = "lots"`))).toThrow(/:6: .*memory: expected a size/);
+    expect(() => parseScriptConfig(section(`description = 3`))).toThrow(/openprod\.toml:6: \[script\.renumber\] description: /);
     const doc = parseTomlDocument("/show/modules/x/module.toml", `[script.a]\nexecution_mode = "batch"\n`);
     expect(() => showScripts({ root: "/show", config: { scripts: {} }, modules: [{ name: "x", dir: "/show/modules/x", scripts: rawSections(doc, "script") }], readFile: async () => "" })).toThrow(
       /module\.toml:2: .*execution_mode: must be one of "session", "autoCommit"/,

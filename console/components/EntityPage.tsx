@@ -1,9 +1,9 @@
-/** One entity: its fields (editable), tables, edges, open conflicts and history (when, who, which peer, what). */
+/** One entity: its fields (editable), tables, edges, open conflicts and history (when, who, which peer, what each bundle changed). */
 import { useEffect, useState } from "preact/hooks";
-import type { BundleInfo, EdgeState, EntityView } from "../../protocol/index.ts";
+import type { BundleChanges, BundleInfo, EdgeState, EntityView, FieldChange } from "../../protocol/index.ts";
 import { ask, changed, conflicts, learnName, nameOf, schema } from "../store.ts";
 import { route } from "../route.ts";
-import { actorName, entityLabel, shortField } from "../format.ts";
+import { actorName, entityLabel, shortField, showValue } from "../format.ts";
 import { hlcTime } from "../hlc-time.ts";
 import { Cell } from "./TableView.tsx";
 import type { Column } from "./TableView.tsx";
@@ -13,7 +13,7 @@ export function EntityPage() {
   const id = route.value.arg ?? "";
   const [entity, setEntity] = useState<EntityView | null>(null);
   const [edges, setEdges] = useState<EdgeState[]>([]);
-  const [history, setHistory] = useState<BundleInfo[]>([]);
+  const [history, setHistory] = useState<(BundleInfo & Partial<BundleChanges>)[]>([]);
   const [missing, setMissing] = useState<string | null>(null);
   const touched = changed.value.entities.has(id) || changed.value.structural;
   useEffect(() => {
@@ -29,7 +29,7 @@ export function EntityPage() {
     ask("edges.list", { entity: id })
       .then((r) => live && setEdges(r.edges))
       .catch(() => undefined);
-    ask("history", { entity: id, limit: 30 })
+    ask("history", { entity: id, limit: 30, changes: true })
       .then((r) => live && setHistory(r.bundles))
       .catch(() => undefined);
     return () => {
@@ -107,8 +107,11 @@ export function EntityPage() {
               <td>{actorName(b.meta.actor)}</td>
               <td>{peerName(b.meta.peer)}</td>
               <td>
-                {b.meta.ops} operation(s)
-                {typeof b.meta.origin?.script === "string" ? ` by script ${b.meta.origin.script}` : ""}
+                <BundleChangeList changes={b.changes ?? []} more={b.more ?? 0} />
+                <span class="muted small">
+                  {b.meta.ops} operation(s)
+                  {typeof b.meta.origin?.script === "string" ? ` by script ${b.meta.origin.script}` : ""}
+                </span>
               </td>
             </tr>
           ))}
@@ -116,4 +119,54 @@ export function EntityPage() {
       </table>
     </section>
   );
+}
+
+/** Changes shown per bundle: a script's bundle may touch hundreds of entities. */
+const SHOWN_CHANGES = 12;
+
+/** What one bundle changed, a line each: entity, then `field: old → new` (or what happened to it). */
+function BundleChangeList({ changes, more }: { changes: FieldChange[]; more: number }) {
+  const hidden = Math.max(0, changes.length - SHOWN_CHANGES) + more;
+  return (
+    <ul class="bundle-changes" aria-label="Changes">
+      {changes.slice(0, SHOWN_CHANGES).map((c, i) => (
+        <li key={i} class="change">
+          <ChangeLine change={c} />
+        </li>
+      ))}
+      {hidden > 0 ? <li class="muted small">… and {hidden} more change(s)</li> : null}
+    </ul>
+  );
+}
+
+function ChangeLine({ change: c }: { change: FieldChange }) {
+  switch (c.kind) {
+    case "field":
+      return (
+        <>
+          {nameOf(c.entity)} · <span class="field">{shortField(c.field)}</span>: <del>{showValue(c.oldValue)}</del> → <ins>{showValue(c.newValue)}</ins>
+        </>
+      );
+    case "table":
+      return (
+        <>
+          {nameOf(c.entity)} · {c.newValue ? "added to" : "removed from"} table {c.field}
+        </>
+      );
+    case "edge": {
+      // An edge change carries the edge (type and ends) as its value.
+      const v = (c.newValue ?? c.oldValue) as { type?: string; source?: string; target?: string } | null;
+      return (
+        <>
+          edge <span class="field">{v?.type ?? ""}</span> {nameOf(v?.source ?? null)} → {nameOf(v?.target ?? null)}: {c.field}
+        </>
+      );
+    }
+    default:
+      return (
+        <>
+          {nameOf(c.entity)} · {c.kind} {c.field}
+        </>
+      );
+  }
 }

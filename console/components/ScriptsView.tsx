@@ -1,6 +1,6 @@
 /** The script catalog, a run form for the chosen script, and live panels for its runs. */
 import { useState } from "preact/hooks";
-import type { ScriptInfo } from "../../protocol/index.ts";
+import type { FieldValue, ScriptArgSpec, ScriptInfo } from "../../protocol/index.ts";
 import { call, runs, scripts } from "../store.ts";
 import type { RunView } from "../store.ts";
 import { go } from "../route.ts";
@@ -35,10 +35,13 @@ function ScriptCatalog({ scripts: list, selected, onSelect }: { scripts: ScriptI
         <li key={s.id}>
           <button class={`catalog-item${selected === s.id ? " selected" : ""}`} aria-pressed={selected === s.id} onClick={() => onSelect(s.id)}>
             <span class="catalog-name">{s.id}</span>
+            {s.description ? <span class="catalog-description">{s.description}</span> : null}
             <span class="muted small">
               {s.mode ?? "manual"} · {s.executionMode ?? "session"}
               {s.module ? ` · module ${s.module}` : ""}
             </span>
+            {s.args?.length ? <span class="muted small">args: {s.args.map((a) => `${a.name} (${a.type})`).join(", ")}</span> : null}
+            {s.capabilities.length ? <span class="muted small">may: {s.capabilities.join(", ")}</span> : null}
             {s.error ? <span class="error-text small">{s.error}</span> : null}
           </button>
         </li>
@@ -52,16 +55,54 @@ interface ArgRow {
   value: string;
 }
 
+/** Free key/value rows as typed values (numbers, booleans, else text): for a script that declares no args. */
+function freeArgs(rows: readonly ArgRow[]): Record<string, string | number | boolean> {
+  const args: Record<string, string | number | boolean> = {};
+  for (const r of rows) {
+    if (!r.key.trim()) continue;
+    const v = r.value.trim();
+    args[r.key.trim()] = v === "true" ? true : v === "false" ? false : v !== "" && !Number.isNaN(Number(v)) ? Number(v) : r.value;
+  }
+  return args;
+}
+
+/**
+ * Declared args as typed in the form. Text goes as text: the daemon converts it to the declared
+ * type and names what is wrong (one rule, checkScriptArgs). An empty one is left out, so the
+ * daemon fills its default or says it is missing. JSON is parsed here, since text is valid JSON-typed input too.
+ */
+function declaredArgs(specs: readonly ScriptArgSpec[], values: Readonly<Record<string, string>>): Record<string, FieldValue> {
+  const args: Record<string, FieldValue> = {};
+  for (const a of specs) {
+    const v = values[a.name] ?? "";
+    if (v.trim() === "") continue;
+    if (a.type !== "json") args[a.name] = v;
+    else {
+      try {
+        args[a.name] = JSON.parse(v) as FieldValue;
+      } catch {
+        throw new Error(`argument ${a.name}: not valid JSON (${v})`);
+      }
+    }
+  }
+  return args;
+}
+
 function RunForm({ script }: { script: ScriptInfo }) {
+  const specs = script.args ?? [];
   const [rows, setRows] = useState<ArgRow[]>([{ key: "", value: "" }]);
+  const [values, setValues] = useState<Record<string, string>>({});
+  const [problem, setProblem] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const run = async (): Promise<void> => {
-    const args: Record<string, string | number | boolean> = {};
-    for (const r of rows) {
-      if (!r.key.trim()) continue;
-      const v = r.value.trim();
-      args[r.key.trim()] = v === "true" ? true : v === "false" ? false : v !== "" && !Number.isNaN(Number(v)) ? Number(v) : r.value;
+    let args: Record<string, FieldValue>;
+    try {
+      args = specs.length ? declaredArgs(specs, values) : freeArgs(rows);
+    } catch (e) {
+      setProblem(e instanceof Error ? e.message : String(e));
+      return;
     }
+    setProblem(null);
     setBusy(true);
     try {
       if (script.mode === "background") await call("scripts.start", { script: script.id, args });
@@ -82,6 +123,7 @@ function RunForm({ script }: { script: ScriptInfo }) {
       }}
     >
       <h2>{script.id}</h2>
+      {script.description ? <p class="script-description">{script.description}</p> : null}
       <dl class="facts">
         <dt>File</dt>
         <dd>{script.file || "—"}</dd>
@@ -94,32 +136,80 @@ function RunForm({ script }: { script: ScriptInfo }) {
       </dl>
       <fieldset>
         <legend>Arguments</legend>
-        {rows.map((r, i) => (
-          <div class="arg-row" key={i}>
-            <input
-              aria-label={`argument ${i + 1} name`}
-              placeholder="name"
-              value={r.key}
-              onInput={(e) => setRows(rows.map((x, j) => (j === i ? { ...x, key: e.currentTarget.value } : x)))}
-            />
-            <input
-              aria-label={`argument ${i + 1} value`}
-              placeholder="value"
-              value={r.value}
-              onInput={(e) => setRows(rows.map((x, j) => (j === i ? { ...x, value: e.currentTarget.value } : x)))}
-            />
-          </div>
-        ))}
-        <button type="button" onClick={() => setRows([...rows, { key: "", value: "" }])}>
-          Add argument
-        </button>
+        {specs.length ? (
+          specs.map((a) => (
+            <div class="arg-row declared" key={a.name}>
+              <label class="arg-name" for={`arg-${a.name}`}>
+                {a.name} <span class="muted small">{a.type}</span>
+              </label>
+              <ArgInput spec={a} value={values[a.name] ?? ""} onChange={(v) => setValues({ ...values, [a.name]: v })} />
+              <span class="muted small arg-help">
+                {[a.help, a.default !== undefined ? `default ${JSON.stringify(a.default)}` : a.required ? "required" : "optional"].filter(Boolean).join(" · ")}
+              </span>
+            </div>
+          ))
+        ) : (
+          <>
+            <p class="muted small">This script declares no arguments ([script.{script.id}.args]); any given are passed as they are.</p>
+            {rows.map((r, i) => (
+              <div class="arg-row" key={i}>
+                <input
+                  aria-label={`argument ${i + 1} name`}
+                  placeholder="name"
+                  value={r.key}
+                  onInput={(e) => setRows(rows.map((x, j) => (j === i ? { ...x, key: e.currentTarget.value } : x)))}
+                />
+                <input
+                  aria-label={`argument ${i + 1} value`}
+                  placeholder="value"
+                  value={r.value}
+                  onInput={(e) => setRows(rows.map((x, j) => (j === i ? { ...x, value: e.currentTarget.value } : x)))}
+                />
+              </div>
+            ))}
+            <button type="button" onClick={() => setRows([...rows, { key: "", value: "" }])}>
+              Add argument
+            </button>
+          </>
+        )}
       </fieldset>
+      {problem ? (
+        <p class="error-text" role="alert">
+          {problem}
+        </p>
+      ) : null}
       <div class="actions">
         <button type="submit" class="primary" disabled={busy}>
           {script.mode === "background" ? "Start" : "Run"} {script.id}
         </button>
       </div>
     </form>
+  );
+}
+
+/** One declared argument's input, by its type; the default shows as the placeholder (left empty, the daemon fills it). */
+function ArgInput({ spec, value, onChange }: { spec: ScriptArgSpec; value: string; onChange: (v: string) => void }) {
+  const id = `arg-${spec.name}`;
+  const placeholder = spec.default !== undefined ? `default ${JSON.stringify(spec.default)}` : spec.type === "entity" ? "entity id" : spec.type;
+  if (spec.type === "bool") {
+    return (
+      <select id={id} value={value} onChange={(e) => onChange(e.currentTarget.value)}>
+        <option value="">{spec.default !== undefined ? `default (${JSON.stringify(spec.default)})` : "—"}</option>
+        <option value="true">true</option>
+        <option value="false">false</option>
+      </select>
+    );
+  }
+  // Text, not type=number: the daemon's check (one rule) says what is wrong with "2.5" for an int.
+  return (
+    <input
+      id={id}
+      inputMode={spec.type === "int" ? "numeric" : spec.type === "float" ? "decimal" : undefined}
+      required={spec.required && spec.default === undefined}
+      placeholder={placeholder}
+      value={value}
+      onInput={(e) => onChange(e.currentTarget.value)}
+    />
   );
 }
 

@@ -378,11 +378,12 @@ export async function listScripts(show: ShowConfig, catalog: ScriptCatalog): Pro
   const out: ScriptInfo[] = [];
   for (const id of [...ids].sort()) {
     const slash = id.indexOf("/");
-    const info: ScriptInfo = { id, file: "", module: slash > 0 ? id.slice(0, slash) : null, configured: configured.has(id), capabilities: [] };
+    const info: ScriptInfo = { id, file: "", module: slash > 0 ? id.slice(0, slash) : null, configured: configured.has(id), description: "", capabilities: [] };
     try {
       const s = await catalog.load(id);
       Object.assign(info, {
         file: path.relative(show.dir.root, s.file),
+        description: s.config.description,
         executionMode: s.config.executionMode,
         mode: s.config.mode,
         onError: s.config.onError,

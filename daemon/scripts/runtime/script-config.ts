@@ -3,7 +3,7 @@
  * scripts): how a run of that script behaves. Every mistake is a ConfigError at the key's line
  * naming the allowed values.
  */
-import { checkKeys, configError, describeValue, isTable, optionalBool, optionalInt, parseScriptArgs, stringList } from "../../config/index.ts";
+import { checkKeys, configError, describeValue, isTable, optionalBool, optionalInt, optionalString, parseScriptArgs, stringList } from "../../config/index.ts";
 import type { RawSection, ScriptArgSpec } from "../../config/index.ts";
 
 export type ExecutionMode = "session" | "autoCommit";
@@ -21,6 +21,8 @@ export interface RestartPolicy {
 export const DEFAULT_RESTART: Readonly<RestartPolicy> = Object.freeze({ backoffMs: 1000, maxBackoffMs: 60_000 });
 
 export interface ScriptConfig {
+  /** What the script does, in a line for people (the console's catalog, `openprod scripts`); "" when not written. */
+  description: string;
   executionMode: ExecutionMode;
   onError: OnError;
   isolation: Isolation;
@@ -42,6 +44,7 @@ export interface ScriptConfig {
 }
 
 export const DEFAULT_SCRIPT_CONFIG: Readonly<ScriptConfig> = Object.freeze({
+  description: "",
   executionMode: "session",
   onError: "abort",
   isolation: "snapshot",
@@ -55,7 +58,7 @@ export const DEFAULT_SCRIPT_CONFIG: Readonly<ScriptConfig> = Object.freeze({
   args: [],
 });
 
-const KEYS = ["execution_mode", "on_error", "isolation", "timeout", "memory", "shutdown_timeout", "capabilities", "mode", "autostart", "restart", "args"];
+const KEYS = ["execution_mode", "on_error", "isolation", "timeout", "memory", "shutdown_timeout", "capabilities", "mode", "autostart", "restart", "args", "description"];
 const RESTART_KEYS = ["backoff_ms", "max_backoff_ms"];
 const MAX_SHUTDOWN_MS = 60_000;
 const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|min)$/;
@@ -110,6 +113,7 @@ export function parseScriptConfig(section: RawSection): ScriptConfig {
     }
   }
   return {
+    description: optionalString(doc, path, values, "description", DEFAULT_SCRIPT_CONFIG.description),
     mode: lifecycle,
     autostart,
     restart,
