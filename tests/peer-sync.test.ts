@@ -117,6 +117,9 @@ describe("edits made on any peer reach every peer", () => {
     await eventually("A and B converge", () => converged(a.doc, b.doc) && b.doc.get("cue-3") === "hold");
     expect(a.doc.toJSON()).toEqual({ "cue-1": "GO", "cue-2": "standby", "cue-3": "hold" });
     expect(a.doc.maxConcurrentSessionsPerPeer).toBe(1);
+    // Sync lag as the console shows it: once converged, nothing waits to be sent, and the last exchange is known.
+    await eventually("no lag on either side", () => [...a.node.peers(), ...b.node.peers()].every((p) => p.behindMs === 0));
+    for (const p of [...a.node.peers(), ...b.node.peers()]) expect(p.lastSyncAt).toBeGreaterThanOrEqual(p.since);
   });
 
   it("three peers in a line converge, and a late joiner receives everything", async () => {

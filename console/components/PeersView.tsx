@@ -1,4 +1,4 @@
-/** Peers: who this daemon syncs with, since when, and how much has flowed (sync lag shows as bytes still moving). */
+/** Peers: who this daemon syncs with, since when, how far behind (changes of ours not yet sent), and how much has flowed. */
 import { peers, status } from "../store.ts";
 import { clock } from "../format.ts";
 
@@ -17,6 +17,7 @@ export function PeersView() {
             <th>Address</th>
             <th>Direction</th>
             <th>Connected since</th>
+            <th>Sync lag</th>
             <th>Sync in / out</th>
           </tr>
         </thead>
@@ -29,6 +30,10 @@ export function PeersView() {
               <td>{p.remoteAddr}</td>
               <td>{p.direction}</td>
               <td>{clock(p.since)}</td>
+              <td class={p.behindMs > 5000 ? "warn" : ""}>
+                {p.behindMs === 0 ? "in sync" : `behind ${(p.behindMs / 1000).toFixed(1)} s`}
+                {p.lastSyncAt !== null ? ` · last ${clock(p.lastSyncAt)}` : ""}
+              </td>
               <td>
                 {p.syncBytesIn} B / {p.syncBytesOut} B
               </td>

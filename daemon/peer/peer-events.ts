@@ -14,6 +14,10 @@ export interface PeerInfo {
   syncBytesOut: number;
   syncMessagesIn: number;
   syncMessagesOut: number;
+  /** Epoch ms of the last sync message either way; null before the first. */
+  lastSyncAt: number | null;
+  /** Sync lag: how long a change of ours has been waiting to be sent to this peer, in ms (0: it has all we have). */
+  behindMs: number;
 }
 
 export interface PeerDown {

@@ -59,6 +59,9 @@ export class SyncChannel {
   private bytesOut = 0;
   private messagesIn = 0;
   private messagesOut = 0;
+  private lastSyncAt: number | null = null;
+  /** When a change arrived that this peer has not been sent yet; null while it has everything. */
+  private behindSince: number | null = null;
   private resolveClosed!: () => void;
 
   constructor(private readonly init: SyncChannelInit) {
@@ -93,6 +96,8 @@ export class SyncChannel {
       syncBytesOut: this.bytesOut,
       syncMessagesIn: this.messagesIn,
       syncMessagesOut: this.messagesOut,
+      lastSyncAt: this.lastSyncAt,
+      behindMs: this.behindSince === null ? 0 : Math.max(0, Date.now() - this.behindSince),
     };
   }
 
@@ -110,6 +115,7 @@ export class SyncChannel {
 
   /** The document changed (local bundle or a merge from anyone): tell this peer what it lacks. */
   notifyChange(): void {
+    if (this.up && !this.ended && this.behindSince === null) this.behindSince = Date.now();
     if (!this.up || this.ended || this.flushQueued) return;
     this.flushQueued = true;
     this.enqueue(async () => {
@@ -225,6 +231,7 @@ export class SyncChannel {
     if (session === null) return;
     this.bytesIn += payload.byteLength;
     this.messagesIn++;
+    this.lastSyncAt = Date.now();
     try {
       await session.receiveMessage(payload);
     } catch (err) {
@@ -255,9 +262,14 @@ export class SyncChannel {
     const session = this.session;
     if (session === null || this.ended) return;
     const msg = session.generateMessage();
-    if (msg === null) return;
+    if (msg === null) {
+      // Nothing left to tell: the peer has (or is being sent) everything this copy has.
+      this.behindSince = null;
+      return;
+    }
     this.bytesOut += msg.byteLength;
     this.messagesOut++;
+    this.lastSyncAt = Date.now();
     await this.send(FrameKind.Sync, msg);
   }
 
