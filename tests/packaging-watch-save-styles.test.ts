@@ -7,7 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadShow } from "../daemon/config/index.ts";
-import { watchShow } from "../daemon/server/show-watcher.ts";
+import { createSweeper, watchShow } from "../daemon/server/show-watcher.ts";
 import type { ShowChange, ShowWatcher } from "../daemon/server/show-watcher.ts";
 import { openWireShow } from "./fixtures/packaging-wire/kit.ts";
 import type { WireShow } from "./fixtures/packaging-wire/kit.ts";
@@ -163,3 +163,30 @@ describe("a background script saved with a syntax error keeps its running versio
 async function until(ok: () => boolean, what: string): Promise<void> {
   for (const end = Date.now() + 15_000; !ok(); await pause(50)) if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
 }
+
+describe("an edit the file system's events never reported is still picked up", () => {
+  it("the sweep behind the watcher notices a changed, a new and a removed file (what chokidar missed after a folder was made again)", async () => {
+    const dir = fs.mkdtempSync(path.join(path.dirname(show.dir), "op-sweep-"));
+    fs.mkdirSync(path.join(dir, "workspace", "scripts"), { recursive: true });
+    fs.writeFileSync(path.join(dir, "workspace/scripts/a.lua"), "-- 1");
+    fs.writeFileSync(path.join(dir, "workspace/scripts/gone.lua"), "-- x");
+    fs.mkdirSync(path.join(dir, ".openprod"));
+    fs.writeFileSync(path.join(dir, ".openprod/daemon.pid"), "1");
+    const scheduled: string[] = [];
+    const sweeper = createSweeper(dir, (rel) => void scheduled.push(rel));
+    await sweeper.sweep(false);
+    expect(scheduled).toEqual([]);
+    fs.writeFileSync(path.join(dir, "workspace/scripts/a.lua.tmp"), "-- 22");
+    fs.renameSync(path.join(dir, "workspace/scripts/a.lua.tmp"), path.join(dir, "workspace/scripts/a.lua"));
+    fs.writeFileSync(path.join(dir, "workspace/scripts/new.lua"), "-- n");
+    fs.rmSync(path.join(dir, "workspace/scripts/gone.lua"));
+    fs.writeFileSync(path.join(dir, ".openprod/daemon.pid"), "2");
+    await sweeper.sweep(true);
+    expect(scheduled.sort()).toEqual(["workspace/scripts/a.lua", "workspace/scripts/gone.lua", "workspace/scripts/new.lua"]);
+    // What was handled is not handled again.
+    scheduled.length = 0;
+    await sweeper.sweep(true);
+    expect(scheduled).toEqual([]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});

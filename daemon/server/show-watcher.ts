@@ -16,7 +16,7 @@
  *   a different workspace schema is refused with what it would change.
  *   Capabilities that disappear are revoked from running scripts.
  */
-import { readFile } from "node:fs/promises";
+import { readFile, readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { watch } from "chokidar";
 import type { FSWatcher } from "chokidar";
@@ -63,6 +63,8 @@ export interface ShowWatcherOptions {
   readFile?: (file: string) => Promise<string>;
   /** Milliseconds to wait for an editor's burst of writes to settle (default 100, at least 60). */
   settleMs?: number;
+  /** Milliseconds between the sweeps that catch what the file system's events missed (default 1000). */
+  sweepMs?: number;
 }
 
 export interface ShowWatcher {
@@ -180,7 +182,9 @@ export async function watchShow(opts: ShowWatcherOptions): Promise<ShowWatcher> 
     opts.report({ type: "show.reloaded", file: rel, scripts: [...caps.keys()].sort() });
   };
 
-  const handle = (key: string, rel: string): Promise<void> => {
+  const handle = async (key: string, rel: string): Promise<void> => {
+    // What the file is now is what this handling sees: the sweep below need not report it again.
+    sweeper.saw(rel, await fileSignature(path.join(root, rel)));
     if (key === CONFIG) return onConfig(rel);
     const id = scriptIdOf(rel);
     if (id !== null) return onScript(rel, id);
@@ -208,6 +212,11 @@ export async function watchShow(opts: ShowWatcherOptions): Promise<ShowWatcher> 
     );
   };
 
+  // chokidar has been seen to miss a replace-by-rename after the folder itself was removed and
+  // made again (no event at all, on Linux): a periodic comparison of every watched file's size
+  // and mtime catches whatever it misses, within SWEEP_MS.
+  const sweeper = createSweeper(root, schedule);
+  await sweeper.sweep(false);
   const watcher: FSWatcher = watch(root, {
     ignoreInitial: true,
     ignored: (abs: string) => ignored(path.relative(root, abs)),
@@ -218,6 +227,8 @@ export async function watchShow(opts: ShowWatcherOptions): Promise<ShowWatcher> 
   });
   watcher.on("error", (e) => opts.report({ type: "show.invalid", file: ".", line: null, column: null, reason: `watching the show directory failed: ${(e as Error).message}; edits may not be seen until the daemon restarts` }));
   await new Promise<void>((resolve) => watcher.once("ready", () => resolve()));
+  const sweepTimer = setInterval(() => void sweeper.sweep(true).catch(() => undefined), opts.sweepMs ?? SWEEP_MS);
+  sweepTimer.unref();
 
   return {
     current: () => state,
@@ -229,9 +240,62 @@ export async function watchShow(opts: ShowWatcherOptions): Promise<ShowWatcher> 
       await enqueue(isConfig(changed) ? CONFIG : changed, changed);
     },
     async close() {
+      clearInterval(sweepTimer);
       for (const t of pending.values()) clearTimeout(t);
       pending.clear();
       await watcher.close();
+    },
+  };
+}
+
+/** How often every watched file's size and mtime is compared with what was last handled. */
+const SWEEP_MS = 1000;
+
+/** size:mtime of a file, or null when there is none. */
+async function fileSignature(abs: string): Promise<string | null> {
+  try {
+    const st = await stat(abs);
+    return st.isFile() ? `${st.size}:${st.mtimeMs}` : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The safety net behind chokidar: remembers the signature of every watched file as last
+ * handled, and schedules any file whose signature changed (or that appeared or went) since.
+ */
+export function createSweeper(root: string, schedule: (rel: string) => void): { saw(rel: string, sig: string | null): void; sweep(report: boolean): Promise<void> } {
+  const known = new Map<string, string>();
+  const list = async (rel: string, out: string[]): Promise<void> => {
+    const entries = await readdir(path.join(root, rel), { withFileTypes: true }).catch(() => []);
+    for (const e of entries) {
+      const child = rel === "" ? e.name : `${rel}/${e.name}`;
+      if (ignored(child)) continue;
+      if (e.isDirectory()) await list(child, out);
+      else if (e.isFile()) out.push(child);
+    }
+  };
+  return {
+    saw(rel, sig) {
+      if (sig === null) known.delete(rel);
+      else known.set(rel, sig);
+    },
+    async sweep(report) {
+      const files: string[] = [];
+      await list("", files);
+      const present = new Set(files);
+      for (const rel of files) {
+        const sig = await fileSignature(path.join(root, rel));
+        if (sig === null || known.get(rel) === sig) continue;
+        known.set(rel, sig);
+        if (report) schedule(rel);
+      }
+      for (const rel of [...known.keys()]) {
+        if (present.has(rel)) continue;
+        known.delete(rel);
+        if (report) schedule(rel);
+      }
     },
   };
 }
