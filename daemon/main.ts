@@ -135,6 +135,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       peer = await createPeerNode({
         stateDir: show.dir.stateDir,
         name: settings.name,
+        modules: show.modules.map((m) => `${m.name}@${m.version}`),
         listen: opts.listen ? listenOverride(opts.listen, settings.listen) : settings.listen,
         listenMode: opts.listen ? "exact" : "fallback",
         connect: settings.connect,

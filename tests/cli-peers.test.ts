@@ -35,6 +35,9 @@ beforeAll(async () => {
   booth = path.join(kit.tempDir("op-booth-"), "show");
   fs.cpSync(desk, booth, { recursive: true, filter: (src) => !src.includes(`${path.sep}.openprod`) || src.endsWith("workspace.key") || src.endsWith(".openprod") });
   nameShow(booth, "Booth");
+  // The booth runs a newer stage-management module (same schema): the peers tell each other.
+  const sm = path.join(booth, "modules", "sm", "module.toml");
+  fs.writeFileSync(sm, fs.readFileSync(sm, "utf8").replace(/^version = "0\.3\.0"$/m, 'version = "0.4.0"'));
   b = await kit.daemon(booth);
   const addr = (await a.ready).addresses[0];
   const r = await kit.run(["peers", "connect", addr, "--dir", booth]);
@@ -52,6 +55,13 @@ describe("peers have names, shown in peers, status, history and conflicts", () =
     const p = await kit.run(["peers", "--dir", booth]);
     expect(p.stdout).toMatch(/^this peer Booth \(12D3\w+\)/);
     expect(p.stdout).toMatch(/\n {2}Desk \(12D3\w+\) at \/ip4\/127\.0\.0\.1\//);
+    expect(p.stdout).toContain("warning: other modules than this peer: it runs sm@0.3.0, this peer sm@0.4.0");
+    const lagged = await until("the booth in sync with the desk", async () => {
+      const q = await kit.run(["peers", "--dir", booth, "--json"]);
+      const peer = q.json<{ peers: { behindMs: number; lastSyncAt: number | null }[] }>().peers[0];
+      return peer && peer.behindMs === 0 && peer.lastSyncAt !== null ? peer : undefined;
+    });
+    expect(lagged.behindMs).toBe(0);
     const s = await kit.run(["status", "--dir", booth, "--json"]);
     expect(s.json()).toMatchObject({ peerName: "Booth", peers: 1 });
   });

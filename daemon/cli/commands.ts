@@ -399,7 +399,11 @@ export const COMMANDS: Command[] = [
       const r = (await write(ctx, "peers.list")) as { peerId: string; peerName: string; addresses: string[]; peers: PeerInfo[] };
       const lines = [`this peer ${r.peerName} (${r.peerId})`, ...r.addresses.map((a) => `  ${a}`)];
       lines.push(r.peers.length ? "syncing with:" : "not syncing with any peer");
-      for (const p of r.peers) lines.push(`  ${p.name ?? "(unnamed)"} (${p.peerId}) at ${p.remoteAddr} (${p.direction}, since ${clockTime(p.since)})`);
+      for (const p of r.peers) {
+        const lag = p.behindMs > 0 ? `, behind ${(p.behindMs / 1000).toFixed(1)} s` : ", in sync";
+        lines.push(`  ${p.name ?? "(unnamed)"} (${p.peerId}) at ${p.remoteAddr} (${p.direction}, since ${clockTime(p.since)}${lag})`);
+        if (p.modulesDiffer) lines.push(`    warning: other modules than this peer: ${p.modulesDiffer}`);
+      }
       return { doc: r, text: lines.join("\n") };
     },
   },

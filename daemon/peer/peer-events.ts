@@ -16,6 +16,8 @@ export interface PeerInfo {
   syncMessagesOut: number;
   /** Epoch ms of the last sync message either way; null before the first. */
   lastSyncAt: number | null;
+  /** How the peer's modules differ from this one's, in words; null when they match (or it did not say). */
+  modulesDiffer: string | null;
   /** Sync lag: how long a change of ours has been waiting to be sent to this peer, in ms (0: it has all we have). */
   behindMs: number;
 }

@@ -37,6 +37,8 @@ export interface PeerNodeOptions {
   connect?: string[];
   /** This peer's name for people, told to every peer in the hello (default: none). */
   name?: string;
+  /** The modules this peer runs (`name@version`): peers tell each other and warn when they differ. */
+  modules?: readonly string[];
   /** Discover peers on the LAN by mDNS. */
   mdns?: boolean;
   /** The workspace store this peer syncs (the daemon's case). Give exactly one of `store` and `document`. */
@@ -330,6 +332,7 @@ class Node implements PeerNode {
       connection,
       localPeerId: this.peerId,
       localName: this.opts.name,
+      ...(this.opts.modules ? { localModules: this.opts.modules } : {}),
       document: this.document,
       limits: this.limits,
       log: this.opts.log,

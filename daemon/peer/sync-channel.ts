@@ -3,7 +3,7 @@ import type { Uint8ArrayList } from "uint8arraylist";
 import { isOpenprodError } from "../crdt/errors.ts";
 import { encodeFrame, FrameDecoder, FrameKind } from "./frame.ts";
 import type { Frame } from "./frame.ts";
-import { encodeJson, parseHello, parseRefusal, SYNC_PROTOCOL_VERSION } from "./hello.ts";
+import { encodeJson, modulesDifference, parseHello, parseRefusal, SYNC_PROTOCOL_VERSION } from "./hello.ts";
 import type { Refusal } from "./hello.ts";
 import type { PeerInfo, PeerLog } from "./peer-events.ts";
 import type { SyncDocument, SyncSession } from "./sync-document.ts";
@@ -21,6 +21,8 @@ export interface SyncChannelInit {
   localPeerId: string;
   /** This peer's name, told in the hello. */
   localName?: string;
+  /** This peer's modules (`name@version`), told in the hello and compared with the other side's. */
+  localModules?: readonly string[];
   document: SyncDocument;
   limits: SyncChannelLimits;
   log: PeerLog;
@@ -55,6 +57,7 @@ export class SyncChannel {
   private stallTimer: NodeJS.Timeout | null = null;
   private since = 0;
   private remoteName: string | null = null;
+  private modulesDiffer: string | null = null;
   private bytesIn = 0;
   private bytesOut = 0;
   private messagesIn = 0;
@@ -97,6 +100,7 @@ export class SyncChannel {
       syncMessagesIn: this.messagesIn,
       syncMessagesOut: this.messagesOut,
       lastSyncAt: this.lastSyncAt,
+      modulesDiffer: this.modulesDiffer,
       behindMs: this.behindSince === null ? 0 : Math.max(0, Date.now() - this.behindSince),
     };
   }
@@ -110,7 +114,7 @@ export class SyncChannel {
       this.onRemoteEnd(why);
     });
     this.armStallTimer("hello");
-    this.send(FrameKind.Hello, encodeJson({ protocol: SYNC_PROTOCOL_VERSION, workspaceId: this.init.document.workspaceId, peerId: this.init.localPeerId, ...(this.init.localName ? { name: this.init.localName } : {}) }));
+    this.send(FrameKind.Hello, encodeJson({ protocol: SYNC_PROTOCOL_VERSION, workspaceId: this.init.document.workspaceId, peerId: this.init.localPeerId, ...(this.init.localName ? { name: this.init.localName } : {}), ...(this.init.localModules ? { modules: [...this.init.localModules].sort() } : {}) }));
   }
 
   /** The document changed (local bundle or a merge from anyone): tell this peer what it lacks. */
@@ -207,6 +211,13 @@ export class SyncChannel {
     }
     this.helloReceived = true;
     this.remoteName = hello.name ?? null;
+    const differ = this.init.localModules ? modulesDifference(this.init.localModules, hello.modules) : null;
+    this.modulesDiffer = differ;
+    if (differ !== null) {
+      this.init.log("warn", `peer ${this.remoteName ?? this.remotePeerId} runs other modules than this peer: ${differ}; entities of tables only one side declares sync, but that side alone can show them`, {
+        peerId: this.remotePeerId,
+      });
+    }
     if (!this.decoder.midFrame) this.clearStallTimer();
     await this.init.after;
     if (this.ended) return;
