@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { USER, openKit } from "./fixtures/runtime-kit/kit.ts";
+import type { Kit } from "./fixtures/runtime-kit/kit.ts";
+import { profileRanking, profileTable, speedscopeFile, SPEEDSCOPE_SCHEMA } from "../daemon/scripts/runtime/index.ts";
+import type { ScriptProfile } from "../daemon/scripts/runtime/index.ts";
+
+let kit: Kit;
+const FIXTURES = 3000;
+beforeAll(async () => {
+  kit = await openKit();
+  const ops = [];
+  for (let i = 0; i < FIXTURES; i++) ops.push({ op: "CreateEntity" as const, tables: ["lighting_fixtures"], fields: { unit_number: `U${i}`, channel: i, position: i % 2 ? "FOH" : "LX1" } });
+  await kit.store.apply(ops, USER);
+}, 60_000);
+afterAll(() => kit.close());
+
+/** A hot Lua loop (made longer than the query below: ~10k iterations per ms), then a query no index serves. */
+const HOT_AND_SLOW = `
+local function crunch(n)
+  local s = 0
+  for i = 1, n do s = (s + i * 7) % 1000003 end
+  return s
+end
+local function main_work()
+  crunch(ITER)
+  local rows = core.query("table == 'lighting_fixtures' AND position == 'FOH' AND channel > 10")
+  core.create_entity({ table = "scenes", fields = { name = "done " .. #rows } })
+end
+main_work()
+`;
+
+describe("openprod run --profile says where a slow script's time went", () => {
+  it("names the hot Lua function and the slow query, slowest first, and counts the operations", async () => {
+    // Time the query alone first, so the hot loop is made clearly longer than it on this machine.
+    const probe = await kit.lua(`local rows = core.query("table == 'lighting_fixtures' AND position == 'FOH' AND channel > 10")`, undefined, { profile: true });
+    const queryMs = probe.profile?.hostCalls[0]?.ms ?? 0;
+    expect(probe.profile?.hostCalls[0]).toMatchObject({ name: "core.query", count: 1 });
+
+    const r = await kit.lua(HOT_AND_SLOW.replace("ITER", String(Math.max(1_000_000, Math.round(queryMs * 20_000)))), undefined, { profile: true });
+    expect(r.error).toBeUndefined();
+    const p = r.profile as ScriptProfile;
+    const ranking = profileRanking(p);
+    expect(ranking[0]).toMatchObject({ kind: "lua", name: "crunch", where: expect.stringMatching(/^t\d+\.lua:2$/) });
+    expect(ranking[1]).toMatchObject({ kind: "host", name: `core.query "table == 'lighting_fixtures' AND position == 'FOH' AND channel > 10"`, count: 1 });
+    expect(p.ops).toBe(1);
+    expect(p.lines[0].line).toBe(4);
+    const table = profileTable(p, 5);
+    expect(table).toMatch(/where the time went \(top 5\)/);
+    expect(table.indexOf("crunch")).toBeLessThan(table.indexOf("core.query"));
+
+    // Kept with the run record, for openprod profile <run-id>.
+    const rec = await kit.runtime.runRecord(r.runId);
+    expect(rec?.profile?.hostCalls.map((c) => c.name)).toContain("core.query");
+  });
+
+  it("is off by default: no profile in the result or the record", async () => {
+    const r = await kit.lua(`local s = 0 for i = 1, 1000 do s = s + i end`);
+    expect(r.profile).toBeUndefined();
+    expect((await kit.runtime.runRecord(r.runId))?.profile).toBeUndefined();
+  });
+
+  it("profiles every run of a script configured with profile = true", async () => {
+    const r = await kit.lua(`core.await(core.sleep(30))`, { profile: true });
+    expect(r.profile?.awaits).toEqual([expect.objectContaining({ what: "sleep", count: 1 })]);
+  });
+});
+
+describe("the profile's speedscope file opens in speedscope and Chrome's profiler", () => {
+  it("has the schema, shared frames and a sampled profile whose stacks index those frames", async () => {
+    const r = await kit.lua(`local function f(n) local s = 0 for i = 1, n do s = s + i end return s end f(400000) core.query("table == 'scenes'")`, undefined, { profile: true });
+    const file = JSON.parse(JSON.stringify(speedscopeFile(r.profile as ScriptProfile, `run ${r.runId}`))) as Record<string, unknown> & {
+      shared: { frames: { name: string; file?: string; line?: number }[] };
+      profiles: { type: string; unit: string; startValue: number; endValue: number; samples: number[][]; weights: number[] }[];
+    };
+    expect(file.$schema).toBe(SPEEDSCOPE_SCHEMA);
+    expect(file.shared.frames.length).toBeGreaterThan(0);
+    for (const f of file.shared.frames) expect(typeof f.name).toBe("string");
+    expect(file.shared.frames.map((f) => f.name)).toEqual(expect.arrayContaining(["f", `core.query "table == 'scenes'"`]));
+    expect(file.profiles).toHaveLength(1);
+    const prof = file.profiles[0];
+    expect(prof.type).toBe("sampled");
+    expect(prof.unit).toBe("milliseconds");
+    expect(prof.samples.length).toBe(prof.weights.length);
+    for (const s of prof.samples) for (const i of s) expect(file.shared.frames[i]).toBeDefined();
+    expect(prof.endValue).toBeCloseTo(prof.weights.reduce((a, w) => a + w, 0), 1);
+    expect(prof.startValue).toBe(0);
+  });
+});
