@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { USER, openKit } from "./fixtures/runtime-kit/kit.ts";
 import type { Kit } from "./fixtures/runtime-kit/kit.ts";
@@ -84,5 +86,22 @@ describe("the profile's speedscope file opens in speedscope and Chrome's profile
     for (const s of prof.samples) for (const i of s) expect(file.shared.frames[i]).toBeDefined();
     expect(prof.endValue).toBeCloseTo(prof.weights.reduce((a, w) => a + w, 0), 1);
     expect(prof.startValue).toBe(0);
+  });
+});
+
+describe("the example in docs/profiling-scripts.md profiles as the doc says", () => {
+  it("ranks renumber first (string.format's time included) and names the query by its text", async () => {
+    const doc = readFileSync(path.resolve(import.meta.dirname, "../docs/profiling-scripts.md"), "utf8");
+    const source = /```lua\n([\s\S]*?)```/.exec(doc)?.[1] ?? "";
+    expect(source).toContain("function main()");
+    const r = await kit.lua(source, undefined, { profile: true });
+    expect(r.error).toBeUndefined();
+    const ranking = profileRanking(r.profile as ScriptProfile);
+    expect(ranking[0]).toMatchObject({ kind: "lua", name: "renumber" });
+    // string.format's time is renumber's: samples fall between Lua instructions.
+    expect(ranking.some((e) => e.name === "format")).toBe(false);
+    expect(ranking).toEqual(expect.arrayContaining([expect.objectContaining({ kind: "host", name: `core.query "table == 'lighting_cues' AND status == 'standby'"` })]));
+    expect(r.profile?.lines[0].line).toBe(4);
+    expect(profileTable(r.profile as ScriptProfile)).toContain("where the time went (top 10)");
   });
 });
