@@ -45,6 +45,29 @@ describe("a profiled run says where its Lua time, host calls and awaits went", (
     expect(p.awaitMs).toBeGreaterThanOrEqual(80);
   });
 
+  it("samples the coroutines a script creates, and names what a race waited on", async () => {
+    const o = await h.run(
+      `local function inner(n) local s = 0 for i = 1, n do s = s + i % 3 end return s end
+      local co = coroutine.wrap(function() inner(2000000) end)
+      co()
+      core.await(core.race(core.sleep(20), core.sleep(200)))`,
+      { profile: { sampleEvery: 500 } },
+    );
+    expect(o.error).toBeUndefined();
+    const p = o.profile as RunProfile;
+    expect(selfMs(p, "inner")).toBeGreaterThan(0);
+    expect(p.sampleEvery).toBe(500);
+    expect(p.awaits).toEqual([expect.objectContaining({ what: "race(sleep, sleep)", count: 1 })]);
+  });
+
+  it("refuses a sample rate that is not a whole number of instructions", async () => {
+    for (const sampleEvery of [0, -5, 1.5, Number.NaN]) {
+      const o = await h.run(`local x = 1`, { profile: { sampleEvery } });
+      expect(o.status).toBe("error");
+      expect(o.error).toMatchObject({ type: "InvalidOperation", message: `test.lua: profile.sampleEvery must be a whole number of instructions ≥ 1, got ${String(sampleEvery)}` });
+    }
+  });
+
   it("is off unless asked for", async () => {
     const o = await h.run(`local s = 0 for i = 1, 1000 do s = s + i end`);
     expect(o.profile).toBeUndefined();

@@ -126,6 +126,11 @@ export class LuaRun implements RunHandle, WorkerTenant {
     }
     this.worker = w;
     const req = this.req;
+    const every = req.profile?.sampleEvery;
+    if (every !== undefined && !(Number.isInteger(every) && every >= 1)) {
+      this.finish({ status: "error", error: { type: "InvalidOperation", message: `${req.chunkName}: profile.sampleEvery must be a whole number of instructions ≥ 1, got ${String(every)}`, details: { field: "profile.sampleEvery" } } });
+      return;
+    }
     const bindings = Object.entries(req.bindings).map(([name, b]) => ({ name, kind: b.kind, guarded: b.guarded ?? false, expose: b.expose ?? true }));
     const spec: RunSpec = {
       runId: req.runId,
@@ -140,7 +145,7 @@ export class LuaRun implements RunHandle, WorkerTenant {
       timeoutMs: req.limits.timeoutMs,
       memoryBytes: req.limits.memoryBytes,
       shutdownTimeoutMs: req.limits.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_MS,
-      profile: req.profile ? { sampleEvery: Math.max(1, Math.trunc(req.profile.sampleEvery ?? DEFAULT_SAMPLE_EVERY)), keyByFirstArg: req.profile.keyByFirstArg ?? [] } : null,
+      profile: req.profile ? { sampleEvery: every ?? DEFAULT_SAMPLE_EVERY, keyByFirstArg: req.profile.keyByFirstArg ?? [] } : null,
     };
     w.post({ t: "run", spec, control: this.control });
     this.armWatchdog(req.limits.timeoutMs + WATCHDOG_GRACE_MS);

@@ -59,7 +59,7 @@ export class LuaVm {
   /** Reads call stacks (the profiler's samples). */
   readonly stack: LuaStack;
   current: RunPrims | null = null;
-  /** The thread whose host call (call / async) is being served: where a profile's host call was made. */
+  /** The thread whose sync host call is being served (0: none): where a profile's host call was made. */
   callingL = 0;
   private readonly allocPtr: number;
   private readonly hookPtr: number;
@@ -138,6 +138,9 @@ export class LuaVm {
         r = run().hostCall(v.readString(L, 1), argsFrom(L, 2));
       } catch (e) {
         r = { ok: false, error: badArgs(e) };
+      } finally {
+        // A host call made later from outside Lua (a worker module's timer) has no Lua caller.
+        this.callingL = 0;
       }
       if (r === "fatal") return raiseFatal(L);
       if (r.ok) {
@@ -148,7 +151,6 @@ export class LuaVm {
     });
     def("async", (L) => {
       let r: ReturnType<RunPrims["hostAsync"]>;
-      this.callingL = L;
       try {
         r = run().hostAsync(v.readString(L, 1), argsFrom(L, 2));
       } catch (e) {

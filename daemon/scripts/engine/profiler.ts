@@ -154,6 +154,11 @@ export class RunProfiler {
 
   result(): RunProfile {
     this.suspended();
+    // A run that ended while waiting (killed, timed out) still waited that long.
+    if (this.parked !== null) {
+      this.resumed();
+      this.suspended();
+    }
     const stacks: RunProfile["stacks"] = [];
     const visit = (node: StackNode, path: number[]): void => {
       if (node.count > 0) stacks.push({ frames: path, ms: round(node.ms), count: node.count });
