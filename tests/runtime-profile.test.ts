@@ -3,7 +3,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { USER, openKit } from "./fixtures/runtime-kit/kit.ts";
 import type { Kit } from "./fixtures/runtime-kit/kit.ts";
-import { profileRanking, profileTable, speedscopeFile, SPEEDSCOPE_SCHEMA } from "../daemon/scripts/runtime/index.ts";
+import { functionTimes, profileRanking, profileTable, speedscopeFile, SPEEDSCOPE_SCHEMA } from "../daemon/scripts/runtime/index.ts";
 import type { ScriptProfile } from "../daemon/scripts/runtime/index.ts";
 
 let kit: Kit;
@@ -57,6 +57,10 @@ describe("openprod run --profile says where a slow script's time went", () => {
     const table = profileTable(p, 5);
     expect(table).toMatch(/where the time went \(top 5\)/);
     expect(table.indexOf("crunch")).toBeLessThan(table.indexOf("core.query"));
+    // main_work's time holds both: the loop it ran and the query it made.
+    const work = functionTimes(p).find((f) => f.name === "main_work");
+    expect(work?.totalMs).toBeGreaterThanOrEqual(ranking[0].ms + ranking[1].ms - 0.01);
+    expect(table).toMatch(/Lua functions with what they called/);
 
     // Kept with the run record, for openprod profile <run-id>.
     const rec = await kit.runtime.runRecord(r.runId);

@@ -64,6 +64,28 @@ export function profileRanking(p: RunProfile): ProfileEntry[] {
   return out.sort((a, b) => b.ms - a.ms);
 }
 
+/** Each Lua function's time with everything it called (Lua, host calls, awaits), and its self time. */
+export function functionTimes(p: RunProfile): { frame: number; name: string; where: string; totalMs: number; selfMs: number }[] {
+  const total = new Map<number, number>();
+  const self = new Map<number, number>();
+  for (const s of p.stacks) {
+    const seen = new Set<number>();
+    for (const f of s.frames) {
+      if (p.frames[f]?.kind !== "lua" || seen.has(f)) continue;
+      seen.add(f);
+      total.set(f, (total.get(f) ?? 0) + s.ms);
+    }
+    const leaf = s.frames.at(-1);
+    if (leaf !== undefined && p.frames[leaf]?.kind === "lua") self.set(leaf, (self.get(leaf) ?? 0) + s.ms);
+  }
+  return [...total]
+    .map(([frame, t]) => {
+      const fr = p.frames[frame];
+      return { frame, name: fr.name, where: fr.line > 0 ? `${fr.file}:${fr.line}` : fr.file, totalMs: t, selfMs: self.get(frame) ?? 0 };
+    })
+    .sort((a, b) => b.totalMs - a.totalMs);
+}
+
 const ms = (n: number): string => n.toFixed(1).padStart(9);
 const pct = (n: number, total: number): string => `${total > 0 ? ((100 * n) / total).toFixed(1) : "0.0"}%`.padStart(7);
 const COUNT_WORD = { lua: "sample", host: "call", await: "wait" } as const;
@@ -80,6 +102,12 @@ export function profileTable(p: ScriptProfile, top = 10): string {
   for (const e of profileRanking(p).slice(0, top)) {
     const n = `${e.count} ${COUNT_WORD[e.kind]}${e.count === 1 ? "" : "s"}`;
     lines.push(`${ms(e.ms)} ${pct(e.ms, total)}  ${e.kind.padEnd(5)} ${e.name}${e.where ? `  ${e.where}` : ""}  (${n})`);
+  }
+  // Engine and prelude wrappers hold every stack: only the script's own functions are listed.
+  const own = functionTimes(p).filter((f) => f.where !== "[C]" && !f.where.startsWith("(engine)") && !f.where.startsWith("prelude"));
+  if (own.length > 0) {
+    lines.push("", `Lua functions with what they called (top ${top})`, `    total      self  function`);
+    for (const f of own.slice(0, top)) lines.push(`${ms(f.totalMs)} ${ms(f.selfMs)}  ${f.name}  ${f.where}`);
   }
   if (p.lines.length > 0) {
     lines.push("", `Lua lines (top ${top})`, `       ms       %  line`);
