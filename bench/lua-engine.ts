@@ -57,6 +57,21 @@ export async function run(report: (name: string, value: number, unit: string) =>
     execFileSync(NATIVE_LUA, [path]);
     const nativeMs = performance.now() - n0;
     report("lua.vm_ratio_vs_native", engineMs / nativeMs, "x");
+
+    // A CPU-bound script (a loop, string building, deep recursion) with profiling on and off, alternated so both see the same machine.
+    const cpu = `local function f(n) local s = 0 for i = 1, n do s = (s + i * 7) % 1000003 end return s end
+      local function g(n) local t = {} for i = 1, n do t[i] = tostring(i) end return #t end
+      local function fib(n) if n < 2 then return n end return fib(n - 1) + fib(n - 2) end
+      for r = 1, ${size(20, 2)} do f(100000) g(5000) fib(20) end`;
+    const timed = async (profile: boolean): Promise<number> => {
+      const p0 = performance.now();
+      const r = await engine.run({ runId: `bench-${++n}`, chunkName: "cpu.lua", source: cpu, globals: {}, bindings: {}, seed: 1, limits, ...(profile ? { profile: {} } : {}) }).done;
+      if (r.status !== "ok" || (profile && r.profile === undefined)) throw new Error(`profiled workload failed: ${JSON.stringify(r.error)}`);
+      return performance.now() - p0;
+    };
+    const ratios: number[] = [];
+    for (let i = 0; i < size(7, 1); i++) ratios.push((await timed(true)) / (await timed(false)));
+    report("lua.profile.overhead_ratio", median(ratios), "x");
   } finally {
     await engine.close();
   }

@@ -106,7 +106,8 @@ declare module "./methods.ts" {
      * (then `runs.wait`). `commit: true` commits the run's session when it ends without conflicts.
      */
     "scripts.run": {
-      params: { script: string; args?: Record<string, unknown>; commit?: boolean; wait?: boolean; user?: string };
+      /** `profile`: record where the run's time went (kept in its run record; default: the script's setting). */
+      params: { script: string; args?: Record<string, unknown>; commit?: boolean; wait?: boolean; user?: string; profile?: boolean };
       result: RunSummary | { runId: string; script: string; status: "running" };
     };
     "runs.wait": { params: { runId: string }; result: RunSummary };

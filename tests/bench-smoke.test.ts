@@ -54,6 +54,7 @@ describe("every bench suite still produces its figures", () => {
     }
     // A figure that needs a system package (native lua5.4) is produced, not skipped.
     expect(rows.map((x) => x.name)).toContain("lua.vm_ratio_vs_native");
+    expect(rows.map((x) => x.name)).toContain("lua.profile.overhead_ratio");
   }, 300_000);
 
   it("--compare puts each figure beside an earlier run's, with the ratio", async () => {

@@ -12,7 +12,8 @@ import { RpcError } from "../../protocol/errors.ts";
 import type { Client } from "../../protocol/client.ts";
 import type { DaemonEvent } from "../../protocol/events.ts";
 import type { DialogEvent } from "../../protocol/script-events.ts";
-import type { RunSummary } from "../../protocol/script-methods.ts";
+import type { RunRecord, RunSummary } from "../../protocol/script-methods.ts";
+import { profileReport, topRows } from "./profile-output.ts";
 
 const FOLLOWED = ["log", "progress", "toast", "navigate", "dialog.request", "dialog.closed", "session.conflicts"] as const;
 
@@ -27,6 +28,8 @@ export async function runScript(ctx: CommandContext): Promise<number> {
     if (!ctx.json) out.write(line + "\n");
   };
   const progress = new ProgressLine(ctx.json ? null : out);
+  const profile = ctx.args.flags.profile === true;
+  const top = topRows(ctx, "run");
 
   const client = await daemonClient(ctx);
   try {
@@ -74,7 +77,7 @@ export async function runScript(ctx: CommandContext): Promise<number> {
     await client.subscribe(onAny, [...FOLLOWED]);
     const user = await cliUser(ctx);
     const started = (await client
-      .request("scripts.run", { script, args, commit: ctx.args.flags.commit === true, wait: false, ...(user === undefined ? {} : { user }) })
+      .request("scripts.run", { script, args, commit: ctx.args.flags.commit === true, wait: false, ...(user === undefined ? {} : { user }), ...(profile ? { profile } : {}) })
       .catch((e: unknown) => {
         // Args that do not fit the script's declared ones are a mistake in the command line.
         if (e instanceof RpcError && e.type === "InvalidOperation" && Array.isArray(e.data.details.missing)) throw new UsageError(`${e.message}; see openprod run ${script} --help`, "run");
@@ -93,8 +96,12 @@ export async function runScript(ctx: CommandContext): Promise<number> {
     dialogs.close();
 
     const ok = r.status === "ok" && r.commit?.status !== "conflicts";
+    const recorded = profile ? ((await client.request("runs.get", { runId: r.runId })) as { record: RunRecord }).record.profile : undefined;
+    const report = recorded ? profileReport(ctx, r.runId, script, recorded, top) : null;
     if (ctx.json) {
       const doc: Record<string, unknown> = { run_id: r.runId, status: r.status, session_id: r.sessionId, ops: r.ops };
+      if (recorded) doc.profile = recorded;
+      if (report?.file) doc.profile_out = report.file;
       if (r.error) doc.error = r.error;
       if (r.commit) doc.commit = r.commit;
       if (r.skips.length) doc.skips = r.skips;
@@ -109,6 +116,7 @@ export async function runScript(ctx: CommandContext): Promise<number> {
     else if (r.sessionId && r.sessionStatus === "open") {
       say(`session ${r.sessionId} is open for review: openprod session show ${r.sessionId}, then openprod session commit ${r.sessionId}`);
     } else if (r.sessionId) say(`session ${r.sessionId}: ${r.sessionStatus ?? "closed"}`);
+    if (report) say("\n" + report.text);
     return ok ? 0 : 1;
   } finally {
     client.close();

@@ -8,6 +8,7 @@ import { configConnection, liveConnection } from "./connection.ts";
 import { EntityNames, clockTime, showValue } from "./display.ts";
 import { shortId } from "../crdt/entity-name.ts";
 import { runScript } from "./run-script.ts";
+import { PROFILE_FLAGS, profileReport, topRows } from "./profile-output.ts";
 import type {
   BackgroundInfo,
   CommitResult,
@@ -97,12 +98,13 @@ const SESSION_SUBCOMMANDS = ["show", "commit", "discard", "conflicts", "resolve"
 export const SCRIPT_COMMANDS: Command[] = [
   {
     name: "run",
-    usage: "openprod run <script> [--arg key=value ...] [--args '<json>'] [--commit] [--answer <value>]   (openprod run <script> --help: its arguments)",
+    usage: "openprod run <script> [--arg key=value ...] [--args '<json>'] [--commit] [--answer <value>] [--profile [--out <file>] [--top n]]   (openprod run <script> --help: its arguments)",
     summary: "run a script in the daemon, streaming its log, progress and toasts; prints the run id, outcome and session",
     details: [
       "Values of --arg are JSON when they parse as JSON (42, true), else text; --args gives them all as one JSON object.",
       "A session-mode script leaves its changes in a session for review (openprod session show <id>); --commit commits it when the run ends without conflicts.",
       "Dialogs the script opens are asked on the terminal; with --answer every dialog gets that value (yes/no for confirm); with --json or no terminal and no --answer, nothing answers and the dialog times out.",
+      "--profile records where the run's time went (Lua functions and lines, host calls, queries by text, waits in core.await) and prints the top of it; --out also writes a speedscope file. openprod profile <run-id> shows it again later.",
       "Exit code 1 when the run did not end ok (or its commit found conflicts).",
     ].join("\n"),
     examples: ["openprod run renumber_cues --arg scene_id=01JF3Q8W0000000000000000", "openprod run renumber_cues --args '{\"scene_id\":\"01JF...\"}' --commit --json"],
@@ -111,6 +113,8 @@ export const SCRIPT_COMMANDS: Command[] = [
       args: { type: "string", help: "the script's args as one JSON object" },
       commit: { type: "boolean", help: "commit the run's session when it ends without conflicts" },
       answer: { type: "string", help: "answer every dialog the script opens with this value" },
+      profile: { type: "boolean", help: "profile the run: where its time went (see openprod profile)" },
+      ...PROFILE_FLAGS,
     },
     args: [1, 1],
     run: (ctx) => runScript(ctx),
@@ -263,6 +267,22 @@ export const SCRIPT_COMMANDS: Command[] = [
         ...r.log.map((l) => `  [${l.level}] ${l.message}`),
       ].join("\n");
       return { doc: { record: r }, text };
+    },
+  },
+  {
+    name: "profile",
+    usage: "openprod profile <run-id> [--out <file>] [--top n]",
+    summary: "where a profiled run's time went: Lua functions and lines, host calls (queries by text), waits in core.await, operations emitted",
+    details: "A run is profiled with openprod run --profile, or every run of a script with profile = true in its [script.<name>] section (triggered runs too). --out writes the speedscope file (https://www.speedscope.app, or Chrome's profiler).",
+    examples: ["openprod profile run-01JF3Q8W0000000000000000", "openprod profile run-01JF3Q8W0000000000000000 --out run.speedscope.json"],
+    flags: { ...PROFILE_FLAGS },
+    args: [1, 1],
+    async run(ctx) {
+      const top = topRows(ctx, "profile");
+      const { record: r } = (await call(ctx, "runs.get", { runId: ctx.args.positional[0] })) as { record: RunRecord };
+      if (!r.profile) throw new UsageError(`run ${r.runId} was not profiled: run it with openprod run ${r.script} --profile, or set profile = true in [script.${r.script}]`, "profile");
+      const { text, file } = profileReport(ctx, r.runId, r.script, r.profile, top);
+      return { doc: { runId: r.runId, script: r.script, profile: r.profile, ...(file ? { out: file } : {}) }, text };
     },
   },
   {

@@ -103,7 +103,7 @@ export function createScriptsService(opts: ScriptsServiceOptions = {}): ScriptsS
 
       methods.register(
         "scripts.run",
-        obj({ script: nonEmpty, args: opt(record(value)), commit: opt(bool), wait: opt(bool), user: opt(nonEmpty) }),
+        obj({ script: nonEmpty, args: opt(record(value)), commit: opt(bool), wait: opt(bool), user: opt(nonEmpty), profile: opt(bool) }),
         async (p, call) => {
           // An unknown script or a bad section is the caller's mistake: say so now, not in a run record.
           const loaded = await scripts().load(p.script);
@@ -119,7 +119,7 @@ export function createScriptsService(opts: ScriptsServiceOptions = {}): ScriptsS
           }
           const args = checkScriptArgs(p.script, loaded.config.args, p.args ?? {});
           const user = p.user ?? call.clientName;
-          const start = rt.run(p.script, { args, user });
+          const start = rt.run(p.script, { args, user, ...(p.profile === undefined ? {} : { profile: p.profile }) });
           const finished = start.done.then(async (r) => {
             const s = summarize(r);
             if (p.commit && r.status === "ok" && r.sessionId !== undefined && r.sessionStatus === "open") {

@@ -3,17 +3,20 @@
  * limits (time, memory, kill), an async bridge to host bindings, worker-side extensions.
  */
 export { createLuaEngine } from "./engine.ts";
-export { LuaFloat, TIMING_BINDING } from "./types.ts";
+export { DEFAULT_SAMPLE_EVERY, LuaFloat, TIMING_BINDING } from "./types.ts";
 export type {
   HostBinding,
   HostValue,
   LuaEngine,
   LuaEngineOptions,
+  ProfileFrame,
+  ProfileOptions,
   RunError,
   RunHandle,
   RunInfo,
   RunLimits,
   RunOutcome,
+  RunProfile,
   RunRequest,
   ShutdownOutcome,
   SyntaxProblem,

@@ -5,7 +5,8 @@
 import { CONTROL_BYTES, SLOT_CANCEL, SLOT_KILL, SLOT_REPLY, F64_DEADLINE, epochNow, fromWire, toHostValue, toRunError, toWire } from "./wire.ts";
 import type { FromWorker, PhaseResult, RunSpec } from "./wire.ts";
 import type { LuaWorker, WorkerPool, WorkerTenant } from "./worker-pool.ts";
-import type { HostBinding, HostValue, RunError, RunHandle, RunInfo, RunOutcome, RunRequest, ShutdownOutcome } from "./types.ts";
+import { DEFAULT_SAMPLE_EVERY } from "./types.ts";
+import type { HostBinding, HostValue, RunError, RunHandle, RunInfo, RunOutcome, RunProfile, RunRequest, ShutdownOutcome } from "./types.ts";
 
 /** How long past its deadline a run that does not stop itself keeps its worker. */
 export const WATCHDOG_GRACE_MS = 250;
@@ -84,6 +85,7 @@ export class LuaRun implements RunHandle, WorkerTenant {
         break;
       case "done":
         this.mainResult = m.main;
+        this.profile = m.profile;
         this.finishFromWorker(m.main, m.shutdown);
         break;
       default:
@@ -108,6 +110,7 @@ export class LuaRun implements RunHandle, WorkerTenant {
   }
 
   private watchdogFired = false;
+  private profile: RunProfile | undefined;
 
   private async start(): Promise<void> {
     let w: LuaWorker;
@@ -123,6 +126,11 @@ export class LuaRun implements RunHandle, WorkerTenant {
     }
     this.worker = w;
     const req = this.req;
+    const every = req.profile?.sampleEvery;
+    if (every !== undefined && !(Number.isInteger(every) && every >= 1)) {
+      this.finish({ status: "error", error: { type: "InvalidOperation", message: `${req.chunkName}: profile.sampleEvery must be a whole number of instructions ≥ 1, got ${String(every)}`, details: { field: "profile.sampleEvery" } } });
+      return;
+    }
     const bindings = Object.entries(req.bindings).map(([name, b]) => ({ name, kind: b.kind, guarded: b.guarded ?? false, expose: b.expose ?? true }));
     const spec: RunSpec = {
       runId: req.runId,
@@ -137,6 +145,7 @@ export class LuaRun implements RunHandle, WorkerTenant {
       timeoutMs: req.limits.timeoutMs,
       memoryBytes: req.limits.memoryBytes,
       shutdownTimeoutMs: req.limits.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_MS,
+      profile: req.profile ? { sampleEvery: every ?? DEFAULT_SAMPLE_EVERY, keyByFirstArg: req.profile.keyByFirstArg ?? [] } : null,
     };
     w.post({ t: "run", spec, control: this.control });
     this.armWatchdog(req.limits.timeoutMs + WATCHDOG_GRACE_MS);
@@ -278,6 +287,7 @@ export class LuaRun implements RunHandle, WorkerTenant {
     if (o.error) outcome.error = o.error;
     if (shutdown) outcome.shutdown = shutdown;
     if (this.firstLineAt !== undefined) outcome.firstLineAt = this.firstLineAt;
+    if (this.profile !== undefined) outcome.profile = this.profile;
     this.resolveDone(outcome);
   }
 }

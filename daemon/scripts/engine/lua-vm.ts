@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { LuaFactory } from "wasmoon";
 import type { LuaWasm } from "wasmoon";
+import { LuaStack } from "./lua-stack.ts";
 import { LuaValues, LUA_REGISTRYINDEX, T_NUMBER, T_STRING } from "./lua-values.ts";
 import type { HostValue, RunError, SyntaxProblem } from "./types.ts";
 import { parseSyntaxError } from "./syntax.ts";
@@ -22,6 +23,8 @@ export type PollStatus = "pending" | "ok" | "error" | "cancelled" | "fatal";
 export interface RunPrims {
   /** Called from the instruction hook (every HOOK_EVERY instructions) while Lua runs. */
   tick(): void;
+  /** Present on a profiled run: called from the hook before tick, with the running thread. */
+  readonly sample?: (L: number) => void;
   hostCall(name: string, args: HostValue[]): { ok: true; value: HostValue } | { ok: false; error: RunError } | "fatal";
   hostAsync(name: string, args: HostValue[]): { ok: true; id: number } | { ok: false; error: RunError };
   emit(name: string, args: HostValue[]): void;
@@ -53,7 +56,11 @@ export type PhaseTable = { status: "ok" } | { status: "fatal" } | ({ status: "er
 
 export class LuaVm {
   readonly values: LuaValues;
+  /** Reads call stacks (the profiler's samples). */
+  readonly stack: LuaStack;
   current: RunPrims | null = null;
+  /** The thread whose sync host call is being served (0: none): where a profile's host call was made. */
+  callingL = 0;
   private readonly allocPtr: number;
   private readonly hookPtr: number;
   private readonly prims: [string, number][] = [];
@@ -69,6 +76,7 @@ export class LuaVm {
 
   private constructor(readonly lua: LuaWasm, private readonly bootstrap: string) {
     this.values = new LuaValues(lua);
+    this.stack = new LuaStack(lua);
     const mod = lua.module as unknown as {
       addFunction(fn: (...a: number[]) => number | void, sig: string): number;
       _malloc(n: number): number;
@@ -92,6 +100,7 @@ export class LuaVm {
       return out;
     }, "iiiii");
     this.hookPtr = mod.addFunction((L: number): void => {
+      this.current?.sample?.(L);
       this.current?.tick();
       if (this.current !== null && this.current.isFatal()) {
         lua.lua_rawgeti(L, LUA_REGISTRYINDEX, BigInt(this.fatalRef));
@@ -124,10 +133,14 @@ export class LuaVm {
 
     def("call", (L) => {
       let r: ReturnType<RunPrims["hostCall"]>;
+      this.callingL = L;
       try {
         r = run().hostCall(v.readString(L, 1), argsFrom(L, 2));
       } catch (e) {
         r = { ok: false, error: badArgs(e) };
+      } finally {
+        // A host call made later from outside Lua (a worker module's timer) has no Lua caller.
+        this.callingL = 0;
       }
       if (r === "fatal") return raiseFatal(L);
       if (r.ok) {
@@ -243,6 +256,14 @@ export class LuaVm {
     // Every state's FATAL is a distinct table; the hook raises the current state's one.
     const apiRef = lua.luaL_ref(L, LUA_REGISTRYINDEX);
     return { L, ud, stats, apiRef, fatalRef };
+  }
+
+  /**
+   * Runs the hook on `co` every `every` instructions instead of HOOK_EVERY: a profiled run's
+   * phase coroutine, whose sample rate the coroutines it creates inherit (lua_newthread copies it).
+   */
+  sampleEvery(co: number, every: number): void {
+    this.lua.lua_sethook(co, this.hookPtr, MASK_COUNT, every);
   }
 
   /** Makes a sandbox the one the hook and C functions serve. */

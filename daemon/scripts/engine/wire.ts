@@ -3,7 +3,7 @@
  * Values cross with structured clone, which drops classes: LuaFloat travels tagged.
  */
 import { LuaFloat } from "./types.ts";
-import type { HostValue, RunError, SyntaxProblem } from "./types.ts";
+import type { HostValue, RunError, RunProfile, SyntaxProblem } from "./types.ts";
 
 /** Int32 slots of the control buffer. */
 export const SLOT_REPLY = 0; // main sets 1 (and notifies) when a sync reply was posted
@@ -38,6 +38,8 @@ export interface RunSpec {
   timeoutMs: number;
   memoryBytes: number;
   shutdownTimeoutMs: number;
+  /** null: not profiled. */
+  profile: { sampleEvery: number; keyByFirstArg: string[] } | null;
 }
 
 export type ToWorker =
@@ -62,7 +64,7 @@ export type FromWorker =
   | { t: "unhandled"; runId: string; id: number; name: string; error: RunError }
   | { t: "skip"; runId: string; name: string; error: RunError }
   | { t: "phase"; runId: string; phase: "shutdown"; main: PhaseResult }
-  | { t: "done"; runId: string; main: PhaseResult; shutdown: { ran: boolean; result?: PhaseResult } }
+  | { t: "done"; runId: string; main: PhaseResult; shutdown: { ran: boolean; result?: PhaseResult }; profile?: RunProfile }
   | { t: "checked"; id: number; problem: SyntaxProblem | null };
 
 /** Sync reply, posted on the reply port the worker drains with receiveMessageOnPort. */

@@ -8,6 +8,7 @@ import type { MessagePort } from "node:worker_threads";
 import { pathToFileURL } from "node:url";
 import { LUA_REGISTRYINDEX } from "./lua-values.ts";
 import type { LuaVm, PhaseTable, PollStatus, RunPrims, Sandbox } from "./lua-vm.ts";
+import { RunProfiler } from "./profiler.ts";
 import { TIMING_BINDING } from "./types.ts";
 import type { HostValue, RunError, WorkerModuleContext } from "./types.ts";
 import { epochNow, F64_DEADLINE, fromWire, SLOT_CANCEL, SLOT_KILL, SLOT_REPLY, toRunError, toWire } from "./wire.ts";
@@ -65,6 +66,9 @@ export class WorkerRun implements RunPrims {
   private readonly timing: boolean;
   private races = 0;
   private readonly bindingKinds: Map<string, string>;
+  /** null unless the run asked for a profile: every use below is behind one null check. */
+  private readonly profiler: RunProfiler | null = null;
+  readonly sample?: (L: number) => void;
 
   get runId(): string {
     return this.spec.runId;
@@ -73,6 +77,11 @@ export class WorkerRun implements RunPrims {
   constructor(private readonly spec: RunSpec, private readonly vm: LuaVm, private readonly sb: Sandbox, private readonly ch: WorkerChannel) {
     this.bindingKinds = new Map(spec.bindings.map((b) => [b.name, b.kind]));
     this.timing = this.bindingKinds.get(TIMING_BINDING) === "event";
+    if (spec.profile !== null) {
+      const p = new RunProfiler(spec.profile.sampleEvery, spec.profile.keyByFirstArg, vm.stack);
+      this.profiler = p;
+      this.sample = (L) => p.sample(L);
+    }
   }
 
   private noteTiming(kind: "race" | "sleep", value: number | null): void {
@@ -136,7 +145,8 @@ export class WorkerRun implements RunPrims {
       }
     }
     this.dispose();
-    this.post({ t: "done", runId: spec.runId, main, shutdown });
+    const profile = this.profiler?.result();
+    this.post({ t: "done", runId: spec.runId, main, shutdown, ...(profile ? { profile } : {}) });
   }
 
   /** A settle message arrived from the main thread for an async host call. */
@@ -156,6 +166,17 @@ export class WorkerRun implements RunPrims {
   // ---- RunPrims (called from Lua through the VM's C functions) ----
 
   hostCall(name: string, args: HostValue[]): { ok: true; value: HostValue } | { ok: false; error: RunError } | "fatal" {
+    const p = this.profiler;
+    if (p === null) return this.callHost(name, args);
+    const timing = p.enterHost(name, args, this.vm.callingL);
+    try {
+      return this.callHost(name, args);
+    } finally {
+      p.leaveHost(timing);
+    }
+  }
+
+  private callHost(name: string, args: HostValue[]): { ok: true; value: HostValue } | { ok: false; error: RunError } | "fatal" {
     const local = this.locals.get(name);
     if (local) {
       try {
@@ -178,6 +199,7 @@ export class WorkerRun implements RunPrims {
 
   hostAsync(name: string, args: HostValue[]): { ok: true; id: number } | { ok: false; error: RunError } {
     const id = this.newFuture(false);
+    this.profiler?.labelFuture(id, name);
     const local = this.locals.get(name);
     if (local) {
       let p: Promise<HostValue>;
@@ -240,6 +262,7 @@ export class WorkerRun implements RunPrims {
 
   sleep(ms: number): number {
     const id = this.newFuture(true);
+    this.profiler?.labelFuture(id, "sleep");
     // A replay does not wait: what a sleep decided (a race's winner) is replayed from the record.
     if (this.spec.replayTiming !== null) ms = 0;
     if (!(ms > 0)) {
@@ -261,6 +284,8 @@ export class WorkerRun implements RunPrims {
 
   race(ids: number[]): number {
     const id = this.newFuture(false);
+    const prof = this.profiler;
+    if (prof !== null) prof.labelFuture(id, `race(${ids.map((i) => prof.labelOf(i)).join(", ")})`);
     const n = ++this.races;
     let winner: number | null = null;
     if (this.spec.replayTiming !== null) {
@@ -413,6 +438,7 @@ export class WorkerRun implements RunPrims {
     const { vm, sb } = this;
     const lua = vm.lua;
     const co = lua.lua_newthread(sb.L);
+    if (this.profiler !== null) vm.sampleEvery(co, this.profiler.sampleEvery);
     this.coRef = lua.luaL_ref(sb.L, LUA_REGISTRYINDEX);
     this.co = co;
     vm.pushApi(co, sb, apiName);
@@ -459,6 +485,7 @@ export class WorkerRun implements RunPrims {
 
   private step(nargs: number): void {
     this.vm.activate(this.sb, this);
+    this.profiler?.resumed();
     for (;;) {
       const r = this.vm.resume(this.sb.L, this.co, nargs);
       nargs = 0;
@@ -467,9 +494,14 @@ export class WorkerRun implements RunPrims {
         const f = this.futures.get(r.id);
         if ((f && f.status !== "pending") || this.isFatal() || this.awaitCancels()) continue;
         this.waiting = r.id;
+        if (this.profiler !== null) {
+          this.profiler.suspended();
+          this.profiler.park(r.id, this.co);
+        }
         this.flushPoint();
         return;
       }
+      this.profiler?.suspended();
       const done = this.phaseDone;
       if (done) done(r.kind === "done" ? r.table : { status: "crash", message: r.message });
       return;

@@ -5,6 +5,7 @@
 import type { Heads, WorkspaceStore } from "../../crdt/index.ts";
 import type { RunLogLine } from "./script-run.ts";
 import type { ReplayableRecord } from "./replay.ts";
+import type { ScriptProfile } from "./run-profile.ts";
 
 export const RUNS_NAMESPACE = "runs";
 
@@ -40,6 +41,8 @@ export interface RunRecord extends ReplayableRecord {
   /** External inputs the run read (dialog answers...). */
   inputs: { kind: string; value: unknown }[];
   log: RunLogLine[];
+  /** Where the time went, for a run recorded with profiling on. */
+  profile?: ScriptProfile;
 }
 
 export async function writeRunRecord(store: WorkspaceStore, record: RunRecord): Promise<void> {

@@ -34,6 +34,8 @@ import type { RunGate } from "./run-gating.ts";
 import { capturingStore, finishRun, withRunHash } from "./replay.ts";
 import type { ReplayResult, ReplayRunInput } from "./replay.ts";
 import { replayRun } from "./replay-run.ts";
+import { QUERY_FUNCTIONS, scriptProfile } from "./run-profile.ts";
+import type { ScriptProfile } from "./run-profile.ts";
 import { updateScriptSource } from "./script-source.ts";
 import type { Operation, WriteGate } from "../../crdt/index.ts";
 import type { CommitOutcome, SessionSummary } from "./session.ts";
@@ -84,6 +86,11 @@ export interface RunOptions {
   background?: boolean;
   /** Internal: a replay of a recorded run (see runtime.replay). */
   replay?: ReplayRunInput;
+  /**
+   * Record where the run's time went (RunResult.profile, kept in the run record); default: the
+   * script's `profile` setting. An object sets the Lua sample rate.
+   */
+  profile?: boolean | { sampleEvery?: number };
 }
 
 export type RunStatus = "ok" | "error" | "timeout" | "cancelled" | "killed";
@@ -104,6 +111,8 @@ export interface RunResult {
   startupMs?: number;
   /** How on_shutdown() went, when the script defines one. */
   shutdown?: ShutdownOutcome;
+  /** Where the time went, when the run was profiled. */
+  profile?: ScriptProfile;
 }
 
 export interface RunStart {
@@ -423,6 +432,7 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
       let ranOut: TapeRanOut | null = null;
       const answered = ro.replay ? replayedBindings(direct, external, ro.replay.tape, (r) => void (ranOut ??= r)) : direct;
       const bindings = tape.wrap(answered, external);
+      const profiling = ro.profile ?? script.config.profile;
       handle = engine.run({
         runId,
         chunkName: script.chunkName,
@@ -436,6 +446,7 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
         preludeLua: `${PRELUDE}\n${gate.preludeLua}\n${io.prelude}\n${backgroundPreludeLua}`,
         seed,
         ...(ro.replay ? { replayTiming: { races: recordedRaces(ro.replay.tape) } } : {}),
+        ...(profiling === false ? {} : { profile: { ...(profiling === true ? {} : profiling), keyByFirstArg: [...QUERY_FUNCTIONS] } }),
         limits: {
           timeoutMs: ro.background ? BACKGROUND_TIMEOUT_MS : script.config.timeoutMs,
           memoryBytes: script.config.memoryBytes,
@@ -520,9 +531,10 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
         startupMs: outcome.firstLineAt !== undefined ? engineStart - requested + (outcome.firstLineAt - outcome.startedAt) : undefined,
       };
       if (outcome.shutdown) result.shutdown = outcome.shutdown;
+      if (outcome.profile) result.profile = scriptProfile(outcome.profile, sr.ops, outcome.endedAt - outcome.startedAt);
       const extra = await finishRun({ store, gate, sr, script, autoOps, autoMarks, tape: tape.toRecord(), ranOut, origin: sr.origin(), replay: ro.replay });
       if (ro.replay && result.sessionStatus === "open") result.sessionStatus = "discarded";
-      return record(result, { ...extra, mode, inputs: sr.inputs.toRecord(), log: sr.lines });
+      return record(result, { ...extra, mode, inputs: sr.inputs.toRecord(), log: sr.lines, ...(result.profile ? { profile: result.profile } : {}) });
     })();
     const start: RunStart = {
       runId,

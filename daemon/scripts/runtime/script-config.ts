@@ -36,6 +36,8 @@ export interface ScriptConfig {
   restart: RestartPolicy | null;
   /** Kept as written; the capabilities part interprets them. */
   capabilities: string[];
+  /** Every run (a trigger's too) records a profile of where its time went (openprod profile <run-id>). */
+  profile: boolean;
   /** `[script.<name>.args]`: declared arguments; empty: the script takes any args unchecked. */
   args: ScriptArgSpec[];
   /** Where the section was written (undefined for a script without a section). */
@@ -55,10 +57,11 @@ export const DEFAULT_SCRIPT_CONFIG: Readonly<ScriptConfig> = Object.freeze({
   autostart: false,
   restart: null,
   capabilities: [],
+  profile: false,
   args: [],
 });
 
-const KEYS = ["execution_mode", "on_error", "isolation", "timeout", "memory", "shutdown_timeout", "capabilities", "mode", "autostart", "restart", "args", "description"];
+const KEYS = ["execution_mode", "on_error", "isolation", "timeout", "memory", "shutdown_timeout", "capabilities", "mode", "autostart", "restart", "args", "description", "profile"];
 const RESTART_KEYS = ["backoff_ms", "max_backoff_ms"];
 const MAX_SHUTDOWN_MS = 60_000;
 const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|min)$/;
@@ -116,6 +119,7 @@ export function parseScriptConfig(section: RawSection): ScriptConfig {
     description: optionalString(doc, path, values, "description", DEFAULT_SCRIPT_CONFIG.description),
     mode: lifecycle,
     autostart,
+    profile: optionalBool(doc, path, values, "profile", DEFAULT_SCRIPT_CONFIG.profile),
     restart,
     executionMode: choice("execution_mode", ["session", "autoCommit"] as const, DEFAULT_SCRIPT_CONFIG.executionMode),
     onError: choice("on_error", ["skip", "abort", "prompt"] as const, DEFAULT_SCRIPT_CONFIG.onError),
