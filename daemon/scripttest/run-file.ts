@@ -91,11 +91,12 @@ export async function runTestFile(input: FileRunInput, file: string): Promise<Fi
   const nameOf = (id: string): string => names.get(id) ?? id;
   const sync = (fn: (args: HostValue[]) => HostValue | Promise<HostValue>): HostBinding => ({ kind: "sync", fn });
 
+  const wanted = (p: HostValue): boolean => !input.filter || input.filter.test(Array.isArray(p) ? p.map(String).join(" ") : String(p));
   const bindings: Record<string, HostBinding> = {
+    "__t.wanted": sync(([p]) => wanted(p)),
     "__t.begin": sync(async ([p]) => {
       await closeWs();
-      const full = Array.isArray(p) ? p.map(String).join(" ") : String(p);
-      if (input.filter && !input.filter.test(full)) return false;
+      if (!wanted(p)) return false;
       clock = virtualClock();
       names = new Map();
       testStarted = performance.now();
