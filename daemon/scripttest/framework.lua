@@ -143,8 +143,9 @@ local function wrap_session(s)
 end
 
 script = {
-  run = function(name, args)
-    local out = host.run_script(tostring(name), args or {})
+  -- opts: { context = { trigger_entity = id, ... }, mode = "session" | "autoCommit" }
+  run = function(name, args, opts)
+    local out = host.run_script(tostring(name), args or {}, opts or {})
     out.session = wrap_session(out.session)
     return out
   end,

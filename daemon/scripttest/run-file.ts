@@ -8,6 +8,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { InvalidOperation } from "../crdt/index.ts";
 import type { HostBinding, HostValue, LuaEngine } from "../scripts/engine/index.ts";
+import type { RunOptions } from "../scripts/runtime/index.ts";
 import { loadFixture } from "./fixture.ts";
 import type { FileResult, TestFailure, TestResult } from "./results.ts";
 import { ScratchWorkspace } from "./scratch.ts";
@@ -109,9 +110,9 @@ export async function runTestFile(input: FileRunInput, file: string): Promise<Fi
       await closeWs();
       return null;
     }),
-    "__t.run_script": sync(async ([name, args]) => {
+    "__t.run_script": sync(async ([name, args, opts]) => {
       const w = current();
-      const result = await w.runtime.run(String(name), { args: isObj(args ?? null) ? (args as Record<string, unknown>) : {}, user: "openprod-test" }).done;
+      const result = await w.runtime.run(String(name), { ...runOptions(opts ?? null), args: isObj(args ?? null) ? (args as Record<string, unknown>) : {}, user: "openprod-test" }).done;
       const sessions = result.sessionId ? await w.runtime.sessions() : [];
       const ops = sessions.find((s) => s.id === result.sessionId)?.ops ?? [];
       return runOutcome({ result, events: w.events, ops }, nameOf);
@@ -177,6 +178,18 @@ export async function runTestFile(input: FileRunInput, file: string): Promise<Fi
   } finally {
     await closeWs();
   }
+}
+
+/** script.run's third argument: the trigger context a run sees and its execution mode. */
+function runOptions(v: HostValue): Pick<RunOptions, "context" | "mode"> {
+  if (!isObj(v)) return {};
+  const out: Pick<RunOptions, "context" | "mode"> = {};
+  if (isObj(v.context)) out.context = v.context;
+  if (v.mode !== undefined) {
+    if (v.mode !== "session" && v.mode !== "autoCommit") throw new InvalidOperation(`script.run: mode must be "session" or "autoCommit" (got ${JSON.stringify(v.mode)})`, {});
+    out.mode = v.mode;
+  }
+  return out;
 }
 
 /** Fields by their short name (`number`), as scripts see them, beside the qualified ones. */
