@@ -153,7 +153,16 @@ script = {
 fixture = { load = function(file) return host.fixture_load(tostring(file)) end }
 workspace = {
   get = function(id) return host.entity(tostring(id)) end,
+  -- A change as a person makes it: committed at once, and the show's triggers fire on it.
+  set = function(id, field, value) host.set_field(tostring(id), tostring(field), value) end,
   query = function(q, ...) return host.query(tostring(q), { ... }) end,
+}
+triggers = {
+  fired = function()
+    local list = host.triggers_fired()
+    for _, f in ipairs(list) do f.session = wrap_session(f.session) end
+    return list
+  end,
 }
 clock = {
   now = function() return host.clock_now() end,

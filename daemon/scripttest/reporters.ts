@@ -24,6 +24,8 @@ function summary(s: SuiteResult): string {
 export function textReport(s: SuiteResult): string {
   const out: string[] = [];
   for (const f of s.files) {
+    // A file whose tests --filter left out says nothing.
+    if (f.tests.length === 0 && !f.error) continue;
     out.push(f.file);
     if (f.error) out.push(...failureLines(f.error, "  ✗ "));
     let shown: string[] = [];

@@ -7,13 +7,15 @@ import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { InvalidOperation } from "../crdt/index.ts";
+import type { FieldValue } from "../crdt/index.ts";
+import { LuaFloat } from "../scripts/engine/index.ts";
 import type { HostBinding, HostValue, LuaEngine } from "../scripts/engine/index.ts";
 import type { RunOptions } from "../scripts/runtime/index.ts";
 import { loadFixture } from "./fixture.ts";
 import type { FileResult, TestFailure, TestResult } from "./results.ts";
 import { ScratchWorkspace } from "./scratch.ts";
 import type { ShowUnderTest } from "./scratch.ts";
-import { hostValue, runOutcome } from "./session-view.ts";
+import { hostValue, opLine, runOutcome } from "./session-view.ts";
 import { virtualClock } from "./virtual-clock.ts";
 import type { VirtualClock } from "./virtual-clock.ts";
 
@@ -113,12 +115,16 @@ export async function runTestFile(input: FileRunInput, file: string): Promise<Fi
     "__t.run_script": sync(async ([name, args, opts]) => {
       const w = current();
       const result = await w.runtime.run(String(name), { ...runOptions(opts ?? null), args: isObj(args ?? null) ? (args as Record<string, unknown>) : {}, user: "openprod-test" }).done;
+      // What an autoCommit run wrote fires triggers as it would live: let them finish first.
+      await w.settle();
       const sessions = result.sessionId ? await w.runtime.sessions() : [];
       const ops = sessions.find((s) => s.id === result.sessionId)?.ops ?? [];
       return runOutcome({ result, events: w.events, ops }, nameOf);
     }),
     "__t.session_commit": sync(async ([id]) => {
-      const out = await current().runtime.commitSession(String(id), "openprod-test");
+      const w = current();
+      const out = await w.runtime.commitSession(String(id), "openprod-test");
+      await w.settle();
       return out.status === "committed" ? hostValue({ status: out.status, ops: out.ops }) : hostValue({ status: out.status, conflicts: out.conflicts, bulk: out.bulk });
     }),
     "__t.session_discard": sync(async ([id]) => {
@@ -128,9 +134,37 @@ export async function runTestFile(input: FileRunInput, file: string): Promise<Fi
     "__t.fixture_load": sync(async ([f]) => {
       const w = current();
       const abs = path.resolve(path.dirname(file), String(f));
-      const ids = await loadFixture(w.store, abs, String(f));
+      const ids = await w.quietly(() => loadFixture(w.store, abs, String(f)));
       for (const [table, byName] of Object.entries(ids)) for (const [n, id] of Object.entries(byName)) names.set(id, `${table}.${n}`);
       return hostValue(ids);
+    }),
+    "__t.set_field": sync(async ([id, field, value]) => {
+      const w = current();
+      await w.store.apply([{ op: "SetField", id: String(id), field: String(field), value: fieldValue(value ?? null) }], { actor: { kind: "user", name: "openprod-test" } });
+      await w.settle();
+      return null;
+    }),
+    "__t.triggers_fired": sync(async () => {
+      const w = current();
+      const sessions = await w.runtime.sessions();
+      return hostValue(
+        w.fired.map((f) => {
+          const s = sessions.find((x) => x.runId === f.runId);
+          return {
+            trigger: f.trigger,
+            script: f.script,
+            entity: f.entity,
+            field: f.field.split(".").pop() ?? f.field,
+            old_value: f.oldValue,
+            new_value: f.newValue,
+            args: f.args,
+            run_id: f.runId,
+            status: f.status,
+            error: f.error ?? null,
+            session: s ? { id: s.id, status: "open", ops: s.ops.map((o) => opLine(o, nameOf)) } : null,
+          };
+        }),
+      );
     }),
     "__t.entity": sync(([id]) => {
       const w = current();
@@ -178,6 +212,14 @@ export async function runTestFile(input: FileRunInput, file: string): Promise<Fi
   } finally {
     await closeWs();
   }
+}
+
+/** A Lua value as a field value: the host values a field can hold (floats unwrapped). */
+function fieldValue(v: HostValue): FieldValue {
+  if (v instanceof LuaFloat) return v.value;
+  if (Array.isArray(v)) return v.map(fieldValue);
+  if (isObj(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fieldValue(x)]));
+  return v;
 }
 
 /** script.run's third argument: the trigger context a run sees and its execution mode. */

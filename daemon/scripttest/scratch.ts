@@ -13,17 +13,33 @@ import { CapabilitySet } from "../scripts/capabilities/index.ts";
 import type { LuaEngine } from "../scripts/engine/index.ts";
 import { createScriptRuntime, showScripts } from "../scripts/runtime/index.ts";
 import type { DialogRequest, RuntimeEvent, ScriptRuntime } from "../scripts/runtime/index.ts";
-import { loadShowTriggers } from "../triggers/index.ts";
+import { createRuntimeTriggerRunner, createTriggerDispatcher, loadShowTriggers } from "../triggers/index.ts";
+import type { ShowTriggers, TriggerDispatcher, TriggerRunner } from "../triggers/index.ts";
 import type { VirtualClock } from "./virtual-clock.ts";
 
 /** What the show gives every scratch workspace: loaded once per run of the runner. */
 export interface ShowUnderTest {
   show: ShowConfig;
-  capabilities: Map<string, CapabilitySet>;
+  /** The show's triggers and every script's capabilities, as the daemon loads them. */
+  triggers: ShowTriggers;
 }
 
 export function showUnderTest(show: ShowConfig): ShowUnderTest {
-  return { show, capabilities: loadShowTriggers(show).capabilities };
+  return { show, triggers: loadShowTriggers(show) };
+}
+
+/** A trigger that fired in the scratch workspace: what changed, what ran, how it ended. */
+export interface FiredTrigger {
+  trigger: string;
+  script: string;
+  entity: string;
+  field: string;
+  oldValue: unknown;
+  newValue: unknown;
+  args: Record<string, unknown>;
+  runId: string | null;
+  status: string;
+  error?: { type: string; message: string };
 }
 
 export interface DialogAnswer {
@@ -36,14 +52,68 @@ export class ScratchWorkspace {
   readonly asked: DialogRequest[] = [];
   /** Answers by dialog message, given by sim.dialog.answer; an unanswered dialog gets null (dismissed). */
   readonly answers: DialogAnswer[] = [];
+  readonly fired: FiredTrigger[] = [];
+  /** While set, changes do not reach the triggers (a fixture is the state a test starts from, not an edit). */
+  private muted = false;
+  private dispatcher: TriggerDispatcher | null = null;
   private constructor(
     readonly store: WorkspaceStore,
     readonly runtime: ScriptRuntime,
     private readonly dir: string,
   ) {}
 
+  private startTriggers(show: ShowTriggers, now: () => number): void {
+    const inner = createRuntimeTriggerRunner(this.runtime);
+    const runner: TriggerRunner = {
+      run: async (req, signal) => {
+        const f: FiredTrigger = {
+          trigger: req.trigger,
+          script: req.script,
+          entity: req.context.trigger_entity,
+          field: req.context.trigger_field,
+          oldValue: req.context.old_value,
+          newValue: req.context.new_value,
+          args: req.args,
+          runId: null,
+          status: "running",
+        };
+        this.fired.push(f);
+        const out = await inner.run(req, signal);
+        Object.assign(f, { runId: out.runId, status: out.status }, out.error ? { error: out.error } : {});
+        return out;
+      },
+    };
+    const store = this.store;
+    this.dispatcher = createTriggerDispatcher({
+      store: {
+        onChange: (l) => store.onChange((e) => void (this.muted || l(e))),
+        getField: (id, name) => store.getField(id, name),
+        edgesOf: (entity, o) => store.edgesOf(entity, o),
+      },
+      triggers: show.triggers,
+      rejected: show.rejected,
+      runner,
+      now,
+    });
+  }
+
+  /** Runs `fn` with the triggers deaf to its changes. */
+  async quietly<T>(fn: () => Promise<T>): Promise<T> {
+    this.muted = true;
+    try {
+      return await fn();
+    } finally {
+      this.muted = false;
+    }
+  }
+
+  /** Waits until every trigger run the changes so far caused has ended. */
+  async settle(): Promise<void> {
+    await this.dispatcher?.idle();
+  }
+
   static async open(input: { show: ShowUnderTest; engine: LuaEngine; clock: VirtualClock; parentDir: string }): Promise<ScratchWorkspace> {
-    const { show, capabilities } = input.show;
+    const { show, triggers } = input.show;
     const dir = mkdtempSync(path.join(input.parentDir, "ws-"));
     const store = await WorkspaceStore.open({
       dir,
@@ -62,10 +132,11 @@ export class ScratchWorkspace {
       dialogs: { ask: async (req) => (holder.ws ? holder.ws.answer(req) : null) },
       clock: input.clock.now,
       random: input.clock.random,
-      capabilities: (s) => capabilities.get(s.id) ?? CapabilitySet.none,
+      capabilities: (s) => triggers.capabilities.get(s.id) ?? CapabilitySet.none,
     });
     const ws = new ScratchWorkspace(store, runtime, dir);
     holder.ws = ws;
+    ws.startTriggers(triggers, input.clock.now);
     return ws;
   }
 
@@ -77,6 +148,8 @@ export class ScratchWorkspace {
   }
 
   async close(): Promise<void> {
+    this.dispatcher?.stop();
+    await this.settle();
     await this.runtime.shutdown("test finished");
     await this.store.close();
     rmSync(this.dir, { recursive: true, force: true });
