@@ -262,7 +262,7 @@ describe("a test file sees the show as it would run live, with the outside world
 });
 
 describe("docs/testing-scripts.md", () => {
-  it("its example test passes against the example show", async () => {
+  it("its example tests pass against the example show", async () => {
     const doc = readFileSync(path.join(ROOT, "docs", "testing-scripts.md"), "utf8");
     const block = (tag: string): string => {
       const m = new RegExp("<!-- " + tag + " -->\\n```\\w+\\n([\\s\\S]*?)```").exec(doc);
@@ -272,5 +272,8 @@ describe("docs/testing-scripts.md", () => {
     writeTest("more/docs/fixtures/two_cues.toml", block("fixture"));
     const s = await runOne("more/docs/renumber_docs_test.lua", block("test"));
     expectAllPass(s);
+    // Beside the example show's own tests, so it finds their fixture.
+    const t = await runOne("workspace/tests/docs_trigger_test.lua", block("trigger-test"));
+    expectAllPass(t);
   });
 });
