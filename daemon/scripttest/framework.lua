@@ -2,6 +2,8 @@
 -- the same sandbox scripts run in. `__t` holds the runner's host bindings; the file's
 -- describe/it calls only register, `main` (defined here) runs the tree once the file loaded.
 local host = __t
+-- The runner's bindings are reached only through the API below.
+__t = nil
 local engine = ...
 local insert, concat, sort = table.insert, table.concat, table.sort
 

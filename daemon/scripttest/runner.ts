@@ -19,7 +19,10 @@ export interface RunTestsOptions {
   paths?: readonly string[];
   /** Only tests whose full name ("describe … it") matches this pattern (a JS regular expression) run. */
   filter?: string;
-  /** Deadline of each test file, ms (default 60 s). */
+  /**
+   * Deadline of each test file, ms (default 5 min): it stops a test stuck in a loop. A file's
+   * tests share it (the engine limits a whole Lua run), so it is generous for long files.
+   */
   fileTimeoutMs?: number;
   /** Called as each file finishes (reporters that stream). */
   onFile?: (f: FileResult) => void;
@@ -36,7 +39,7 @@ export async function runTests(opts: RunTestsOptions): Promise<SuiteResult> {
   const results: FileResult[] = [];
   try {
     for (const f of files) {
-      const r = await runTestFile({ engine, show, scratchDir, filter, timeoutMs: opts.fileTimeoutMs ?? 60_000 }, f);
+      const r = await runTestFile({ engine, show, scratchDir, filter, timeoutMs: opts.fileTimeoutMs ?? 300_000 }, f);
       results.push(r);
       opts.onFile?.(r);
     }
