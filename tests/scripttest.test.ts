@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runTests, tapReport, textReport } from "../daemon/scripttest/index.ts";
+import { jsonReport, runTests, tapReport, textReport } from "../daemon/scripttest/index.ts";
 import type { SuiteResult } from "../daemon/scripttest/index.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
@@ -247,6 +247,9 @@ describe("a test file sees the show as it would run live, with the outside world
     expect(falsy.failure).toMatchObject({ message: "expected a falsy value", expected: "nil or false", actual: '"yes"', file: "more/asserts_test.lua", line: 11 });
     expect(noError.failure).toMatchObject({ expected: "no error", actual: '"nope"', line: 12 });
     expect(tapReport(s)).toContain("# SKIP pending");
+    const json = JSON.parse(jsonReport(s)) as SuiteResult;
+    expect([json.passed, json.failed, json.pending]).toEqual([1, 2, 1]);
+    expect(json.files[0].tests.map((t) => t.status)).toEqual(["pass", "fail", "fail", "pending"]);
   });
 
   it("a file that does not compile or fails outside any it is reported with its line", async () => {
@@ -258,6 +261,13 @@ describe("a test file sees the show as it would run live, with the outside world
     const [syntaxFile, describeFile] = s.files;
     expect(describeFile.tests[0].failure?.message).toContain("describe failed: more/describe_test.lua:3: attempt to index a nil value");
     expect(syntaxFile.error).toMatchObject({ file: "more/syntax_test.lua", line: 3 });
+  });
+});
+
+describe("what openprod test refuses", () => {
+  it("a path that is not there, or not a test file, is named", async () => {
+    await expect(runTests({ showDir: show, paths: [path.join(show, "nowhere")] })).rejects.toThrow(`no test file or folder at ${path.join(show, "nowhere")}`);
+    await expect(runTests({ showDir: show, paths: [path.join(show, "openprod.toml")] })).rejects.toThrow("is not a test file (test files are named *_test.lua)");
   });
 });
 

@@ -12,7 +12,8 @@ export const TEST_COMMAND: Command = {
   usage: "openprod test [paths...] [--filter <pattern>] [--reporter text|tap|junit|json] [--dir <show>]",
   summary: "run the show's script tests (*_test.lua) against scratch workspaces, without a daemon",
   details:
-    "Test files are *_test.lua under workspace/tests/ and modules/<m>/tests/ (or the files and folders given).\n" +
+    "Test files are *_test.lua under workspace/tests/ and modules/<m>/tests/ (or the files and folders given,\n" +
+    "relative to the current directory).\n" +
     "Each it(...) runs on a fresh scratch workspace with the show's schema, scripts and capabilities;\n" +
     "the show's own store and the network are never touched. Exit status 1 when any test fails.\n" +
     "See docs/testing-scripts.md.",
