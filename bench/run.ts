@@ -37,6 +37,7 @@ const suites: Suite[] = [
   { name: "packaging", load: () => import("./packaging.ts") },
   { name: "background", load: () => import("./background.ts") },
   { name: "console", load: () => import("./console.ts") },
+  { name: "scripttest", load: () => import("./scripttest.ts") },
 ];
 
 const argv = process.argv.slice(2);

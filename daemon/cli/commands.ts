@@ -18,6 +18,7 @@ import { SCRIPT_COMMANDS } from "./script-commands.ts";
 import { EDIT_COMMANDS } from "./edit-commands.ts";
 import { QUERY_FORMATS, entityTable, tableColumns } from "./entity-table.ts";
 import { CONSOLE_COMMAND } from "./console-command.ts";
+import { TEST_COMMAND } from "./test-command.ts";
 
 export interface CommandContext {
   dir: string;
@@ -463,6 +464,7 @@ export const COMMANDS: Command[] = [
   ...EDIT_COMMANDS,
   ...SCRIPT_COMMANDS,
   CONSOLE_COMMAND,
+  TEST_COMMAND,
 ];
 
 async function recoverCommand(ctx: CommandContext): Promise<{ doc: unknown; text: string }> {

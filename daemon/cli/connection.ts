@@ -77,7 +77,7 @@ export async function configConnection(target: Target): Promise<Connection> {
  * A daemon module run from its TypeScript sources, as `openprod daemon` does (run-daemon.ts):
  * the script runtime reads its Lua preludes next to its sources, which the CLI bundle is not.
  */
-async function loadFromSources<T>(file: string): Promise<T> {
+export async function loadFromSources<T>(file: string): Promise<T> {
   if (!import.meta.url.endsWith(".ts")) (await import("tsx/esm/api")).register();
   const { packageRoot } = await import("./package-root.ts");
   return (await import(pathToFileURL(path.join(packageRoot(), file)).href)) as T;

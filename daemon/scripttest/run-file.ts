@@ -1,0 +1,245 @@
+/**
+ * Runs one *_test.lua file: the file is a Lua run in the real engine's sandbox with the test
+ * API (framework.lua) as its prelude; each `it` asks the host for a fresh scratch workspace,
+ * drives the show's scripts in it through the real runtime and reports its result.
+ */
+import { readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { InvalidOperation } from "../crdt/index.ts";
+import type { FieldValue } from "../crdt/index.ts";
+import { LuaFloat } from "../scripts/engine/index.ts";
+import type { HostBinding, HostValue, LuaEngine } from "../scripts/engine/index.ts";
+import type { RunOptions } from "../scripts/runtime/index.ts";
+import { loadFixture } from "./fixture.ts";
+import type { FileResult, TestFailure, TestResult } from "./results.ts";
+import { ScratchWorkspace } from "./scratch.ts";
+import type { ShowUnderTest } from "./scratch.ts";
+import { hostValue, opLine, runOutcome } from "./session-view.ts";
+import { virtualClock } from "./virtual-clock.ts";
+import type { VirtualClock } from "./virtual-clock.ts";
+
+const FRAMEWORK = readFileSync(new URL("./framework.lua", import.meta.url), "utf8");
+
+export interface FileRunInput {
+  engine: LuaEngine;
+  show: ShowUnderTest;
+  /** Where scratch stores are made (a temp folder of the runner's). */
+  scratchDir: string;
+  /** Only tests whose full name ("describe it") matches run. */
+  filter?: RegExp;
+  /** Deadline of the whole file, ms. */
+  timeoutMs: number;
+}
+
+interface Report {
+  path: string[];
+  status: "pass" | "fail" | "pending";
+  failure?: TestFailure;
+  file?: string;
+  line?: number;
+}
+
+const isObj = (v: HostValue): v is { [k: string]: HostValue } => typeof v === "object" && v !== null && !Array.isArray(v);
+
+function asReport(v: HostValue): Report {
+  if (!isObj(v) || !Array.isArray(v.path)) throw new InvalidOperation("malformed test report", {});
+  const f = v.failure;
+  const failure: TestFailure | undefined = isObj(f)
+    ? {
+        message: String(f.message ?? ""),
+        ...(typeof f.expected === "string" ? { expected: f.expected } : {}),
+        ...(typeof f.actual === "string" ? { actual: f.actual } : {}),
+        ...(typeof f.file === "string" ? { file: f.file } : {}),
+        ...(typeof f.line === "number" ? { line: f.line } : {}),
+        ...(f.error === true ? { error: true } : {}),
+      }
+    : undefined;
+  return {
+    path: v.path.map(String),
+    status: v.status === "pass" || v.status === "pending" ? v.status : "fail",
+    failure,
+    ...(typeof v.file === "string" ? { file: v.file } : {}),
+    ...(typeof v.line === "number" ? { line: v.line } : {}),
+  };
+}
+
+export async function runTestFile(input: FileRunInput, file: string): Promise<FileResult> {
+  const started = performance.now();
+  const root = input.show.show.dir.root;
+  // How Lua errors name the file: relative to the show when it is in it, else to where the runner was started.
+  const inShow = path.relative(root, file);
+  const chunkName = inShow.startsWith("..") || path.isAbsolute(inShow) ? path.relative(process.cwd(), file) : inShow;
+  const tests: TestResult[] = [];
+  const source = await readFile(file, "utf8");
+  const problem = await input.engine.checkSyntax(source, chunkName);
+  if (problem) {
+    return { file: chunkName, tests, error: { message: `SyntaxError: ${problem.message}`, file: problem.file, line: problem.line, error: true }, ms: performance.now() - started };
+  }
+
+  let ws: ScratchWorkspace | null = null;
+  let clock: VirtualClock = virtualClock();
+  let testStarted = 0;
+  /** Fixture names of the current test's entities, for readable ops. */
+  let names = new Map<string, string>();
+  const closeWs = async (): Promise<void> => {
+    const w = ws;
+    ws = null;
+    if (w) await w.close();
+  };
+  const current = (): ScratchWorkspace => {
+    if (!ws) throw new InvalidOperation("the workspace exists only inside an it(...) (or its before_each/after_each)", {});
+    return ws;
+  };
+  const nameOf = (id: string): string => names.get(id) ?? id;
+  const sync = (fn: (args: HostValue[]) => HostValue | Promise<HostValue>): HostBinding => ({ kind: "sync", fn });
+
+  const wanted = (p: HostValue): boolean => !input.filter || input.filter.test(Array.isArray(p) ? p.map(String).join(" ") : String(p));
+  const bindings: Record<string, HostBinding> = {
+    "__t.wanted": sync(([p]) => wanted(p)),
+    "__t.begin": sync(async ([p]) => {
+      await closeWs();
+      if (!wanted(p)) return false;
+      clock = virtualClock();
+      names = new Map();
+      testStarted = performance.now();
+      ws = await ScratchWorkspace.open({ show: input.show, engine: input.engine, clock, parentDir: input.scratchDir });
+      return true;
+    }),
+    "__t.report": sync(async ([r]) => {
+      const rep = asReport(r);
+      tests.push({ ...rep, ms: rep.status === "pending" ? 0 : performance.now() - testStarted });
+      await closeWs();
+      return null;
+    }),
+    "__t.run_script": sync(async ([name, args, opts]) => {
+      const w = current();
+      const result = await w.runtime.run(String(name), { ...runOptions(opts ?? null), args: isObj(args ?? null) ? (args as Record<string, unknown>) : {}, user: "openprod-test" }).done;
+      // What an autoCommit run wrote fires triggers as it would live: let them finish first.
+      await w.settle();
+      const sessions = result.sessionId ? await w.runtime.sessions() : [];
+      const ops = sessions.find((s) => s.id === result.sessionId)?.ops ?? [];
+      return runOutcome({ result, events: w.events, ops }, nameOf);
+    }),
+    "__t.session_commit": sync(async ([id]) => {
+      const w = current();
+      const out = await w.runtime.commitSession(String(id), "openprod-test");
+      await w.settle();
+      return out.status === "committed" ? hostValue({ status: out.status, ops: out.ops }) : hostValue({ status: out.status, conflicts: out.conflicts, bulk: out.bulk });
+    }),
+    "__t.session_discard": sync(async ([id]) => {
+      await current().runtime.discardSession(String(id));
+      return hostValue({ status: "discarded" });
+    }),
+    "__t.fixture_load": sync(async ([f]) => {
+      const w = current();
+      const abs = path.resolve(path.dirname(file), String(f));
+      const ids = await w.quietly(() => loadFixture(w.store, abs, String(f)));
+      for (const [table, byName] of Object.entries(ids)) for (const [n, id] of Object.entries(byName)) names.set(id, `${table}.${n}`);
+      return hostValue(ids);
+    }),
+    "__t.set_field": sync(async ([id, field, value]) => {
+      const w = current();
+      await w.store.apply([{ op: "SetField", id: String(id), field: String(field), value: fieldValue(value ?? null) }], { actor: { kind: "user", name: "openprod-test" } });
+      await w.settle();
+      return null;
+    }),
+    "__t.triggers_fired": sync(async () => {
+      const w = current();
+      const sessions = await w.runtime.sessions();
+      return hostValue(
+        w.fired.map((f) => {
+          const s = sessions.find((x) => x.runId === f.runId);
+          return {
+            trigger: f.trigger,
+            script: f.script,
+            entity: f.entity,
+            field: f.field.split(".").pop() ?? f.field,
+            old_value: f.oldValue,
+            new_value: f.newValue,
+            args: f.args,
+            run_id: f.runId,
+            status: f.status,
+            error: f.error ?? null,
+            session: s ? { id: s.id, status: "open", ops: s.ops.map((o) => opLine(o, nameOf)) } : null,
+          };
+        }),
+      );
+    }),
+    "__t.entity": sync(([id]) => {
+      const w = current();
+      const e = w.store.getEntity(String(id));
+      return hostValue({ ...shortFields(e.fields), id: e.id });
+    }),
+    "__t.query": sync(([q, params]) => {
+      const w = current();
+      const list = w.store.query(String(q), Array.isArray(params) ? params : []);
+      return hostValue(list.map((e) => ({ ...shortFields(e.fields), id: e.id })));
+    }),
+    "__t.clock_now": sync(() => clock.now()),
+    "__t.clock_advance": sync(([ms]) => {
+      if (typeof ms !== "number") throw new InvalidOperation(`clock.advance(ms) needs a number of milliseconds (got ${JSON.stringify(ms)})`, {});
+      return clock.advance(ms);
+    }),
+    "__t.dialog_answer": sync(([message, value]) => {
+      current().answers.push({ message: String(message), value: value ?? null });
+      return null;
+    }),
+    "__t.dialogs_asked": sync(() => hostValue(current().asked.map((d) => ({ kind: d.kind, message: d.message, script: d.script })))),
+  };
+
+  try {
+    const outcome = await input.engine.run({
+      runId: `test-${path.basename(file)}-${Date.now()}`,
+      chunkName,
+      source,
+      globals: {},
+      bindings,
+      preludeLua: FRAMEWORK,
+      seed: 1,
+      limits: { timeoutMs: input.timeoutMs, memoryBytes: 256 * 1024 * 1024 },
+    }).done;
+    const error: TestFailure | undefined =
+      outcome.status === "ok"
+        ? undefined
+        : {
+            message: outcome.error ? `${outcome.error.type}: ${outcome.error.message}` : `the test file ended: ${outcome.status}`,
+            ...(outcome.error?.file ? { file: outcome.error.file } : {}),
+            ...(outcome.error?.line ? { line: outcome.error.line } : {}),
+            error: true,
+          };
+    return { file: chunkName, tests, ...(error ? { error } : {}), ms: performance.now() - started };
+  } finally {
+    await closeWs();
+  }
+}
+
+/** A Lua value as a field value: the host values a field can hold (floats unwrapped). */
+function fieldValue(v: HostValue): FieldValue {
+  if (v instanceof LuaFloat) return v.value;
+  if (Array.isArray(v)) return v.map(fieldValue);
+  if (isObj(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fieldValue(x)]));
+  return v;
+}
+
+/** script.run's third argument: the trigger context a run sees and its execution mode. */
+function runOptions(v: HostValue): Pick<RunOptions, "context" | "mode"> {
+  if (!isObj(v)) return {};
+  const out: Pick<RunOptions, "context" | "mode"> = {};
+  if (isObj(v.context)) out.context = v.context;
+  if (v.mode !== undefined) {
+    if (v.mode !== "session" && v.mode !== "autoCommit") throw new InvalidOperation(`script.run: mode must be "session" or "autoCommit" (got ${JSON.stringify(v.mode)})`, {});
+    out.mode = v.mode;
+  }
+  return out;
+}
+
+/** Fields by their short name (`number`), as scripts see them, beside the qualified ones. */
+function shortFields(fields: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(fields)) {
+    const short = k.split(".").pop() ?? k;
+    if (!(short in out)) out[short] = v;
+  }
+  return out;
+}
