@@ -160,6 +160,13 @@ export async function run(report: Report): Promise<void> {
     report("store.hot_field.growth", last / first, "ratio");
     await hot.store.close();
 
+    // months of history: one fader-like field per entity written over and over, compacting at the daemon's default
+    const dh = temp();
+    dirs.push(dh);
+    const history = await historyGrowth(schema, dh, size(50_000, 300), size(10_000, 100));
+    report("store.history_growth@50k", history.growth, "ratio");
+    report("store.ack_stall.ms.max@50k", history.maxAckMs, "ms");
+
     // bulk create vs raw Automerge, same values, one change each (after a small warm-up of both paths)
     const rawBulk = (n: number): number => {
       const raw = createBackend();
@@ -220,6 +227,34 @@ export async function run(report: Report): Promise<void> {
     await b.close();
   } finally {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  }
+}
+
+/**
+ * `total` single-field writes to a 100-entity workspace compacting every 1000
+ * bundles (the daemon's default `compact_every`): per-write cost over the last
+ * `window` writes divided by the first `window`, and the longest wait for one
+ * acknowledgement (a compaction's full save happens inside some write).
+ */
+async function historyGrowth(schema: Schema, dir: string, total: number, window: number): Promise<{ growth: number; maxAckMs: number }> {
+  const store = await WorkspaceStore.open({ dir, schema, workspaceId: WS, peerId: "bench-a", compactEvery: 1000 });
+  try {
+    const ops: Operation[] = [];
+    for (let i = 0; i < 100; i++) ops.push({ op: "CreateEntity", tables: ["lighting_fixtures"], fields: fixtureFields(i) });
+    const ids = (await store.apply(ops, USER)).results.map((r) => r?.id as string);
+    let maxAckMs = 0;
+    let firstMs = 0;
+    let windowStart = performance.now();
+    for (let n = 0; n < total; n++) {
+      const t = performance.now();
+      await store.apply([{ op: "SetField", id: ids[n % ids.length], field: "intensity", value: (n % 1000) / 1000 + 0.0001 }], USER);
+      maxAckMs = Math.max(maxAckMs, performance.now() - t);
+      if (n === window - 1) firstMs = performance.now() - windowStart;
+      if (n === total - window - 1) windowStart = performance.now();
+    }
+    return { growth: (performance.now() - windowStart) / firstMs, maxAckMs };
+  } finally {
+    await store.close();
   }
 }
 
