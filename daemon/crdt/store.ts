@@ -52,7 +52,11 @@ export interface StoreOptions {
   readOnly?: boolean;
   /** How long to wait for another process to let go of the store (default 0). */
   lockWaitMs?: number;
-  /** Bundles between compactions (full save + dropping incremental entries). */
+  /**
+   * Least bundles between compactions (full save + dropping incremental entries). A compaction
+   * also waits until the changes stored since the last one are as big as its save, so that the
+   * saves, whose cost grows with the history, cost each bundle the same however long the history.
+   */
   compactEvery?: number;
   now?: () => number;
   random?: () => number;
@@ -120,6 +124,9 @@ export class WorkspaceStore {
   private pendingDurable = 0;
   private lockTail: Promise<void> = Promise.resolve();
   private bundlesSinceCompaction = 0;
+  /** Bytes of change records stored since the last compaction, and the size of its full save. */
+  private bytesSinceCompaction = 0;
+  private lastSaveBytes = 0;
   private lastSeq = 0;
   private broken: Error | null = null;
   private closed = false;
@@ -219,6 +226,8 @@ export class WorkspaceStore {
       const store = new WorkspaceStore(be, persistence, hlc, opts);
       store.lastSeq = loaded.changes.length ? loaded.changes[loaded.changes.length - 1].seq : (loaded.snapshot?.uptoSeq ?? 0);
       store.bundlesSinceCompaction = loaded.changes.length;
+      store.bytesSinceCompaction = loaded.changes.reduce((sum, c) => sum + c.bytes.byteLength, 0);
+      store.lastSaveBytes = loaded.snapshot?.bytes.byteLength ?? 0;
       if (fresh) {
         const genesis = be.getHeads();
         store.lastSeq = await persistence.appendChanges(
@@ -607,16 +616,21 @@ export class WorkspaceStore {
   async compact(): Promise<void> {
     const release = await this.writeLock();
     let heads: Heads;
+    let saveBytes: number;
     let compacted: Promise<void>;
     try {
       this.assertWritable();
       heads = this.be.getHeads();
-      compacted = this.persistence.compact(this.be.save(), heads, this.lastSeq);
+      const save = this.be.save();
+      saveBytes = save.byteLength;
+      compacted = this.persistence.compact(save, heads, this.lastSeq);
     } finally {
       release();
     }
     await compacted;
     this.bundlesSinceCompaction = 0;
+    this.bytesSinceCompaction = 0;
+    this.lastSaveBytes = saveBytes;
     // The indexes as of these heads, so a restart loads them instead of scanning every entity.
     const snapshot: IndexSnapshot = { v: 1, heads, state: this.indexes.exportState() };
     await this.persistence.writeRecords([{ namespace: NS_META, key: INDEX_SNAPSHOT, value: enc.encode(JSON.stringify(snapshot)) }]);
@@ -769,8 +783,17 @@ export class WorkspaceStore {
       this.pendingDurable--;
     }
     this.bundlesSinceCompaction += changes.length;
-    if (this.bundlesSinceCompaction >= (this.opts.compactEvery ?? 10_000)) await this.compact();
+    for (const c of changes) this.bytesSinceCompaction += c.bytes.byteLength;
+    if (this.compactionDue()) await this.compact();
     for (const l of this.syncListeners) l();
+  }
+
+  /**
+   * A full save costs time in proportion to the whole history; waiting for as many bytes of new
+   * changes as the last save held keeps that cost, spread over the bundles in between, flat.
+   */
+  private compactionDue(): boolean {
+    return this.bundlesSinceCompaction >= (this.opts.compactEvery ?? 10_000) && this.bytesSinceCompaction >= this.lastSaveBytes;
   }
 
   private publish(origin: "local" | "remote", bundles: BundleInfo[], changes: FieldChange[]): void {
