@@ -12,6 +12,35 @@ export default tseslint.config(
       "@typescript-eslint/consistent-type-imports": "error",
     },
   },
+  // Dependencies point one way (docs: architecture): the store imports none of the parts built on it,
+  // and the Lua engine imports nothing else of the daemon (a worker thread loads it on its own).
+  {
+    files: ["daemon/crdt/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["**/scripts/**", "**/triggers/**", "**/peer/**", "**/server/**", "**/cli/**", "**/console/**"],
+              message: "daemon/crdt is the bottom layer: it imports none of scripts, triggers, peer, server, cli or console.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ["daemon/scripts/engine/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [{ group: ["../*", "!../engine/**"], message: "daemon/scripts/engine imports nothing else of the daemon (it runs inside worker threads)." }],
+        },
+      ],
+    },
+  },
   {
     files: ["bin/**/*.js"],
     languageOptions: { globals: { process: "readonly", console: "readonly" } },
