@@ -13,7 +13,7 @@ import { CapabilitySet } from "../scripts/capabilities/index.ts";
 import type { LuaEngine } from "../scripts/engine/index.ts";
 import { createScriptRuntime, showScripts } from "../scripts/runtime/index.ts";
 import type { DialogRequest, RuntimeEvent, ScriptRuntime } from "../scripts/runtime/index.ts";
-import { createRuntimeTriggerRunner, createTriggerDispatcher, loadShowTriggers } from "../triggers/index.ts";
+import { createRuntimeTriggerRunner, createTriggerDispatcher, describeFiring, loadShowTriggers } from "../triggers/index.ts";
 import type { ShowTriggers, TriggerDispatcher, TriggerRunner } from "../triggers/index.ts";
 import type { VirtualClock } from "./virtual-clock.ts";
 
@@ -67,13 +67,7 @@ export class ScratchWorkspace {
     const runner: TriggerRunner = {
       run: async (req, signal) => {
         const f: FiredTrigger = {
-          trigger: req.trigger,
-          script: req.script,
-          entity: req.context.trigger_entity,
-          field: req.context.trigger_field,
-          oldValue: req.context.old_value,
-          newValue: req.context.new_value,
-          args: req.args,
+          ...describeFiring(req),
           runId: null,
           status: "running",
         };

@@ -12,7 +12,7 @@
  * reason and the trigger set in force stays.
  */
 import { ConfigError, EntityNotFound } from "../crdt/errors.ts";
-import { createRuntimeTriggerRunner, createTriggerDispatcher, loadShowTriggers, triggerReloadRefusal } from "../triggers/index.ts";
+import { createRuntimeTriggerRunner, createTriggerDispatcher, describeFiring, loadShowTriggers, triggerReloadRefusal } from "../triggers/index.ts";
 import type { TriggerRunner } from "../triggers/index.ts";
 import type { DaemonService } from "../main.ts";
 import { int, nonEmpty, obj, opt } from "./params.ts";
@@ -48,17 +48,7 @@ export function createTriggersService(opts: TriggersServiceOptions): DaemonServi
       const inner = createRuntimeTriggerRunner(runtime);
       const runner: TriggerRunner = {
         run(req, signal) {
-          events.publish({
-            type: "trigger.fired",
-            trigger: req.trigger,
-            script: req.script,
-            entity: req.context.trigger_entity,
-            field: req.context.trigger_field,
-            oldValue: req.context.old_value,
-            newValue: req.context.new_value,
-            args: req.args,
-            chain: req.chain,
-          });
+          events.publish({ type: "trigger.fired", ...describeFiring(req), chain: req.chain });
           log.info(`trigger ${req.trigger} fired for ${req.context.trigger_entity} (${req.context.trigger_field}): running ${req.script}`, {
             trigger: req.trigger,
             entity: req.context.trigger_entity,

@@ -19,7 +19,8 @@ export { TriggerDispatcher, createTriggerDispatcher, summarizeTriggers } from ".
 export type { TriggerDispatcherOptions, TriggerEvent, TriggerStore, TriggerSummary } from "./dispatcher.ts";
 export { MAX_CHAIN_AGE_MS, MAX_CHAIN_DEPTH, chainOf } from "./causal-chain.ts";
 export type { TraceStatus, TriggerTrace } from "./trace-log.ts";
-export type { CausalChain, TriggerRunner, TriggerRunRequest, TriggerRunOutcome } from "./runner.ts";
+export type { CausalChain, FiringDescription, TriggerRunner, TriggerRunRequest, TriggerRunOutcome } from "./runner.ts";
+export { describeFiring } from "./runner.ts";
 export { createRuntimeTriggerRunner } from "./runtime-runner.ts";
 export type { RuntimeTriggerRunnerOptions } from "./runtime-runner.ts";
 export { loadShowTriggers } from "./show-triggers.ts";

@@ -31,6 +31,29 @@ export interface TriggerRunRequest {
   supersede?: string;
 }
 
+/** What fired, in the words every observer of a firing uses (the socket's event, a test's list). */
+export interface FiringDescription {
+  trigger: string;
+  script: string;
+  entity: string;
+  field: string;
+  oldValue: unknown;
+  newValue: unknown;
+  args: Record<string, unknown>;
+}
+
+export function describeFiring(req: TriggerRunRequest): FiringDescription {
+  return {
+    trigger: req.trigger,
+    script: req.script,
+    entity: req.context.trigger_entity,
+    field: req.context.trigger_field,
+    oldValue: req.context.old_value,
+    newValue: req.context.new_value,
+    args: req.args,
+  };
+}
+
 export interface TriggerRunOutcome {
   runId: string;
   /** `ok` for a run that completed; anything else (`failed`, `cancelled`, `timeout`...) is kept as a failure. */
