@@ -13,6 +13,7 @@ import { RPC_CODES } from "../../protocol/errors.ts";
 import { LineSplitter, MAX_MESSAGE_BYTES } from "../../protocol/line-splitter.ts";
 import type { EventHub } from "./event-hub.ts";
 import type { MethodRegistry } from "./method-registry.ts";
+import { drain } from "./drain.ts";
 import { openRpcConnection } from "./rpc-connection.ts";
 import { protocolError } from "./wire-error.ts";
 import type { Logger } from "./logger.ts";
@@ -74,16 +75,7 @@ export class RpcServer {
   async close(graceMs: number): Promise<void> {
     this.stopping = true;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    if (this.inFlight.size > 0) {
-      await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((r) => setTimeout(r, graceMs).unref())]);
-    }
-    for (const s of this.sockets) s.end();
-    const hard = setTimeout(() => {
-      for (const s of this.sockets) s.destroy();
-    }, 500);
-    hard.unref();
-    await closed;
-    clearTimeout(hard);
+    await drain({ inFlight: this.inFlight, connections: this.sockets, closed, end: (s) => s.end(), destroy: (s) => s.destroy() }, graceMs);
   }
 
   private accept(sock: net.Socket): void {

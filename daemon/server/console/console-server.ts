@@ -21,6 +21,7 @@ import { MAX_MESSAGE_BYTES } from "../../../protocol/line-splitter.ts";
 import type { EventHub } from "../event-hub.ts";
 import type { Logger } from "../logger.ts";
 import type { MethodRegistry } from "../method-registry.ts";
+import { drain } from "../drain.ts";
 import { openRpcConnection } from "../rpc-connection.ts";
 import type { ConsoleSettings } from "./console-settings.ts";
 import { isLoopback } from "./console-settings.ts";
@@ -101,17 +102,11 @@ export class ConsoleServer {
   async close(graceMs: number): Promise<void> {
     this.stopping = true;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    if (this.inFlight.size > 0) {
-      await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((r) => setTimeout(r, graceMs).unref())]);
-    }
-    for (const ws of this.sockets) ws.close(1001, "the daemon is stopping");
-    const hard = setTimeout(() => {
-      for (const ws of this.sockets) ws.terminate();
-    }, 500);
-    hard.unref();
-    this.server.closeAllConnections();
-    await closed;
-    clearTimeout(hard);
+    await drain(
+      { inFlight: this.inFlight, connections: this.sockets, closed, end: (ws) => ws.close(1001, "the daemon is stopping"), destroy: (ws) => ws.terminate() },
+      graceMs,
+      () => this.server.closeAllConnections(),
+    );
   }
 
   /** The Host header must be one of the names this server answers to; anything else is DNS rebinding or a mistake. */
