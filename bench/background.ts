@@ -12,7 +12,7 @@ import os from "node:os";
 import path from "node:path";
 import { encode, Message } from "node-osc";
 import { loadShow } from "../daemon/config/index.ts";
-import { WorkspaceStore } from "../daemon/crdt/index.ts";
+import { WorkspaceStore, levelPersistence } from "../daemon/crdt/index.ts";
 import type { ChangeEvent } from "../daemon/crdt/index.ts";
 import { CapabilitySet } from "../daemon/scripts/capabilities/index.ts";
 import { createLuaEngine } from "../daemon/scripts/engine/index.ts";
@@ -43,7 +43,7 @@ export async function run(report: Report): Promise<void> {
   );
   const show = await loadShow(root);
   const { capabilities } = loadShowTriggers({ config: show.config, modules: show.modules, schema: show.schema });
-  const store = await WorkspaceStore.open({ dir: path.join(root, ".openprod", "store"), schema: show.schema, workspaceId: show.config.workspace.id, peerId: "bench" });
+  const store = await WorkspaceStore.open({ persistence: levelPersistence({ dir: path.join(root, ".openprod", "store") }), schema: show.schema, workspaceId: show.config.workspace.id, peerId: "bench" });
   const engine = createLuaEngine({ maxWorkers: 1, warmWorkers: 1 });
   let started = false;
   const runtime = createScriptRuntime({

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { loadModules } from "../daemon/config/index.ts";
-import { WorkspaceStore } from "../daemon/crdt/index.ts";
+import { WorkspaceStore, levelPersistence } from "../daemon/crdt/index.ts";
 import type { Operation } from "../daemon/crdt/index.ts";
 import { createLuaEngine } from "../daemon/scripts/engine/index.ts";
 import { Session, createScriptRuntime, inlineScripts } from "../daemon/scripts/runtime/index.ts";
@@ -22,7 +22,7 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 export async function run(report: (name: string, value: number, unit: string) => void): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), "openprod-bench-runtime-"));
   const { schema } = await loadModules(path.resolve(import.meta.dirname, "../examples/show"));
-  const store = await WorkspaceStore.open({ dir, schema, workspaceId: "ws-bench", peerId: "bench" });
+  const store = await WorkspaceStore.open({ persistence: levelPersistence({ dir }), schema, workspaceId: "ws-bench", peerId: "bench" });
   const engine = createLuaEngine({ maxWorkers: 2, warmWorkers: 1 });
   try {
     const creates: Operation[] = Array.from({ length: ENTITIES }, (_, i) => ({ op: "CreateEntity", tables: ["lighting_fixtures"], fields: { unit_number: `U${i}`, channel: i } }));

@@ -12,7 +12,7 @@ import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { loadShow } from "../daemon/config/index.ts";
-import { WorkspaceStore } from "../daemon/crdt/index.ts";
+import { WorkspaceStore, levelPersistence } from "../daemon/crdt/index.ts";
 import { createLuaEngine } from "../daemon/scripts/engine/index.ts";
 import { createScriptRuntime, showScripts } from "../daemon/scripts/runtime/index.ts";
 import { loadFixture, runTests, textReport } from "../daemon/scripttest/index.ts";
@@ -73,7 +73,7 @@ export async function run(report: Report): Promise<void> {
 async function directRun(showDir: string, fixture: string, runs: number): Promise<number> {
   const show = await loadShow(showDir);
   const dir = mkdtempSync(path.join(tmpdir(), "openprod-bench-direct-"));
-  const store = await WorkspaceStore.open({ dir, schema: show.schema, workspaceId: show.config.workspace.id, peerId: "peer-bench" });
+  const store = await WorkspaceStore.open({ persistence: levelPersistence({ dir }), schema: show.schema, workspaceId: show.config.workspace.id, peerId: "peer-bench" });
   const engine = createLuaEngine({ maxWorkers: 2, warmWorkers: 1 });
   try {
     const ids = await loadFixture(store, fixture);

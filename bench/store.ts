@@ -14,6 +14,7 @@ import { openPersistence } from "../daemon/crdt/persistence/index.ts";
 import type { Operation } from "../daemon/crdt/operations.ts";
 import type { Schema } from "../daemon/crdt/schema.ts";
 import { WorkspaceStore } from "../daemon/crdt/store.ts";
+import { levelPersistence } from "../daemon/crdt/persistence/index.ts";
 import { size } from "./scale.ts";
 
 type Report = (name: string, value: number, unit: string) => void;
@@ -40,7 +41,7 @@ function gc(): void {
 }
 
 async function populate(schema: Schema, dir: string, n: number, opts: { fsync?: boolean } = {}): Promise<{ store: WorkspaceStore; ids: string[] }> {
-  const store = await WorkspaceStore.open({ dir, schema, workspaceId: WS, peerId: "bench-a", fsync: opts.fsync, compactEvery: 1_000_000 });
+  const store = await WorkspaceStore.open({ persistence: levelPersistence({ dir, fsync: opts.fsync }), schema, workspaceId: WS, peerId: "bench-a", compactEvery: 1_000_000 });
   const ids: string[] = [];
   const CHUNK = 10_000;
   for (let start = 0; start < n; start += CHUNK) {
@@ -110,7 +111,7 @@ export async function run(report: Report): Promise<void> {
     report("store.set_field.overhead_vs_floor", at100k / (floor.automerge + floor.level), "ratio");
     gc();
     const t0 = performance.now();
-    const reopened = await WorkspaceStore.open({ dir: d2, schema, workspaceId: WS, peerId: "bench-a" });
+    const reopened = await WorkspaceStore.open({ persistence: levelPersistence({ dir: d2 }), schema, workspaceId: WS, peerId: "bench-a" });
     reopened.queryIds(q, ["U77"]);
     report("store.cold_start.ms@100k", performance.now() - t0, "ms");
 
@@ -118,7 +119,7 @@ export async function run(report: Report): Promise<void> {
     const d3 = temp();
     dirs.push(d3);
     await reopened.close();
-    const fs = await WorkspaceStore.open({ dir: d2, schema, workspaceId: WS, peerId: "bench-a", fsync: true });
+    const fs = await WorkspaceStore.open({ persistence: levelPersistence({ dir: d2, fsync: true }), schema, workspaceId: WS, peerId: "bench-a" });
     const ids = big.ids;
     const ROUNDS = size(40);
     const tf = performance.now();
@@ -190,7 +191,7 @@ export async function run(report: Report): Promise<void> {
     const storeBulk = async (n: number): Promise<number> => {
       const d = temp();
       dirs.push(d);
-      const bulkStore = await WorkspaceStore.open({ dir: d, schema, workspaceId: WS, peerId: "bench-a" });
+      const bulkStore = await WorkspaceStore.open({ persistence: levelPersistence({ dir: d }), schema, workspaceId: WS, peerId: "bench-a" });
       const ops: Operation[] = [];
       for (let i = 0; i < n; i++) ops.push({ op: "CreateEntity", tables: ["lighting_fixtures"], fields: fixtureFields(i) });
       const tb = performance.now();
@@ -213,7 +214,7 @@ export async function run(report: Report): Promise<void> {
     const db = temp();
     dirs.push(da, db);
     const a = await populate(schema, da, size(10_000));
-    const b = await WorkspaceStore.open({ dir: db, schema, workspaceId: WS, peerId: "bench-b" });
+    const b = await WorkspaceStore.open({ persistence: levelPersistence({ dir: db }), schema, workspaceId: WS, peerId: "bench-b" });
     await exchange(a.store, b);
     const opsA: Operation[] = a.ids.map((id, i) => ({ op: "SetField", id, field: "channel", value: i + 1 }));
     const opsB: Operation[] = a.ids.map((id, i) => ({ op: "SetField", id, field: "channel", value: -(i + 1) }));
@@ -237,7 +238,7 @@ export async function run(report: Report): Promise<void> {
  * acknowledgement (a compaction's full save happens inside some write).
  */
 async function historyGrowth(schema: Schema, dir: string, total: number, window: number): Promise<{ growth: number; maxAckMs: number }> {
-  const store = await WorkspaceStore.open({ dir, schema, workspaceId: WS, peerId: "bench-a", compactEvery: 1000 });
+  const store = await WorkspaceStore.open({ persistence: levelPersistence({ dir }), schema, workspaceId: WS, peerId: "bench-a", compactEvery: 1000 });
   try {
     const ops: Operation[] = [];
     for (let i = 0; i < 100; i++) ops.push({ op: "CreateEntity", tables: ["lighting_fixtures"], fields: fixtureFields(i) });

@@ -21,6 +21,7 @@ import { Schema } from "../daemon/crdt/schema.ts";
 import type { Operation } from "../daemon/crdt/operations.ts";
 import type { FieldDef } from "../daemon/crdt/schema.ts";
 import { WorkspaceStore } from "../daemon/crdt/store.ts";
+import { levelPersistence } from "../daemon/crdt/persistence/index.ts";
 import { CapabilitySet, parseCapability, writeGate } from "../daemon/scripts/capabilities/index.ts";
 import type { WriteTarget } from "../daemon/crdt/index.ts";
 import { createLuaEngine } from "../daemon/scripts/engine/index.ts";
@@ -93,7 +94,7 @@ async function benchWriteGate(report: Report): Promise<void> {
 async function benchWhenFiltered(report: Report): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), "openprod-bench-triggers-"));
   const { schema } = await loadModules(EXAMPLE_SHOW);
-  const store = await WorkspaceStore.open({ dir, schema, workspaceId: "ws-bench", peerId: "bench" });
+  const store = await WorkspaceStore.open({ persistence: levelPersistence({ dir }), schema, workspaceId: "ws-bench", peerId: "bench" });
   try {
     const config = parseWorkspaceConfig(
       "bench/openprod.toml",
@@ -172,7 +173,7 @@ async function benchLive(report: Report): Promise<void> {
   const show = await loadShow(root);
   const loaded = loadShowTriggers(show);
   if (loaded.errors.length > 0 || loaded.rejected.length > 0) throw new Error(`the example show's triggers did not load: ${loaded.errors[0]?.message}`);
-  const store = await WorkspaceStore.open({ dir: path.join(root, ".openprod", "store"), schema: show.schema, workspaceId: "ws-bench", peerId: "bench" });
+  const store = await WorkspaceStore.open({ persistence: levelPersistence({ dir: path.join(root, ".openprod", "store") }), schema: show.schema, workspaceId: "ws-bench", peerId: "bench" });
   const engine = createLuaEngine({ maxWorkers: 2, warmWorkers: 2 });
   const runtime = createScriptRuntime({
     store,

@@ -9,7 +9,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadShow } from "./config/index.ts";
 import type { ShowConfig } from "./config/index.ts";
-import { StorageError, WorkspaceStore } from "./crdt/index.ts";
+import { StorageError, WorkspaceStore, levelPersistence, lockedStore } from "./crdt/index.ts";
 import { createPeerNode, generateWorkspaceKey, listenOverride, loadOrCreatePeerId, readWorkspaceKey, writeWorkspaceKey } from "./peer/index.ts";
 import type { PeerNode } from "./peer/index.ts";
 import {
@@ -236,20 +236,23 @@ async function openStoreOnce(show: ShowConfig, peerId: string): Promise<Workspac
   const pidFile = path.join(show.dir.stateDir, "daemon.pid");
   try {
     return await WorkspaceStore.open({
-      dir: show.dir.storeDir,
+      persistence: levelPersistence({
+        dir: show.dir.storeDir,
+        fsync: show.config.store.fsync,
+        acknowledgedFile: show.dir.acknowledgedFile,
+        lockWaitMs: runningDaemonPid(pidFile) === undefined ? STORE_LOCK_WAIT_MS : 0,
+      }),
       schema: show.schema,
       workspaceId: show.config.workspace.id,
       peerId,
-      fsync: show.config.store.fsync,
       compactEvery: show.config.store.compactEvery,
-      acknowledgedFile: show.dir.acknowledgedFile,
-      lockWaitMs: runningDaemonPid(pidFile) === undefined ? STORE_LOCK_WAIT_MS : 0,
     });
   } catch (e) {
-    if (e instanceof StorageError && e.details.levelCode === "LEVEL_LOCKED") {
+    const locked = lockedStore(e);
+    if (locked !== undefined) {
       const daemonPid = fs.existsSync(pidFile) ? fs.readFileSync(pidFile, "utf8").trim() : undefined;
-      const pid = typeof e.details.holderPid === "number" ? String(e.details.holderPid) : (daemonPid ?? "unknown");
-      const command = typeof e.details.holderCommand === "string" ? e.details.holderCommand : undefined;
+      const pid = locked.holderPid !== undefined ? String(locked.holderPid) : (daemonPid ?? "unknown");
+      const command = locked.holderCommand;
       const isDaemon = daemonPid !== undefined && daemonPid === pid;
       const who = isDaemon || command === undefined ? `another openprod daemon is already running for ${show.dir.root} (pid ${pid})` : `process ${pid} (${command}) holds the store of ${show.dir.root}`;
       throw new StorageError(

@@ -4,6 +4,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadShow } from "../daemon/config/index.ts";
 import { WorkspaceStore } from "../daemon/crdt/store.ts";
+import { levelPersistence } from "../daemon/crdt/persistence/index.ts";
 import { connect } from "../protocol/index.ts";
 import { CliKit, ROOT } from "./fixtures/daemon-cli.ts";
 
@@ -76,11 +77,10 @@ async function stoppedShow(count: number): Promise<string> {
   const show = await kit.newShow();
   const loaded = await loadShow(show);
   const store = await WorkspaceStore.open({
-    dir: loaded.dir.storeDir,
+    persistence: levelPersistence({ dir: loaded.dir.storeDir, acknowledgedFile: loaded.dir.acknowledgedFile }),
     schema: loaded.schema,
     workspaceId: loaded.config.workspace.id,
     peerId: "seed",
-    acknowledgedFile: loaded.dir.acknowledgedFile,
   });
   for (let i = 1; i <= count; i++) await store.apply([{ op: "CreateEntity", tables: ["lighting_cues"], fields: { number: i } }], { actor: { kind: "user", name: "sm" } });
   await store.close();

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { WorkspaceStore } from "../daemon/crdt/index.ts";
+import { WorkspaceStore, levelPersistence } from "../daemon/crdt/index.ts";
 import type { FieldValue, Operation } from "../daemon/crdt/index.ts";
 import { Overlay } from "../daemon/scripts/runtime/overlay.ts";
 import { storeBase } from "../daemon/scripts/runtime/overlay-base.ts";
@@ -19,8 +19,8 @@ let viaOverlay: WorkspaceStore;
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), "openprod-interp-"));
   const schema = await exampleSchema();
-  direct = await WorkspaceStore.open({ dir: path.join(dir, "direct"), schema, workspaceId: "ws", peerId: "peer-a" });
-  viaOverlay = await WorkspaceStore.open({ dir: path.join(dir, "overlay"), schema, workspaceId: "ws", peerId: "peer-b" });
+  direct = await WorkspaceStore.open({ persistence: levelPersistence({ dir: path.join(dir, "direct") }), schema, workspaceId: "ws", peerId: "peer-a" });
+  viaOverlay = await WorkspaceStore.open({ persistence: levelPersistence({ dir: path.join(dir, "overlay") }), schema, workspaceId: "ws", peerId: "peer-b" });
 });
 afterAll(async () => {
   await direct.close();

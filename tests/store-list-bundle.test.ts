@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { WorkspaceStore } from "../daemon/crdt/index.ts";
+import { WorkspaceStore, levelPersistence } from "../daemon/crdt/index.ts";
 import { USER, exampleSchema } from "./fixtures/runtime-kit/kit.ts";
 
 const dir = mkdtempSync(path.join(tmpdir(), "openprod-list-bundle-"));
@@ -14,7 +14,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe("a bundle touching list fields stays one durable bundle", () => {
   it("set, edit and remove on a list in one bundle: one hash, in history, and all of it after a restart", async () => {
     const schema = await exampleSchema();
-    const open = (): Promise<WorkspaceStore> => WorkspaceStore.open({ dir: path.join(dir, "store"), schema, workspaceId: "ws", peerId: "p" });
+    const open = (): Promise<WorkspaceStore> => WorkspaceStore.open({ persistence: levelPersistence({ dir: path.join(dir, "store") }), schema, workspaceId: "ws", peerId: "p" });
     let store = await open();
     const made = await store.apply([{ op: "CreateEntity", id: "fx", tables: ["lighting_fixtures"], fields: { tags: ["a", "b"] } }], USER);
     expect(made.hash).not.toBeNull();

@@ -100,7 +100,7 @@ async function openStoreHere(dir: string, notRunning: DaemonNotRunning): Promise
   // The config first: a directory that is no show fails fast, before the store's code is loaded.
   const show = await (await import("../config/index.ts")).loadShow(dir);
   // The core methods alone: the server's index also brings the script runtime, which an offline read never needs.
-  const [{ WorkspaceStore }, { MethodRegistry }, { registerCoreMethods }] = await Promise.all([
+  const [{ WorkspaceStore, levelPersistence }, { MethodRegistry }, { registerCoreMethods }] = await Promise.all([
     import("../crdt/index.ts"),
     import("../server/method-registry.ts"),
     import("../server/core-methods.ts"),
@@ -117,12 +117,10 @@ async function openStoreHere(dir: string, notRunning: DaemonNotRunning): Promise
   const peerId = fs.existsSync(identity) ? await (await import("../peer/index.ts")).loadOrCreatePeerId(show.dir.stateDir) : "unknown";
   // A private copy: a read never changes the store's files, and never holds the LOCK a starting daemon needs.
   const store = await WorkspaceStore.open({
-    dir: show.dir.storeDir,
+    persistence: levelPersistence({ dir: show.dir.storeDir, acknowledgedFile: show.dir.acknowledgedFile, readOnly: true }),
     schema: show.schema,
     workspaceId: show.config.workspace.id,
     peerId,
-    acknowledgedFile: show.dir.acknowledgedFile,
-    readOnly: true,
   });
   const methods = new MethodRegistry();
   registerCoreMethods(methods, {

@@ -29,8 +29,7 @@ import { HistoryIndex } from "./history-index.ts";
 import { bundleChanges } from "./bundle-changes.ts";
 import type { BundleChanges } from "./bundle-changes.ts";
 import { digestPatches } from "./patch-events.ts";
-import { openPersistence } from "./persistence/index.ts";
-import type { RecordWrite, WorkspacePersistence } from "./persistence/index.ts";
+import type { OpenPersistence, RecordWrite, WorkspacePersistence } from "./persistence/index.ts";
 import { executeQuery, parseQuery } from "./query/index.ts";
 import type { QuerySource, ScalarValue } from "./query/index.ts";
 import type { FieldDef, Schema } from "./schema.ts";
@@ -38,20 +37,15 @@ import { WorkspaceDoc } from "./workspace-doc.ts";
 import type { EdgeState, EntityState } from "./workspace-doc.ts";
 
 export interface StoreOptions {
-  /** LevelDB directory (`<show>/.openprod/store`). */
-  dir: string;
+  /**
+   * Where the workspace is kept: `levelPersistence({ dir, fsync, ... })` on disk, `memoryPersistence()`
+   * in memory. Opened by `open`, owned by the store from then on.
+   */
+  persistence: OpenPersistence;
   schema: Schema;
   workspaceId: string;
   /** This peer's id (libp2p peer id or a configured name); stamped on every bundle. */
   peerId: string;
-  /** Sync every bundle to disk (survives power loss). */
-  fsync?: boolean;
-  /** The independent record of what was acknowledged (see PersistenceOptions); the daemon keeps it beside `dir`. */
-  acknowledgedFile?: string;
-  /** Read a private copy: `dir`'s files are never changed and its LOCK is not taken (offline CLI reads). */
-  readOnly?: boolean;
-  /** How long to wait for another process to let go of the store (default 0). */
-  lockWaitMs?: number;
   /**
    * Least bundles between compactions (full save + dropping incremental entries). A compaction
    * also waits until the changes stored since the last one are as big as its save, so that the
@@ -159,21 +153,16 @@ export class WorkspaceStore {
   // ------------------------------------------------------------ lifecycle
 
   static async open(opts: StoreOptions): Promise<WorkspaceStore> {
-    const persistence = await openPersistence({
-      dir: opts.dir,
-      fsync: opts.fsync ?? false,
-      acknowledgedFile: opts.acknowledgedFile,
-      readOnly: opts.readOnly,
-      lockWaitMs: opts.lockWaitMs,
-    });
+    const persistence = await opts.persistence();
+    const dir = persistence.location;
     try {
       const loaded = await persistence.load();
       if (loaded.damaged.length > 0) {
         const list = loaded.damaged.map((d) => `${d.key}${d.seq !== undefined ? ` (bundle #${d.seq})` : ""}: ${d.reason}`);
         throw new StorageError(
-          `the workspace store at ${opts.dir} has ${loaded.damaged.length} damaged record(s): ${list.slice(0, 5).join("; ")}` +
+          `the workspace store at ${dir} has ${loaded.damaged.length} damaged record(s): ${list.slice(0, 5).join("; ")}` +
             `${list.length > 5 ? "; ..." : ""}. Nothing was changed on disk; \`openprod store inspect\` lists which bundles are recoverable.`,
-          { dir: opts.dir, damaged: loaded.damaged },
+          { dir: dir, damaged: loaded.damaged },
         );
       }
       // A fresh actor per process: a change that never became durable can never reuse its sequence number.
@@ -185,7 +174,7 @@ export class WorkspaceStore {
         else be = createBackend(actor);
         if (loaded.changes.length > 0) be.applyChanges(loaded.changes.map((c) => c.bytes));
       } catch (e) {
-        throw new StorageError(`the workspace store at ${opts.dir} could not be loaded: ${(e as Error).message}`, { dir: opts.dir });
+        throw new StorageError(`the workspace store at ${dir} could not be loaded: ${(e as Error).message}`, { dir: dir });
       }
       if (!loaded.snapshot && loaded.changes.length === 0) {
         be.applyChanges([genesisChange(opts.workspaceId)]);
@@ -194,25 +183,25 @@ export class WorkspaceStore {
       if (loaded.recordedHeads && !sameHeads(loaded.recordedHeads, be.getHeads())) {
         const missing = be.getMissingDeps(loaded.recordedHeads);
         throw new StorageError(
-          `the workspace store at ${opts.dir} is incomplete: it recorded heads ${loaded.recordedHeads.join(",")} but the stored changes lead to ${be.getHeads().join(",")}` +
+          `the workspace store at ${dir} is incomplete: it recorded heads ${loaded.recordedHeads.join(",")} but the stored changes lead to ${be.getHeads().join(",")}` +
             (missing.length ? ` (missing changes ${missing.join(", ")})` : ""),
-          { dir: opts.dir, recordedHeads: loaded.recordedHeads, heads: be.getHeads(), missing },
+          { dir: dir, recordedHeads: loaded.recordedHeads, heads: be.getHeads(), missing },
         );
       }
       // The seqs were checked at open; the heads too, in case a change went missing under its seq.
       const lostHeads = loaded.acknowledged ? be.getMissingDeps(loaded.acknowledged.heads) : [];
       if (loaded.acknowledged && lostHeads.length > 0) {
         throw new StorageError(
-          `the workspace store at ${opts.dir} holds less than it acknowledged: ${loaded.acknowledged.file} records heads it does not have (${lostHeads.join(", ")}). ` +
+          `the workspace store at ${dir} holds less than it acknowledged: ${loaded.acknowledged.file} records heads it does not have (${lostHeads.join(", ")}). ` +
             "Nothing was changed on disk; `openprod store recover` keeps what verifies and syncs the rest from a peer",
-          { dir: opts.dir, file: loaded.acknowledged.file, missingHeads: lostHeads },
+          { dir: dir, file: loaded.acknowledged.file, missingHeads: lostHeads },
         );
       }
       const storedWs = be.get("_root", "workspace");
       if (storedWs !== opts.workspaceId) {
         throw new StorageError(
-          `the store at ${opts.dir} holds workspace "${String(storedWs)}", not "${opts.workspaceId}" (openprod.toml [workspace] id)`,
-          { dir: opts.dir, stored: storedWs, expected: opts.workspaceId },
+          `the store at ${dir} holds workspace "${String(storedWs)}", not "${opts.workspaceId}" (openprod.toml [workspace] id)`,
+          { dir: dir, stored: storedWs, expected: opts.workspaceId },
         );
       }
       // The clock resumes after every HLC this workspace has seen: the head changes carry the
@@ -776,8 +765,8 @@ export class WorkspaceStore {
       this.lastSeq = await this.persistence.appendChanges(changes, this.be.getHeads(), writes);
     } catch (e) {
       this.broken = e as Error;
-      throw new StorageError(`could not make a bundle durable in ${this.opts.dir}: ${(e as Error).message}; the store refuses further writes`, {
-        dir: this.opts.dir,
+      throw new StorageError(`could not make a bundle durable in ${this.persistence.location}: ${(e as Error).message}; the store refuses further writes`, {
+        dir: this.persistence.location,
       });
     } finally {
       this.pendingDurable--;

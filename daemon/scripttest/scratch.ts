@@ -8,7 +8,7 @@ import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { ShowConfig } from "../config/index.ts";
-import { WorkspaceStore } from "../crdt/index.ts";
+import { WorkspaceStore, levelPersistence } from "../crdt/index.ts";
 import { CapabilitySet } from "../scripts/capabilities/index.ts";
 import type { LuaEngine } from "../scripts/engine/index.ts";
 import { createScriptRuntime, showScripts } from "../scripts/runtime/index.ts";
@@ -110,7 +110,7 @@ export class ScratchWorkspace {
     const { show, triggers } = input.show;
     const dir = mkdtempSync(path.join(input.parentDir, "ws-"));
     const store = await WorkspaceStore.open({
-      dir,
+      persistence: levelPersistence({ dir }),
       schema: show.schema,
       workspaceId: show.config.workspace.id,
       peerId: "peer-test",

@@ -5,6 +5,8 @@ import { loadModules } from "../../daemon/config/index.ts";
 import type { Schema } from "../../daemon/crdt/schema.ts";
 import { WorkspaceStore } from "../../daemon/crdt/store.ts";
 import type { StoreOptions } from "../../daemon/crdt/store.ts";
+import { levelPersistence } from "../../daemon/crdt/persistence/index.ts";
+import type { PersistenceOptions } from "../../daemon/crdt/persistence/index.ts";
 import type { Actor } from "../../daemon/crdt/operations.ts";
 
 export const EXAMPLE_SHOW = path.resolve(import.meta.dirname, "../../examples/show");
@@ -21,13 +23,17 @@ export function tempDir(prefix = "openprod-test-"): { dir: string; cleanup: () =
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export async function openTestStore(dir: string, extra: Partial<StoreOptions> = {}): Promise<WorkspaceStore> {
+/** Store settings, and the LevelDB backend's (at `dir`) unless `persistence` is given. */
+export type TestStoreOptions = Partial<StoreOptions> & Omit<PersistenceOptions, "dir">;
+
+export async function openTestStore(dir: string, extra: TestStoreOptions = {}): Promise<WorkspaceStore> {
+  const { fsync, acknowledgedFile, readOnly, lockWaitMs, ...store } = extra;
   return WorkspaceStore.open({
-    dir,
+    persistence: levelPersistence({ dir, fsync, acknowledgedFile, readOnly, lockWaitMs }),
     schema: await exampleSchema(),
     workspaceId: WORKSPACE_ID,
     peerId: extra.peerId ?? "peer-a",
-    ...extra,
+    ...store,
   });
 }
 

@@ -2,13 +2,21 @@
  * The seam between the workspace store and its durable storage. The store
  * hands over opaque Automerge change bytes and side records; this side knows
  * nothing about Automerge and only promises ordering, atomicity and durability.
+ * Two backends keep it: LevelDB on disk (workspace-persistence.ts) and memory
+ * (memory-persistence.ts); tests/persistence-contract.test.ts holds both to it.
  */
+
+/**
+ * Opens a backend. The store calls it once in `WorkspaceStore.open` and owns what it returns
+ * (closes it on close, or when open fails).
+ */
+export type OpenPersistence = () => Promise<WorkspacePersistence>;
 
 export interface PersistenceOptions {
   /** LevelDB directory, created (with its parents) if missing. */
   dir: string;
-  /** `[store] fsync = true` in openprod.toml: every acknowledged write survives power loss, not only a crash. */
-  fsync: boolean;
+  /** `[store] fsync = true` in openprod.toml: every acknowledged write survives power loss, not only a crash (default false). */
+  fsync?: boolean;
   /**
    * The independent record of the last acknowledged seq and heads (default `<dir>/ACKNOWLEDGED`).
    *
@@ -90,6 +98,9 @@ export interface PersistenceStats {
 }
 
 export interface WorkspacePersistence {
+  /** Where the data lives, as messages name it: the LevelDB directory, or `memory:<name>`. */
+  readonly location: string;
+  /** What is stored. Repeatable: each call reads what every resolved write left. */
   load(): Promise<LoadedState>;
   /**
    * Append the changes of one bundle (or one merge) plus side records, atomically (one LevelDB batch).
@@ -119,7 +130,12 @@ export interface WorkspacePersistence {
   writeRecords(writes: RecordWrite[]): Promise<void>;
   /** Counters for tests and benchmarks. */
   stats(): PersistenceStats;
-  /** Waits for every accepted write to become durable, then closes the database. */
+  /**
+   * Waits for every accepted write to become durable, then closes the database.
+   *
+   * @remarks Every write called after close rejects with StorageError (naming the location), and
+   * nothing of it is stored.
+   */
   close(): Promise<void>;
 }
 

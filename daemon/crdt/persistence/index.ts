@@ -1,10 +1,11 @@
-/** Durable storage of the workspace (Automerge changes, full saves, side records) on LevelDB. */
+/** Durable storage of the workspace (Automerge changes, full saves, side records): on LevelDB, or in memory. */
 
 export type {
   AcknowledgedState,
   DamagedFile,
   DamagedRecord,
   LoadedState,
+  OpenPersistence,
   PersistenceOptions,
   PersistenceStats,
   RecordSpace,
@@ -13,7 +14,10 @@ export type {
   StoredChange,
   WorkspacePersistence,
 } from "./contract.ts";
-export { openPersistence } from "./workspace-persistence.ts";
+export { levelPersistence, openPersistence } from "./workspace-persistence.ts";
+export { memoryPersistence } from "./memory-persistence.ts";
+export { lockedStore } from "./open-level.ts";
+export type { StoreLocked } from "./open-level.ts";
 export { inspectStorage } from "./inspect.ts";
 export type { InspectOptions } from "./inspect.ts";
 export { salvageStorage, moveStoreAside } from "./salvage.ts";

@@ -27,12 +27,31 @@ function rootCause(e: unknown): unknown {
   return e;
 }
 
+const LOCKED = "LEVEL_LOCKED";
+
+/** The store was in use by another process: this is the only place that tells (by LevelDB's code). */
+export interface StoreLocked {
+  /** The holder of the LOCK, when /proc tells. */
+  holderPid?: number;
+  holderCommand?: string;
+}
+
+/** What the StorageError `e` says about the process holding the store, or undefined if `e` is no "store in use" error. */
+export function lockedStore(e: unknown): StoreLocked | undefined {
+  if (!(e instanceof StorageError) || e.details.levelCode !== LOCKED) return undefined;
+  const { holderPid, holderCommand } = e.details;
+  return {
+    ...(typeof holderPid === "number" ? { holderPid } : {}),
+    ...(typeof holderCommand === "string" ? { holderCommand } : {}),
+  };
+}
+
 export function openError(dir: string, e: unknown): StorageError {
   const cause = rootCause(e);
   const code = levelCode(cause) ?? levelCode(e);
   const reason = messageOf(cause);
   const details = { dir, levelCode: code, reason };
-  if (code === "LEVEL_LOCKED") {
+  if (code === LOCKED) {
     const holder = lockHolder(dir);
     const who = holder === undefined ? "another process (pid unknown)" : `process ${holder.pid} (${holder.command})`;
     return new StorageError(

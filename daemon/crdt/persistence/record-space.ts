@@ -1,7 +1,7 @@
 /**
- * One namespace of side records (sync states, overlays, run records...).
- * Values carry a checksum like the changes do; a damaged one is an error
- * naming its key rather than garbage handed to the caller.
+ * One namespace of side records (sync states, overlays, run records...),
+ * the same on every backend: a backend supplies raw reads, a listing and the
+ * atomic write; the JSON rules and error messages live here once.
  */
 
 import type { RecordSpace, RecordWrite } from "./contract.ts";
@@ -11,47 +11,30 @@ import { namespacePrefix, prefixBounds, recordKey } from "./keys.ts";
 import { decodeSideRecord } from "./record-codec.ts";
 import { InvalidOperation, StorageError } from "../errors.ts";
 
-export interface RecordSpaceDeps {
-  db: StoreDb;
-  dir: string;
-  write: (writes: RecordWrite[]) => Promise<void>;
+/** What a backend provides for one namespace. */
+export interface RecordSource {
+  /** Where the store is, for messages (a directory, or `memory:<name>`). */
+  location: string;
+  get(key: string): Promise<Uint8Array | undefined>;
+  /** Records whose key starts with `prefix`, in UTF-8 byte order of their keys. */
+  list(prefix: string): AsyncIterable<[string, Uint8Array]>;
+  write(writes: RecordWrite[]): Promise<void>;
 }
 
-export function createRecordSpace(namespace: string, deps: RecordSpaceDeps): RecordSpace {
-  const { db, dir, write } = deps;
-  const prefix = namespacePrefix(namespace);
-
-  function decode(key: string, value: Uint8Array): Uint8Array {
-    const decoded = decodeSideRecord(value);
-    if (decoded.ok) return decoded.value;
-    throw new StorageError(
-      `side record "${key}" in namespace "${namespace}" of the workspace store at ${dir} is damaged: ${decoded.reason}`,
-      { dir, namespace, key, reason: decoded.reason },
-    );
-  }
-
-  async function get(key: string): Promise<Uint8Array | undefined> {
-    let value: Uint8Array | undefined;
-    try {
-      value = await db.get(recordKey(namespace, key));
-    } catch (e) {
-      throw ioError(dir, `reading side record "${key}" in namespace "${namespace}"`, e);
-    }
-    return value === undefined ? undefined : decode(key, value);
-  }
-
+export function recordSpaceOver(namespace: string, source: RecordSource): RecordSpace {
+  const { location, write } = source;
   return {
-    get,
+    get: (key) => source.get(key),
     async getJson<T>(key: string): Promise<T | undefined> {
-      const bytes = await get(key);
+      const bytes = await source.get(key);
       if (bytes === undefined) return undefined;
       const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
       try {
         return JSON.parse(text) as T;
       } catch (e) {
         throw new StorageError(
-          `side record "${key}" in namespace "${namespace}" of the workspace store at ${dir} is not valid JSON: ${(e as Error).message}`,
-          { dir, namespace, key },
+          `side record "${key}" in namespace "${namespace}" of the workspace store at ${location} is not valid JSON: ${(e as Error).message}`,
+          { dir: location, namespace, key },
         );
       }
     },
@@ -69,7 +52,46 @@ export function createRecordSpace(namespace: string, deps: RecordSpaceDeps): Rec
       return write([{ namespace, key, value: Buffer.from(text, "utf8") }]);
     },
     del: (key) => write([{ namespace, key, value: null }]),
-    async *list(keyPrefix = ""): AsyncIterable<[string, Uint8Array]> {
+    list: (keyPrefix = "") => source.list(keyPrefix),
+  };
+}
+
+export interface RecordSpaceDeps {
+  db: StoreDb;
+  dir: string;
+  write: (writes: RecordWrite[]) => Promise<void>;
+}
+
+/**
+ * A namespace on LevelDB. Values carry a checksum like the changes do; a
+ * damaged one is an error naming its key rather than garbage handed to the caller.
+ */
+export function createRecordSpace(namespace: string, deps: RecordSpaceDeps): RecordSpace {
+  const { db, dir, write } = deps;
+  const prefix = namespacePrefix(namespace);
+
+  function decode(key: string, value: Uint8Array): Uint8Array {
+    const decoded = decodeSideRecord(value);
+    if (decoded.ok) return decoded.value;
+    throw new StorageError(
+      `side record "${key}" in namespace "${namespace}" of the workspace store at ${dir} is damaged: ${decoded.reason}`,
+      { dir, namespace, key, reason: decoded.reason },
+    );
+  }
+
+  return recordSpaceOver(namespace, {
+    location: dir,
+    write,
+    async get(key) {
+      let value: Uint8Array | undefined;
+      try {
+        value = await db.get(recordKey(namespace, key));
+      } catch (e) {
+        throw ioError(dir, `reading side record "${key}" in namespace "${namespace}"`, e);
+      }
+      return value === undefined ? undefined : decode(key, value);
+    },
+    async *list(keyPrefix) {
       const bounds = prefixBounds(prefix + keyPrefix);
       const iterator = db.iterator<Uint8Array, Uint8Array>({ ...bounds, keyEncoding: "view" });
       try {
@@ -83,5 +105,5 @@ export function createRecordSpace(namespace: string, deps: RecordSpaceDeps): Rec
         await iterator.close();
       }
     },
-  };
+  });
 }

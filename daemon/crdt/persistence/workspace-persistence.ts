@@ -11,6 +11,7 @@ import type {
   AcknowledgedState,
   DamagedFile,
   LoadedState,
+  OpenPersistence,
   PersistenceOptions,
   PersistenceStats,
   RecordSpace,
@@ -20,7 +21,7 @@ import type {
 import type { StoreDb } from "./open-level.ts";
 import type { WriteOp } from "./commit-queue.ts";
 import { CommitQueue } from "./commit-queue.ts";
-import { ioError, lockHolder, openLevel, restrictModes } from "./open-level.ts";
+import { ioError, lockHolder, lockedStore, openLevel, restrictModes } from "./open-level.ts";
 import { readSeqPosition, readWorkspace } from "./workspace-reader.ts";
 import type { SeqPosition } from "./workspace-reader.ts";
 import { AcknowledgedWriter, DEFAULT_ACKNOWLEDGED_FILE, describeMissing, missingSeqs, readAcknowledged } from "./acknowledged-record.ts";
@@ -43,6 +44,11 @@ import {
 } from "./keys.ts";
 import { encodeChange, encodeHeadsRecord, encodeSideRecord, encodeSnapshotMeta } from "./record-codec.ts";
 import { InvalidOperation, StorageError } from "../errors.ts";
+
+/** The LevelDB backend for `WorkspaceStore.open`: opens the store at `opts.dir` when the store asks. */
+export function levelPersistence(opts: PersistenceOptions): OpenPersistence {
+  return () => openPersistence(opts);
+}
 
 /**
  * Opens the store, refusing (StorageError, every file left as it was) one that
@@ -156,7 +162,7 @@ async function openPreserving(dir: string, exists: boolean, lockWaitMs: number):
       return { db: await openLevel(dir, true), preserved };
     } catch (e) {
       preserved?.release();
-      if (!(e instanceof StorageError && e.details.levelCode === "LEVEL_LOCKED") || Date.now() >= deadline) throw e;
+      if (lockedStore(e) === undefined || Date.now() >= deadline) throw e;
       await wait();
     }
   }
@@ -252,6 +258,7 @@ async function checkFormat(db: StoreDb, dir: string): Promise<void> {
 class LevelWorkspacePersistence implements WorkspacePersistence {
   private readonly queue: CommitQueue;
   private readonly dir: string;
+  readonly location: string;
   /** The last seq handed out (durable or still queued). */
   private lastSeq: number;
   /** No change record with a smaller seq is stored; compaction deletes from here. */
@@ -269,7 +276,8 @@ class LevelWorkspacePersistence implements WorkspacePersistence {
     private readonly copy: StoreCopy | null,
   ) {
     this.dir = opts.dir;
-    this.queue = new CommitQueue(db, opts.dir, opts.fsync, (seq, heads) => writer?.write(seq, heads));
+    this.location = opts.dir;
+    this.queue = new CommitQueue(db, opts.dir, opts.fsync ?? false, (seq, heads) => writer?.write(seq, heads));
     this.lastSeq = position.lastSeq;
     this.firstStoredSeq = position.firstStoredSeq;
     this.opened = loaded;
