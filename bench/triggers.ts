@@ -115,6 +115,7 @@ async function benchWhenFiltered(report: Report): Promise<void> {
       bundles: [{ hash: "b0", meta: { v: 1, hlc: "0", peer: "bench", actor: { kind: "user", name: "b" }, entities: ["e1"], ops: 1 } }],
       changes: [{ kind: "field", entity: "e1", field: "lighting.cue.status", oldValue: "standby", newValue: "stopped" }],
       heads: [],
+      conflicts: { opened: [], closed: [] },
     };
     const n = size(300_000);
     const t0 = performance.now();

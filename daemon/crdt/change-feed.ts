@@ -3,6 +3,7 @@
  * overlay committed at its snapshot) changed, at field level. Indexes,
  * conflicts, history, triggers and the socket all read this one stream.
  */
+import type { ConflictRecord } from "./conflicts.ts";
 import type { BundleInfo, FieldValue } from "./operations.ts";
 
 export type ChangeKind = "field" | "table" | "facet" | "entity" | "edge";
@@ -29,6 +30,13 @@ export interface ChangeEvent {
   bundles: BundleInfo[];
   changes: FieldChange[];
   heads: string[];
+  /** Conflicts these bundles opened (as recorded now) and the ids of those they closed, each sorted by id. */
+  conflicts: ConflictDelta;
+}
+
+export interface ConflictDelta {
+  opened: ConflictRecord[];
+  closed: string[];
 }
 
 export type ChangeListener = (event: ChangeEvent) => void;

@@ -13,7 +13,7 @@ export type {
   BundleMeta,
   BundleInfo,
 } from "./operations.ts";
-export type { ChangeEvent, FieldChange, ChangeListener, ChangeKind } from "./change-feed.ts";
+export type { ChangeEvent, ConflictDelta, FieldChange, ChangeListener, ChangeKind } from "./change-feed.ts";
 export type { ConflictRecord, ConflictValue, BulkConflict } from "./conflicts.ts";
 export { BULK_THRESHOLD } from "./conflicts.ts";
 export type { EdgeState, EntityState } from "./workspace-doc.ts";

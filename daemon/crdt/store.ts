@@ -12,7 +12,7 @@ import { OverlayDocument } from "./overlay-document.ts";
 import type { WriteGate } from "./op-writes.ts";
 import type { ConflictTarget, OpContext, OpResult } from "./apply-ops.ts";
 import { ChangeFeed } from "./change-feed.ts";
-import type { ChangeEvent, ChangeListener, FieldChange } from "./change-feed.ts";
+import type { ChangeEvent, ChangeListener, ConflictDelta, FieldChange } from "./change-feed.ts";
 import { ChangeLocator, parseBundleMeta } from "./change-locator.ts";
 import { ConflictTracker } from "./conflicts.ts";
 import type { BulkConflict, ConflictLocation, ConflictRecord } from "./conflicts.ts";
@@ -310,7 +310,7 @@ export class WorkspaceStore {
     return {
       durable,
       finish: () => {
-        this.publish("local", [info], ctx.changes);
+        this.publish("local", [info], ctx.changes, conflictDelta);
         return { hash, hlc, results, changes: ctx.changes };
       },
     };
@@ -715,7 +715,7 @@ export class WorkspaceStore {
     const durable = this.persist(changes, infos, delta.opened, delta.closed, side);
     release();
     await durable;
-    this.publish(origin, infos, digest.changes);
+    this.publish(origin, infos, digest.changes, delta);
     const last = infos[infos.length - 1];
     return { hash: last?.hash ?? null, hlc: last?.meta.hlc ?? this.hlc.last(), results: [], changes: digest.changes, conflicts: delta.opened };
   }
@@ -785,11 +785,21 @@ export class WorkspaceStore {
     return this.bundlesSinceCompaction >= (this.opts.compactEvery ?? 10_000) && this.bytesSinceCompaction >= this.lastSaveBytes;
   }
 
-  private publish(origin: "local" | "remote", bundles: BundleInfo[], changes: FieldChange[]): void {
+  private publish(origin: "local" | "remote", bundles: BundleInfo[], changes: FieldChange[], delta: ConflictDelta): void {
     this.changedSinceCache.clear();
     if (this.feed.size === 0) return;
-    const event: ChangeEvent = { origin, bundles, changes, heads: this.be.getHeads() };
+    const event: ChangeEvent = { origin, bundles, changes, heads: this.be.getHeads(), conflicts: this.netConflicts(delta) };
     this.feed.publish(event);
+  }
+
+  /** What one write did to the open conflicts, each once, in id order (as a listing of the conflicts has them). */
+  private netConflicts(delta: ConflictDelta): ConflictDelta {
+    const byId = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+    const opened = new Map(delta.opened.map((c) => [c.id, c]));
+    return {
+      opened: [...opened.values()].sort((a, b) => byId(a.id, b.id)),
+      closed: [...new Set(delta.closed)].sort(byId),
+    };
   }
 
   private context(hlc: string): OpContext {

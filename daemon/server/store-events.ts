@@ -1,30 +1,21 @@
 /**
  * Turns the store's change feed and the peer node's events into socket
  * events: `bundle`, `conflict.opened` / `conflict.closed`, `peer.up` /
- * `peer.down`. Conflict events come from comparing the open conflicts
- * before and after each bundle (skipped while none are open).
+ * `peer.down`. Conflict events are those the store's change event carries.
  */
 import type { WorkspaceStore } from "../crdt/index.ts";
 import type { PeerNode } from "../peer/index.ts";
 import type { EventHub } from "./event-hub.ts";
 
 export function bridgeEvents(store: WorkspaceStore, peer: PeerNode | null, events: EventHub): () => void {
-  let open = new Set(store.conflicts().map((c) => c.id));
   const offs: (() => void)[] = [];
   offs.push(
     store.onChange((change) => {
       if (events.wants("bundle")) {
         events.publish({ type: "bundle", origin: change.origin, bundles: change.bundles, changes: change.changes, heads: change.heads });
       }
-      if (open.size === 0 && store.stats().conflicts === 0) return;
-      const now = store.conflicts();
-      const next = new Set<string>();
-      for (const c of now) {
-        next.add(c.id);
-        if (!open.has(c.id)) events.publish({ type: "conflict.opened", conflict: c });
-      }
-      for (const id of open) if (!next.has(id)) events.publish({ type: "conflict.closed", id });
-      open = next;
+      for (const conflict of change.conflicts.opened) events.publish({ type: "conflict.opened", conflict });
+      for (const id of change.conflicts.closed) events.publish({ type: "conflict.closed", id });
     }),
   );
   if (peer) {
