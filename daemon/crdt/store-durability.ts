@@ -1,0 +1,77 @@
+/**
+ * From the document to the disk and out: a bundle's or merge's changes are
+ * appended with their side records (conflict records among them) in one
+ * atomic write, then peers are told there is something to sync, and change
+ * listeners what changed. A failed write stops the store from writing more.
+ */
+import type { ChangeEvent, ConflictDelta, FieldChange } from "./change-feed.ts";
+import { StorageError } from "./errors.ts";
+import type { BundleInfo } from "./operations.ts";
+import type { LoadedState, RecordWrite } from "./persistence/index.ts";
+import { Compaction } from "./store-compaction.ts";
+import { announcedConflicts, conflictRecordWrites } from "./store-conflicts.ts";
+import type { StoreContext } from "./store-context.ts";
+import type { StoreHistory } from "./store-history.ts";
+
+export class Durability {
+  /** The seq of the last change made durable. */
+  lastSeq = 0;
+  private readonly compaction: Compaction;
+  private readonly syncListeners = new Set<() => void>();
+
+  constructor(
+    private readonly ctx: StoreContext,
+    private readonly history: StoreHistory,
+    /** Told before every change event: what readers cached about "changed since" is stale. */
+    private readonly onAnnounce: () => void,
+  ) {
+    this.compaction = new Compaction(ctx);
+  }
+
+  /** Where the store stood at open. */
+  resume(loaded: LoadedState, lastSeq: number): void {
+    this.lastSeq = lastSeq;
+    this.compaction.resume(loaded);
+  }
+
+  /** Appends changes already in the document, with `side` records and the conflict records of `delta`; resolves once durable. */
+  async persist(changes: { hash: string; bytes: Uint8Array }[], infos: BundleInfo[], delta: ConflictDelta, side: RecordWrite[]): Promise<void> {
+    const { be, persistence, status } = this.ctx;
+    const writes = [...side, ...conflictRecordWrites(delta)];
+    this.history.add(infos);
+    status.pendingDurable++;
+    try {
+      this.lastSeq = await persistence.appendChanges(changes, be.getHeads(), writes);
+    } catch (e) {
+      status.broken = e as Error;
+      throw new StorageError(`could not make a bundle durable in ${persistence.location}: ${(e as Error).message}; the store refuses further writes`, {
+        dir: persistence.location,
+      });
+    } finally {
+      status.pendingDurable--;
+    }
+    this.compaction.stored(changes);
+    if (this.compaction.due()) await this.compact();
+    for (const l of this.syncListeners) l();
+  }
+
+  /** The change event for bundles that are durable. */
+  announce(origin: "local" | "remote", bundles: BundleInfo[], changes: FieldChange[], delta: ConflictDelta): void {
+    this.onAnnounce();
+    const { feed, be } = this.ctx;
+    if (feed.size === 0) return;
+    const event: ChangeEvent = { origin, bundles, changes, heads: be.getHeads(), conflicts: announcedConflicts(delta) };
+    feed.publish(event);
+  }
+
+  /** Compact now: a full save replaces the incremental change records. */
+  compact(): Promise<void> {
+    return this.compaction.run(() => this.lastSeq);
+  }
+
+  /** Called after every durable local bundle and merge (peers push promptly). */
+  onSyncableChange(listener: () => void): () => void {
+    this.syncListeners.add(listener);
+    return () => this.syncListeners.delete(listener);
+  }
+}

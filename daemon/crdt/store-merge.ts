@@ -1,0 +1,127 @@
+/**
+ * Merge intake: Automerge sync sessions with peers, and absorbing changes
+ * that are already in the document (a peer's, or a bundle committed at an
+ * older snapshot) into indexes, conflicts, disk and the change feed.
+ */
+import { api } from "./automerge-backend.ts";
+import type { Heads, WasmSyncState } from "./automerge-backend.ts";
+import { parseBundleMeta } from "./change-locator.ts";
+import { InvalidOperation } from "./errors.ts";
+import type { BundleInfo } from "./operations.ts";
+import { digestPatches } from "./patch-events.ts";
+import type { RecordWrite } from "./persistence/index.ts";
+import { examineMerge } from "./store-conflicts.ts";
+import type { StoreContext } from "./store-context.ts";
+import { NS_SYNC, headsEqual } from "./store-context.ts";
+import type { Durability } from "./store-durability.ts";
+import { DIGEST_SLICE, applyToIndexesSliced, forget } from "./store-indexing.ts";
+import type { CommitAtResult, SyncSession } from "./store-types.ts";
+
+export class MergeIntake {
+  constructor(
+    private readonly ctx: StoreContext,
+    private readonly durability: Durability,
+  ) {}
+
+  /** Start or resume Automerge sync with a peer; its sync state is persisted. */
+  async openSyncSession(peerId: string): Promise<SyncSession> {
+    const { be, persistence, status } = this.ctx;
+    const saved = await persistence.records(NS_SYNC).get(peerId);
+    let state: WasmSyncState;
+    try {
+      state = saved ? api.decodeSyncState(saved) : api.initSyncState();
+    } catch {
+      state = api.initSyncState();
+    }
+    return {
+      generateMessage: () => {
+        // Never advertise heads that are not durable yet.
+        if (status.closed || status.pendingDurable > 0) return null;
+        return be.generateSyncMessage(state);
+      },
+      receiveMessage: (msg) => this.receiveSync(peerId, state, msg),
+      close: async () => {
+        if (status.closed) return;
+        await persistence.records(NS_SYNC).put(peerId, api.encodeSyncState(state));
+      },
+    };
+  }
+
+  private async receiveSync(peerId: string, state: WasmSyncState, msg: Uint8Array): Promise<void> {
+    const release = await this.ctx.lock.acquire();
+    try {
+      await this.receiveSyncLocked(peerId, state, msg, release);
+    } finally {
+      release();
+    }
+  }
+
+  private async receiveSyncLocked(peerId: string, state: WasmSyncState, msg: Uint8Array, release: () => void): Promise<void> {
+    const { be, hlc, persistence } = this.ctx;
+    this.ctx.status.assertWritable();
+    try {
+      api.decodeSyncMessage(msg);
+    } catch (e) {
+      throw new InvalidOperation(`peer ${peerId} sent an undecodable sync message: ${(e as Error).message}`, { peer: peerId });
+    }
+    const before = be.getHeads();
+    try {
+      be.receiveSyncMessage(state, msg);
+    } catch (e) {
+      throw new InvalidOperation(`peer ${peerId} sent a sync message that could not be applied: ${(e as Error).message}`, { peer: peerId });
+    }
+    const after = be.getHeads();
+    const syncWrite: RecordWrite = { namespace: NS_SYNC, key: peerId, value: api.encodeSyncState(state) };
+    if (headsEqual(before, after)) {
+      const written = persistence.writeRecords([syncWrite]);
+      release();
+      await written;
+      return;
+    }
+    const metas = be.getChangesMeta(before);
+    const infos: BundleInfo[] = [];
+    for (const m of metas) {
+      const meta = parseBundleMeta(m.message);
+      if (meta) {
+        infos.push({ hash: m.hash, meta });
+        hlc.observe(meta.hlc);
+      }
+    }
+    await this.absorb("remote", before, infos, [syncWrite], release);
+  }
+
+  /** Persist and announce changes already in the document since `before` (merges, commitAt). Called holding the write lock, which it releases. */
+  async absorb(origin: "local" | "remote", before: Heads, infos: BundleInfo[], side: RecordWrite[], release: () => void): Promise<CommitAtResult> {
+    const ctx = this.ctx;
+    const { be, doc, status, tracker } = ctx;
+    // The document moved under the caches: readers must not trust them while this merge is digested.
+    doc.invalidateAll();
+    status.pendingDurable++;
+    let digest;
+    let changes: { hash: string; bytes: Uint8Array }[];
+    try {
+      const metas = be.getChangesMeta(before);
+      ctx.locator.added(metas);
+      changes = metas.map((m) => ({ hash: m.hash, bytes: be.getChangeByHash(m.hash) as Uint8Array }));
+      // Applying a big sync message and diffing it are two long wasm calls: let other work run between them.
+      if (changes.length > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      const patches = be.diff(before, be.getHeads());
+      digest = await digestPatches(doc, patches, before, {
+        isTracked: (container, id, key) => tracker.has(container, id, key),
+        yieldEvery: DIGEST_SLICE,
+      });
+    } finally {
+      status.pendingDurable--;
+    }
+    forget(ctx, digest.touched);
+    const delta = examineMerge(ctx, digest);
+    // Indexes follow what every copy shows, so they are updated only once conflicts are known.
+    await applyToIndexesSliced(ctx, digest.changes);
+    const durable = this.durability.persist(changes, infos, delta, side);
+    release();
+    await durable;
+    this.durability.announce(origin, infos, digest.changes, delta);
+    const last = infos[infos.length - 1];
+    return { hash: last?.hash ?? null, hlc: last?.meta.hlc ?? ctx.hlc.last(), results: [], changes: digest.changes, conflicts: delta.opened };
+  }
+}

@@ -1,0 +1,59 @@
+/** The workspace store's public vocabulary: how it is opened and what its calls return. */
+import type { Heads } from "./automerge-backend.ts";
+import type { OpResult } from "./apply-ops.ts";
+import type { FieldChange } from "./change-feed.ts";
+import type { ConflictRecord } from "./conflicts.ts";
+import type { BundleInfo, FieldValue } from "./operations.ts";
+import type { OpenPersistence } from "./persistence/index.ts";
+import type { Schema } from "./schema.ts";
+import type { EntityState } from "./workspace-doc.ts";
+
+export interface StoreOptions {
+  /**
+   * Where the workspace is kept: `levelPersistence({ dir, fsync, ... })` on disk, `memoryPersistence()`
+   * in memory. Opened by `open`, owned by the store from then on.
+   */
+  persistence: OpenPersistence;
+  schema: Schema;
+  workspaceId: string;
+  /** This peer's id (libp2p peer id or a configured name); stamped on every bundle. */
+  peerId: string;
+  /**
+   * Least bundles between compactions (full save + dropping incremental entries). A compaction
+   * also waits until the changes stored since the last one are as big as its save, so that the
+   * saves, whose cost grows with the history, cost each bundle the same however long the history.
+   */
+  compactEvery?: number;
+  now?: () => number;
+  random?: () => number;
+}
+
+export interface BundleResult {
+  /** Null when the bundle changed nothing (e.g. a field set to the value it already had). */
+  hash: string | null;
+  hlc: string;
+  results: OpResult[];
+  changes: FieldChange[];
+}
+
+export interface CommitAtResult extends BundleResult {
+  /** Conflicts opened because canonical changed the same keys since `heads`. */
+  conflicts: ConflictRecord[];
+}
+
+export interface EntityView extends EntityState {
+  fields: Record<string, FieldValue>;
+}
+
+export interface ReadOptions {
+  /** Read as of these heads (a point in history); default: now. */
+  heads?: Heads;
+}
+
+export type HistoryEntry = BundleInfo;
+
+export interface SyncSession {
+  generateMessage(): Uint8Array | null;
+  receiveMessage(msg: Uint8Array): Promise<void>;
+  close(): Promise<void>;
+}
