@@ -139,12 +139,11 @@ describe("uncommitted session changes fire nothing; committing them fires once",
     await d.idle();
     const before = runner.started.length;
     // A session holds its ops in an overlay, outside the store: the workspace has not changed.
-    const snapshot = store.heads();
     const overlay = [{ op: "SetField" as const, id: cues[0], field: "status", value: "running" }];
     await d.idle();
     expect(runner.started.length).toBe(before);
     const tracesBefore = d.traces("cue_started").length;
-    const commit = await store.commitAt(snapshot, overlay, { actor: { kind: "user", name: "sm" } });
+    const commit = await store.apply(overlay, { actor: { kind: "user", name: "sm" } });
     await d.idle();
     expect(runner.started.length).toBe(before + 1);
     expect(d.traces("cue_started").length).toBe(tracesBefore + 1);

@@ -1,6 +1,6 @@
 /** The workspace store: the public face of daemon/crdt. */
 export { WorkspaceStore, headsEqual } from "./store.ts";
-export type { StoreOptions, BundleResult, CommitAtResult, EntityView, ReadOptions, HistoryEntry, SyncSession } from "./store.ts";
+export type { StoreOptions, BundleResult, EntityView, ReadOptions, HistoryEntry, SyncSession } from "./store.ts";
 export type { Heads } from "./automerge-backend.ts";
 export type {
   Operation,

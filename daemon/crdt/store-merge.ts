@@ -1,7 +1,6 @@
 /**
- * Merge intake: Automerge sync sessions with peers, and absorbing changes
- * that are already in the document (a peer's, or a bundle committed at an
- * older snapshot) into indexes, conflicts, disk and the change feed.
+ * Merge intake: Automerge sync sessions with peers, and absorbing the changes
+ * a peer sent into indexes, conflicts, disk and the change feed.
  */
 import { api } from "./automerge-backend.ts";
 import type { Heads, WasmSyncState } from "./automerge-backend.ts";
@@ -15,7 +14,7 @@ import type { StoreContext } from "./store-context.ts";
 import { NS_SYNC, headsEqual } from "./store-context.ts";
 import type { Durability } from "./store-durability.ts";
 import { DIGEST_SLICE, applyToIndexesSliced, forget } from "./store-indexing.ts";
-import type { CommitAtResult, SyncSession } from "./store-types.ts";
+import type { SyncSession } from "./store-types.ts";
 
 export class MergeIntake {
   constructor(
@@ -87,11 +86,11 @@ export class MergeIntake {
         hlc.observe(meta.hlc);
       }
     }
-    await this.absorb("remote", before, infos, [syncWrite], release);
+    await this.absorb(before, infos, [syncWrite], release);
   }
 
-  /** Persist and announce changes already in the document since `before` (merges, commitAt). Called holding the write lock, which it releases. */
-  async absorb(origin: "local" | "remote", before: Heads, infos: BundleInfo[], side: RecordWrite[], release: () => void): Promise<CommitAtResult> {
+  /** Persist and announce a peer's changes, already in the document since `before`. Called holding the write lock, which it releases. */
+  private async absorb(before: Heads, infos: BundleInfo[], side: RecordWrite[], release: () => void): Promise<void> {
     const ctx = this.ctx;
     const { be, doc, status, tracker } = ctx;
     // The document moved under the caches: readers must not trust them while this merge is digested.
@@ -120,8 +119,6 @@ export class MergeIntake {
     const durable = this.durability.persist(changes, infos, delta, side);
     release();
     await durable;
-    this.durability.announce(origin, infos, digest.changes, delta);
-    const last = infos[infos.length - 1];
-    return { hash: last?.hash ?? null, hlc: last?.meta.hlc ?? ctx.hlc.last(), results: [], changes: digest.changes, conflicts: delta.opened };
+    this.durability.announce("remote", infos, digest.changes, delta);
   }
 }

@@ -2,7 +2,6 @@
 import type { Heads } from "./automerge-backend.ts";
 import type { OpResult } from "./apply-ops.ts";
 import type { FieldChange } from "./change-feed.ts";
-import type { ConflictRecord } from "./conflicts.ts";
 import type { BundleInfo, FieldValue } from "./operations.ts";
 import type { OpenPersistence } from "./persistence/index.ts";
 import type { Schema } from "./schema.ts";
@@ -34,11 +33,6 @@ export interface BundleResult {
   hlc: string;
   results: OpResult[];
   changes: FieldChange[];
-}
-
-export interface CommitAtResult extends BundleResult {
-  /** Conflicts opened because canonical changed the same keys since `heads`. */
-  conflicts: ConflictRecord[];
 }
 
 export interface EntityView extends EntityState {

@@ -6,18 +6,15 @@
 import type { Heads } from "./automerge-backend.ts";
 import { applyOperation, bundleEdges } from "./apply-ops.ts";
 import type { OpContext, OpResult } from "./apply-ops.ts";
-import { InvalidOperation } from "./errors.ts";
 import type { WriteGate } from "./op-writes.ts";
 import type { BundleInfo, BundleInput, BundleMeta, Operation } from "./operations.ts";
 import { OverlayDocument } from "./overlay-document.ts";
 import type { RecordWrite } from "./persistence/index.ts";
 import { conflictTarget, examineLocal, provisionalPosition } from "./store-conflicts.ts";
 import type { StoreContext } from "./store-context.ts";
-import { headsEqual } from "./store-context.ts";
 import type { Durability } from "./store-durability.ts";
 import { applyToIndexes, forget } from "./store-indexing.ts";
-import type { MergeIntake } from "./store-merge.ts";
-import type { BundleResult, CommitAtResult } from "./store-types.ts";
+import type { BundleResult } from "./store-types.ts";
 
 /** Entities listed in a bundle's metadata; more are flagged as truncated. */
 const ENTITY_CAP = 1000;
@@ -26,7 +23,6 @@ export class BundleWriter {
   constructor(
     private readonly ctx: StoreContext,
     private readonly durability: Durability,
-    private readonly merges: MergeIntake,
     /** Edges changed since `heads` (a session's snapshot): overlays re-check them. */
     private readonly changedEdgesSince: (heads: Heads) => string[],
   ) {}
@@ -89,52 +85,6 @@ export class BundleWriter {
         return { hash, hlc, results, changes: ctx.changes };
       },
     };
-  }
-
-  /**
-   * Apply operations as one bundle made at `heads` (a session's snapshot), as
-   * Automerge's changeAt does: keys that canonical changed since then end up
-   * holding both values, and become conflict records like a peer's would.
-   */
-  async commitAt(heads: Heads, ops: Operation[], input: BundleInput): Promise<CommitAtResult> {
-    this.ctx.status.assertWritable();
-    if (headsEqual(this.ctx.be.getHeads(), heads)) return { ...(await this.apply(ops, input)), conflicts: [] };
-    const release = await this.ctx.lock.acquire();
-    try {
-      return await this.commitAtLocked(heads, ops, input, release);
-    } finally {
-      release();
-    }
-  }
-
-  private async commitAtLocked(heads: Heads, ops: Operation[], input: BundleInput, release: () => void): Promise<CommitAtResult> {
-    const { be, doc } = this.ctx;
-    const before = be.getHeads();
-    const missing = be.getMissingDeps(heads);
-    if (missing.length) throw new InvalidOperation(`unknown snapshot heads ${heads.join(",")}`, { heads });
-    const hlc = this.ctx.hlc.tick();
-    const ctx = this.opContext(hlc);
-    const results: OpResult[] = [];
-    be.isolate(heads);
-    doc.isolated = true;
-    let hash: string | null;
-    const meta = this.meta(hlc, input, ctx.touched, ops.length);
-    try {
-      for (const op of ops) results.push(applyOperation(ctx, op));
-      meta.entities = [...ctx.touched].slice(0, ENTITY_CAP);
-      if (ctx.touched.size > ENTITY_CAP) meta.entitiesTruncated = true;
-      hash = be.commit(JSON.stringify(meta), Math.floor(this.ctx.now() / 1000));
-    } catch (e) {
-      be.rollback();
-      be.integrate();
-      doc.isolated = false;
-      forget(this.ctx, ctx.touched);
-      throw e;
-    }
-    be.integrate();
-    doc.isolated = false;
-    if (!hash) return { hash: null, hlc, results, changes: [], conflicts: [] };
-    return { ...(await this.merges.absorb("local", before, [{ hash, meta }], [], release)), results };
   }
 
   /**

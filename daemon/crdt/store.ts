@@ -28,12 +28,12 @@ import { StoreHistory } from "./store-history.ts";
 import { MergeIntake } from "./store-merge.ts";
 import { closeStore, openStore } from "./store-open.ts";
 import { DocumentReads } from "./store-reads.ts";
-import type { BundleResult, CommitAtResult, EntityView, HistoryEntry, ReadOptions, StoreOptions, SyncSession } from "./store-types.ts";
+import type { BundleResult, EntityView, HistoryEntry, ReadOptions, StoreOptions, SyncSession } from "./store-types.ts";
 import { BundleWriter } from "./store-writes.ts";
 import type { WorkspaceIndexes } from "./indexes.ts";
 import type { EdgeState } from "./workspace-doc.ts";
 
-export type { StoreOptions, BundleResult, CommitAtResult, EntityView, ReadOptions, HistoryEntry, SyncSession } from "./store-types.ts";
+export type { StoreOptions, BundleResult, EntityView, ReadOptions, HistoryEntry, SyncSession } from "./store-types.ts";
 export { headsEqual } from "./store-context.ts";
 
 export class WorkspaceStore {
@@ -52,7 +52,7 @@ export class WorkspaceStore {
     this.historyOf = new StoreHistory(ctx);
     this.durability = new Durability(ctx, this.historyOf, () => this.reads.forgetChanged());
     this.merges = new MergeIntake(ctx, this.durability);
-    this.writes = new BundleWriter(ctx, this.durability, this.merges, (heads) => this.reads.changedEdgesSince(heads));
+    this.writes = new BundleWriter(ctx, this.durability, (heads) => this.reads.changedEdgesSince(heads));
   }
 
   // ------------------------------------------------------------ lifecycle
@@ -79,15 +79,6 @@ export class WorkspaceStore {
    */
   apply(ops: Operation[], input: BundleInput, opts: { records?: RecordWrite[]; gate?: WriteGate } = {}): Promise<BundleResult> {
     return this.writes.apply(ops, input, opts);
-  }
-
-  /**
-   * Apply operations as one bundle made at `heads` (a session's snapshot), as
-   * Automerge's changeAt does: keys that canonical changed since then end up
-   * holding both values, and become conflict records like a peer's would.
-   */
-  commitAt(heads: Heads, ops: Operation[], input: BundleInput): Promise<CommitAtResult> {
-    return this.writes.commitAt(heads, ops, input);
   }
 
   resolveConflict(conflictId: string, value: FieldValue, input: BundleInput): Promise<BundleResult> {
