@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { createBackend } from "./automerge-backend.ts";
 import { CLASHES, EDGES, ENTITIES } from "./layout.ts";
 
-export function genesisActor(workspaceId: string): string {
+function genesisActor(workspaceId: string): string {
   return createHash("sha256").update(`openprod-genesis:${workspaceId}`).digest("hex").slice(0, 32);
 }
 

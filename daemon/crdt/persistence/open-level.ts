@@ -46,7 +46,7 @@ export function lockedStore(e: unknown): StoreLocked | undefined {
   };
 }
 
-export function openError(dir: string, e: unknown): StorageError {
+function openError(dir: string, e: unknown): StorageError {
   const cause = rootCause(e);
   const code = levelCode(cause) ?? levelCode(e);
   const reason = messageOf(cause);

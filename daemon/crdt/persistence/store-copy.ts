@@ -35,7 +35,7 @@ export function storeFiles(dir: string): string[] {
     .sort();
 }
 
-export function copyStore(source: string): StoreCopy {
+function copyStore(source: string): StoreCopy {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "openprod-store-copy-"));
   let names: string[] = [];
   const take = (): void => {
