@@ -12,7 +12,7 @@ import { RpcError } from "../../protocol/errors.ts";
 import type { Connection } from "./connection.ts";
 import type { CliIO } from "./output.ts";
 import { EntityNames, clockTime, hlcTime, peerNames, showValue } from "./display.ts";
-import type { BundleChanges, BundleInfo, BundleResult, ConflictRecord, BulkConflict, EntityView, FieldChange, PeerInfo, StatusResult } from "../../protocol/methods.ts";
+import type { BundleChanges, BundleInfo, BundleResult, ConflictRecord, BulkConflict, EntityView, FieldChange, PeerInfo, StatusResult } from "../../protocol/index.ts";
 import type { DaemonEvent } from "../../protocol/events.ts";
 import { SCRIPT_COMMANDS } from "./script-commands.ts";
 import { EDIT_COMMANDS } from "./edit-commands.ts";

@@ -8,7 +8,7 @@ import { liveConnection } from "./connection.ts";
 import { EntityNames, hlcTime } from "./display.ts";
 import { InvalidOperation } from "../crdt/errors.ts";
 import { fieldOf } from "../crdt/entity-name.ts";
-import type { BundleResult, EdgeState, EntityView, FieldValue, Operation, SchemaResult } from "../../protocol/methods.ts";
+import type { BundleResult, EdgeState, EntityView, FieldValue, Operation, SchemaResult } from "../../protocol/index.ts";
 import fs from "node:fs";
 import { readRows, tableFields, typedRows } from "./import-rows.ts";
 import type { RowError } from "./import-rows.ts";

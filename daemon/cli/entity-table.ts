@@ -3,7 +3,7 @@
  * then the fields), or one block per entity (`--format lines`).
  */
 import { fieldOf } from "../crdt/entity-name.ts";
-import type { EntityView } from "../../protocol/methods.ts";
+import type { EntityView } from "../../protocol/index.ts";
 import { showValue } from "./display.ts";
 
 export const QUERY_FORMATS = ["table", "lines", "json"] as const;

@@ -3,8 +3,8 @@
  * one table, checked against the schema before anything is written. Every
  * bad cell is reported with its row and column; one bad cell writes nothing.
  */
-import type { SchemaResult } from "../../protocol/methods.ts";
-import type { FieldValue } from "../../protocol/methods.ts";
+import type { SchemaResult } from "../../protocol/index.ts";
+import type { FieldValue } from "../../protocol/index.ts";
 import { InvalidOperation } from "../crdt/errors.ts";
 import { suggest } from "../crdt/schema.ts";
 

@@ -12,7 +12,7 @@ import { RpcError } from "../../protocol/errors.ts";
 import type { Client } from "../../protocol/client.ts";
 import type { DaemonEvent } from "../../protocol/events.ts";
 import type { DialogEvent } from "../../protocol/script-events.ts";
-import type { RunRecord, RunSummary } from "../../protocol/script-methods.ts";
+import type { RunRecord, RunSummary } from "../../protocol/index.ts";
 import { profileReport, topRows } from "./profile-output.ts";
 
 const FOLLOWED = ["log", "progress", "toast", "navigate", "dialog.request", "dialog.closed", "session.conflicts"] as const;

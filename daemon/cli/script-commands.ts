@@ -21,7 +21,7 @@ import type {
   SessionInfo,
   TriggerSummary,
   TriggerTrace,
-} from "../../protocol/script-methods.ts";
+} from "../../protocol/index.ts";
 
 async function call(ctx: CommandContext, method: string, params: unknown = {}): Promise<unknown> {
   const c = await liveConnection(ctx);

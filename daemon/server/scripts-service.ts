@@ -21,7 +21,7 @@ import { loadShowTriggers } from "../triggers/index.ts";
 import { watchShow } from "./show-watcher.ts";
 import type { ShowWatcher } from "./show-watcher.ts";
 import type { DaemonEvent } from "../../protocol/events.ts";
-import type { RunListEntry, RunSummary, ScriptInfo, SessionChange, SessionInfo } from "../../protocol/script-methods.ts";
+import type { RunListEntry, RunSummary, ScriptInfo, SessionChange, SessionInfo } from "../../protocol/index.ts";
 import type { DaemonService, ServiceContext } from "../main.ts";
 import { DialogBroker } from "./dialog-broker.ts";
 import type { Logger } from "./logger.ts";
