@@ -92,3 +92,7 @@ export interface Methods {
 export type MethodName = keyof Methods;
 export type ParamsOf<M extends MethodName> = Methods[M]["params"];
 export type ResultOf<M extends MethodName> = Methods[M]["result"];
+/** The params of method `M` as an argument list: optional when every param is. */
+export type ParamsArg<M extends MethodName> = Record<string, never> extends ParamsOf<M> ? [params?: ParamsOf<M>] : [params: ParamsOf<M>];
+/** A typed call of any method of the map: `call("entities.get", { ids })` resolves to its result. */
+export type TypedCall = <M extends MethodName>(method: M, ...params: ParamsArg<M>) => Promise<ResultOf<M>>;

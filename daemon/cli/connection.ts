@@ -8,7 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { connect, DaemonNotRunning } from "../../protocol/index.ts";
-import type { Client } from "../../protocol/index.ts";
+import type { Client, TypedCall } from "../../protocol/index.ts";
 import type * as OfflineMethods from "../server/offline-methods.ts";
 // The error classes alone (no store code): the store is imported only when a read needs it.
 import { StorageError } from "../crdt/errors.ts";
@@ -16,7 +16,8 @@ import { StorageError } from "../crdt/errors.ts";
 export interface Connection {
   /** True when talking to a running daemon. */
   readonly live: boolean;
-  call(method: string, params?: unknown): Promise<unknown>;
+  /** A method of the protocol's map, params and result typed by it. */
+  readonly call: TypedCall;
   close(): Promise<void>;
 }
 
@@ -45,7 +46,7 @@ export async function daemonClient(target: Target): Promise<Client> {
 
 export async function liveConnection(target: Target): Promise<Connection> {
   const client = await daemonClient(target);
-  return { live: true, call: (m, p) => client.call(m, p ?? {}), close: async () => client.close() };
+  return { live: true, call: (m, ...p) => client.request(m, ...p), close: async () => client.close() };
 }
 
 /** The daemon if one runs, else the store opened in this process (read-only use). */
@@ -139,10 +140,9 @@ async function openStoreHere(dir: string, notRunning: DaemonNotRunning): Promise
   });
   return {
     live: false,
-    call: async (method, params) => {
-      const entry = methods.get(method);
-      if (!entry) throw new Error(`unknown method ${method}`);
-      return entry.handler(entry.check(params ?? {}, "params"), OFFLINE_CALL);
+    call: async (method, ...params) => {
+      if (!methods.has(method)) throw new Error(`unknown method ${method}`);
+      return methods.call(method, params[0], OFFLINE_CALL);
     },
     close: () => store.close(),
   };

@@ -4,7 +4,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import type { CommandContext } from "./commands.ts";
+import type { CommandContext } from "./command.ts";
 import { UsageError } from "./args.ts";
 import { profileTable, speedscopeFile } from "../scripts/runtime/run-profile.ts";
 import type { ScriptProfile } from "../scripts/runtime/run-profile.ts";

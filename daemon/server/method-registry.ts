@@ -47,6 +47,20 @@ export class MethodRegistry {
     this.methods.set(name, { check, handler: handler as (params: unknown, ctx: CallContext) => unknown });
   }
 
+  /**
+   * Serves one call in this process (the CLI's offline reads), params checked as the socket
+   * checks them. The result is `ResultOf<M>` because `register` only took a handler returning it.
+   */
+  async call<M extends MethodName>(name: M, params: unknown, ctx: CallContext): Promise<ResultOf<M>> {
+    const entry = this.methods.get(name);
+    if (!entry) throw new Error(`socket method ${name} is not registered here`);
+    return (await entry.handler(entry.check(params ?? {}, "params"), ctx)) as ResultOf<M>;
+  }
+
+  has(name: string): boolean {
+    return this.methods.has(name);
+  }
+
   get(name: string): Entry | undefined {
     return this.methods.get(name);
   }
