@@ -5,8 +5,7 @@
  * ids and HLC strings; this is only for text.
  */
 import type { Connection } from "./connection.ts";
-// The module itself, not crdt/index.ts: the naming rule is plain code, the store's index would bring Automerge into the client.
-import { shortId } from "../crdt/entity-name.ts";
+import { shortId } from "../offline/index.ts";
 
 const HLC = /^(\d{15})-(\d{6})-.+$/;
 

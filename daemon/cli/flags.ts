@@ -2,6 +2,7 @@
 import type { FlagSpec } from "./args.ts";
 import { UsageError } from "./args.ts";
 import type { CommandContext } from "./command.ts";
+import { listenPorts } from "../offline/index.ts";
 
 export function intFlag(ctx: CommandContext, name: string): number | undefined {
   const v = ctx.args.flags[name];
@@ -21,7 +22,7 @@ export const LISTEN_FLAG: FlagSpec = {
 export async function listenFlag(ctx: CommandContext, command: string): Promise<string[] | undefined> {
   const values = ctx.args.lists.listen;
   if (values === undefined) return undefined;
-  const { listenValueProblem } = await import("../peer/listen-ports.ts");
+  const { listenValueProblem } = await listenPorts();
   for (const v of values) {
     const problem = listenValueProblem(v);
     if (problem !== null) throw new UsageError(`--listen: ${problem}`, command);

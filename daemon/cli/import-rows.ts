@@ -5,8 +5,7 @@
  */
 import type { SchemaResult } from "../../protocol/index.ts";
 import type { FieldValue } from "../../protocol/index.ts";
-import { InvalidOperation } from "../crdt/errors.ts";
-import { suggest } from "../crdt/schema.ts";
+import { InvalidOperation, suggest } from "../offline/index.ts";
 
 export interface ImportRow {
   /** 1-based data row (CSV: the header is row 0; its line in the file is row + 1). */

@@ -4,7 +4,7 @@ import { UsageError } from "./args.ts";
 import { live } from "./calls.ts";
 import { liveConnection } from "./connection.ts";
 import { EntityNames, showValue } from "./display.ts";
-import { shortId } from "../crdt/entity-name.ts";
+import { shortId } from "../offline/index.ts";
 import type { CommitResult, SessionChange, SessionConflict } from "../../protocol/index.ts";
 
 /** A session's review: created entities with their values, then each real change by entity name; no-op writes are left out. */

@@ -3,6 +3,7 @@ import path from "node:path";
 import type { Command, CommandContext } from "./command.ts";
 import { UsageError } from "./args.ts";
 import { daemonClient } from "./connection.ts";
+import { inspectShowStore, recoverShowStore } from "../offline/index.ts";
 
 async function recoverCommand(ctx: CommandContext): Promise<{ doc: unknown; text: string }> {
   // The daemon holds the store: recovering under it would pull its files away.
@@ -11,17 +12,12 @@ async function recoverCommand(ctx: CommandContext): Promise<{ doc: unknown; text
     () => false,
   );
   if (running) throw new UsageError(`a daemon is running for ${path.resolve(ctx.dir)}: stop it first, then run openprod store recover`, "store");
-  const { loadShow } = await import("../config/index.ts");
-  const { recoverStore } = await import("../crdt/recover.ts");
-  const { peerSettings } = await import("../server/peer-settings.ts");
-  const show = await loadShow(ctx.dir);
-  const r = await recoverStore({ dir: show.dir.storeDir, acknowledgedFile: show.dir.acknowledgedFile, workspaceId: show.config.workspace.id });
-  const peers = peerSettings(show.config.peer, show.dir.root).connect;
+  const { report: r, root, connect: peers } = await recoverShowStore(ctx.dir);
   const text = [
     `kept ${r.kept} bundle(s) that verify${r.acknowledged !== null ? ` (the store had acknowledged ${r.acknowledged})` : ""} and ${r.records} record(s)`,
     r.movedTo ? `the damaged store was moved, as it was, to ${r.movedTo}` : "there was no store left to move aside",
     ...(r.waitingForPeers ? [`${r.waitingForPeers} verified bundle(s) wait for earlier ones a peer will send`] : []),
-    `next: openprod daemon --dir ${show.dir.root}   it syncs the missing bundles from ${peers.length ? peers.join(", ") : "the peers it finds (mDNS) or you connect with openprod peers connect"}`,
+    `next: openprod daemon --dir ${root}   it syncs the missing bundles from ${peers.length ? peers.join(", ") : "the peers it finds (mDNS) or you connect with openprod peers connect"}`,
   ].join("\n");
   return { doc: r, text };
 }
@@ -40,10 +36,7 @@ export const STORE_COMMAND: Command = {
     const sub = ctx.args.positional[0];
     if (sub === "recover") return recoverCommand(ctx);
     if (sub !== "inspect") throw new UsageError(`unknown store command "${sub}" (use: openprod store inspect|recover)`, "store");
-    const { inspectStorage } = await import("../crdt/persistence/index.ts");
-    const { showDirectory } = await import("../config/show-directory.ts");
-    const dirs = showDirectory(ctx.dir);
-    const r = await inspectStorage(dirs.storeDir, { acknowledgedFile: dirs.acknowledgedFile });
+    const r = await inspectShowStore(ctx.dir);
     const missing = r.acknowledged?.missing ?? [];
     const damaged = r.damaged.length > 0 || r.damagedFiles.length > 0 || missing.length > 0;
     const text = [
