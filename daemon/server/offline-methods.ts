@@ -14,7 +14,7 @@ import { MethodRegistry } from "./method-registry.ts";
 import type { CallContext } from "./method-registry.ts";
 import { obj } from "./params.ts";
 import type { TypedCall } from "../../protocol/index.ts";
-import { listScripts } from "./scripts-service.ts";
+import { listScripts } from "./script-list.ts";
 
 export function registerOfflineConfigMethods(methods: MethodRegistry, show: ShowConfig): void {
   const catalog = showScripts({ root: show.dir.root, config: show.config, modules: show.modules, readFile: (f) => readFile(f, "utf8") });
