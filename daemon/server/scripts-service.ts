@@ -17,7 +17,7 @@ import { loadShowTriggers } from "../triggers/index.ts";
 import { watchShow } from "./show-watcher.ts";
 import type { ShowWatcher } from "./show-watcher.ts";
 import type { RunListEntry } from "../../protocol/index.ts";
-import type { DaemonService, ServiceContext } from "../main.ts";
+import type { DaemonService, ServiceContext } from "./service.ts";
 import { DialogBroker } from "./dialog-broker.ts";
 import { RunTracker, recordOf, summarize } from "./run-summaries.ts";
 import { describeOps, sessionInfo, sessionOf } from "./session-review.ts";
