@@ -4,6 +4,7 @@ import { UsageError } from "./args.ts";
 import type { CommandContext } from "./command.ts";
 import { listenPorts } from "../offline/index.ts";
 
+/** `--<name>` as a positive whole number; undefined when not given, a usage error when not one. */
 export function intFlag(ctx: CommandContext, name: string): number | undefined {
   const v = ctx.args.flags[name];
   if (v === undefined) return undefined;
