@@ -61,6 +61,16 @@ export default tseslint.config(
       ],
     },
   },
+  // The web console is a client of the protocol like any other (it runs in a browser).
+  {
+    files: ["console/**/*.ts", "console/**/*.tsx"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        { patterns: [{ group: ["**/daemon", "**/daemon/**"], message: "console/ is a protocol client: it imports protocol/, never daemon/." }] },
+      ],
+    },
+  },
   // The CLI reaches the daemon's state through protocol/ (the socket), and for what it runs in its own process
   // (offline reads, store files, shared rules) through daemon/offline/index.ts alone; config reading is its own.
   // `openprod daemon` and `openprod test` start the daemon's entry point and the script test runner.

@@ -37,6 +37,12 @@ describe("lint enforces the direction of the layers", () => {
     expect(await refusals("protocol/zz-layer.ts", code(`import { x } from "./errors.ts";`))).toEqual([]);
   });
 
+  it("the web console imports the protocol, never the daemon", async () => {
+    expect(await refusals("console/zz-layer.ts", code(`import { x } from "../daemon/crdt/entity-name.ts";`))).toHaveLength(1);
+    expect(await refusals("console/components/zz-layer.tsx", code(`import { x } from "../../daemon/server/index.ts";`))).toHaveLength(1);
+    expect(await refusals("console/zz-layer.ts", code(`import { x } from "../protocol/index.ts";`))).toEqual([]);
+  });
+
   it("the CLI reaches the daemon through protocol/ and daemon/offline/index.ts alone, static or lazy imports", async () => {
     const refused = [
       'import { x } from "../crdt/errors.ts";',
