@@ -1,6 +1,9 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
+const CLI_LAYER =
+  "daemon/cli reaches the daemon through protocol/ (a running daemon) or daemon/offline/index.ts (what the CLI runs in its own process); daemon/config it may read.";
+
 export default tseslint.config(
   { ignores: ["node_modules/**", "dist/**", ".openprod-example/**", "examples/**", "coverage/**", "**/*.lua"] },
   js.configs.recommended,
@@ -37,6 +40,61 @@ export default tseslint.config(
         "error",
         {
           patterns: [{ group: ["../*", "!../engine/**"], message: "daemon/scripts/engine imports nothing else of the daemon (it runs inside worker threads)." }],
+        },
+      ],
+    },
+  },
+  // The wire contract is the bottom layer: protocol/ (which the console bundles too) imports nothing of the daemon.
+  {
+    files: ["protocol/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["**/daemon", "**/daemon/**", "**/console", "**/console/**"],
+              message: "protocol/ is the wire contract: it imports nothing of daemon/ (the daemon maps its types onto it) or console/.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  // The web console is a client of the protocol like any other (it runs in a browser).
+  {
+    files: ["console/**/*.ts", "console/**/*.tsx"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        { patterns: [{ group: ["**/daemon", "**/daemon/**"], message: "console/ is a protocol client: it imports protocol/, never daemon/." }] },
+      ],
+    },
+  },
+  // The CLI reaches the daemon's state through protocol/ (the socket), and for what it runs in its own process
+  // (offline reads, store files, shared rules) through daemon/offline/index.ts alone; config reading is its own.
+  // `openprod daemon` and `openprod test` start the daemon's entry point and the script test runner.
+  {
+    files: ["daemon/cli/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["../crdt", "../crdt/**", "../scripts", "../scripts/**", "../triggers", "../triggers/**", "../peer", "../peer/**", "../server", "../server/**"],
+              message: CLI_LAYER,
+            },
+            { group: ["../offline/*", "!../offline/index.ts", "../scripttest/*", "!../scripttest/index.ts"], message: CLI_LAYER },
+          ],
+        },
+      ],
+      "no-restricted-syntax": [
+        "error",
+        {
+          // Lazy imports too: no-restricted-imports sees only static ones.
+          selector: "ImportExpression[source.value=/^\\.\\.\\/(crdt|scripts|triggers|peer|server)\\/|^\\.\\.\\/(offline|scripttest)\\/(?!index\\.ts$)/]",
+          message: CLI_LAYER,
         },
       ],
     },

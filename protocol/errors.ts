@@ -7,7 +7,16 @@
  * numeric `code` only follows JSON-RPC conventions.
  */
 
-import type { ErrorCode } from "../daemon/crdt/errors.ts";
+/** The typed error names (stable across versions): the Scripts Specification's, plus configuration and storage. */
+export type ErrorCode =
+  | "EntityNotFound"
+  | "FieldNotFound"
+  | "PermissionDenied"
+  | "InvalidOperation"
+  | "NetworkError"
+  | "Timeout"
+  | "ConfigError"
+  | "StorageError";
 
 /** The daemon's typed error codes, plus InternalError for a daemon bug. */
 export type WireErrorType = ErrorCode | "InternalError";

@@ -4,8 +4,9 @@
  * Services add their own event types (script progress, overlay ops, toasts,
  * dialog requests) by extending `EventMap` (see script-events.ts).
  */
-import type { BundleInfo, ConflictRecord, FieldChange } from "../daemon/crdt/index.ts";
-import type { PeerInfo } from "../daemon/peer/index.ts";
+import type { BundleInfo, FieldChange } from "./bundles.ts";
+import type { ConflictRecord } from "./conflicts.ts";
+import type { PeerInfo } from "./peers.ts";
 import { SCRIPT_EVENT_TYPES } from "./script-events.ts";
 
 export interface EventMap {

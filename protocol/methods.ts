@@ -5,37 +5,13 @@
  * triggers.*, dialog.respond, capabilities.revoke) extend `Methods` by
  * declaration merging from their own files.
  */
-import type {
-  BulkConflict,
-  BundleChanges,
-  BundleInfo,
-  ConflictRecord,
-  EdgeState,
-  EntityState,
-  FieldChange,
-  FieldValue,
-  Fields,
-  OpResult,
-  Operation,
-} from "../daemon/crdt/index.ts";
-import type { PeerInfo } from "../daemon/peer/index.ts";
+import type { BundleChanges, BundleInfo, BundleResult } from "./bundles.ts";
+import type { BulkConflict, ConflictRecord } from "./conflicts.ts";
+import type { EdgeState, EntityData, EntityView } from "./entities.ts";
 import type { EventType } from "./events.ts";
-
-export type { BundleChanges, BundleInfo, FieldValue, Fields, Operation, FieldChange, BulkConflict, ConflictRecord, EdgeState, PeerInfo };
-
-export interface EntityView extends EntityState {
-  fields: Record<string, FieldValue>;
-  /** How the entity is shown: its table's `display` template filled in, or the fallback (daemon/crdt/entity-name.ts). */
-  name: string;
-}
-
-/** What a write returns: the bundle made (hash null when nothing changed). */
-export interface BundleResult {
-  hash: string | null;
-  hlc: string;
-  results: OpResult[];
-  changes: FieldChange[];
-}
+import type { Operation } from "./operations.ts";
+import type { PeerInfo } from "./peers.ts";
+import type { FieldValue, Fields } from "./values.ts";
 
 export interface StatusResult {
   version: string;
@@ -78,7 +54,7 @@ export interface Methods {
   /** The display name of each id (ids of entities not in the workspace are left out). */
   "entities.names": { params: { ids: string[] }; result: { names: Record<string, string> } };
   /** Several entities at once (at most 5000), in the order asked; null for an id that is deleted or unknown. */
-  "entities.get": { params: { ids: string[] }; result: { entities: (EntityView | null)[] } };
+  "entities.get": { params: { ids: string[] }; result: { entities: (EntityData | null)[] } };
   /** Bundles newest first. */
   /** With `changes`, each bundle also lists what it changed (at most 50; `more` counts the rest). */
   history: { params: { entity?: string; limit?: number; changes?: boolean }; result: { bundles: (BundleInfo & Partial<BundleChanges>)[] } };
@@ -116,3 +92,7 @@ export interface Methods {
 export type MethodName = keyof Methods;
 export type ParamsOf<M extends MethodName> = Methods[M]["params"];
 export type ResultOf<M extends MethodName> = Methods[M]["result"];
+/** The params of method `M` as an argument list: optional when every param is. */
+export type ParamsArg<M extends MethodName> = Record<string, never> extends ParamsOf<M> ? [params?: ParamsOf<M>] : [params: ParamsOf<M>];
+/** A typed call of any method of the map: `call("entities.get", { ids })` resolves to its result. */
+export type TypedCall = <M extends MethodName>(method: M, ...params: ParamsArg<M>) => Promise<ResultOf<M>>;

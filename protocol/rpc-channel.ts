@@ -8,7 +8,7 @@
 import { RPC_CODES, RpcError } from "./errors.ts";
 import type { WireErrorData } from "./errors.ts";
 import type { DaemonEvent, EventNotification, EventType } from "./events.ts";
-import type { MethodName, ParamsOf, ResultOf } from "./methods.ts";
+import type { MethodName, ParamsArg, ParamsOf, ResultOf } from "./methods.ts";
 
 export interface Subscription {
   readonly id: string;
@@ -18,7 +18,7 @@ export interface Subscription {
 export interface Client {
   /** Where it is connected: the socket file, or the console's WebSocket URL. */
   readonly socketPath: string;
-  request<M extends MethodName>(method: M, ...params: Record<string, never> extends ParamsOf<M> ? [ParamsOf<M>?] : [ParamsOf<M>]): Promise<ResultOf<M>>;
+  request<M extends MethodName>(method: M, ...params: ParamsArg<M>): Promise<ResultOf<M>>;
   /** Untyped call, for methods added by services this client was not built with. */
   call(method: string, params?: unknown): Promise<unknown>;
   /** Starts a stream of events; `handler` sees each one in order. */

@@ -2,36 +2,14 @@
  * Events of the scripts and triggers services, added to `EventMap` by
  * declaration merging: run lifecycle, session overlays streaming, a script's
  * progress, toasts, navigation, dialogs, trigger firings and background
- * scripts. Their fields are the runtime's own (daemon/scripts/runtime/events.ts).
+ * scripts. Their fields are described in runtime-events.ts and triggers.ts.
  */
-import type { DialogRequest, RuntimeEvent } from "../daemon/scripts/runtime/index.ts";
-import type { TriggerEvent } from "../daemon/triggers/index.ts";
+import type { DialogClosed, DialogEvent, RuntimeEvent } from "./runtime-events.ts";
+import type { TriggerChainStopped, TriggerFired, TriggerRunFailed } from "./triggers.ts";
 
-type Fields<U, K> = Omit<Extract<U, { type: K }>, "type">;
-type Runtime<K extends RuntimeEvent["type"]> = Fields<RuntimeEvent, K>;
+export type { DialogClosed, DialogEvent, TriggerFired };
 
-/** A script asks a person: answer with `dialog.respond {id, answer}` before `expiresAt`. */
-export type DialogEvent = DialogRequest & { id: string; timeoutMs: number; expiresAt: number };
-
-/** A dialog stopped waiting: answered (by that client), timed out, or abandoned (nobody left to answer, shutdown). */
-export interface DialogClosed {
-  id: string;
-  runId: string;
-  reason: "answered" | "timeout" | "abandoned";
-  by?: string;
-}
-
-/** A trigger fired and its script is starting. */
-export interface TriggerFired {
-  trigger: string;
-  script: string;
-  entity: string;
-  field: string;
-  oldValue: unknown;
-  newValue: unknown;
-  args: Record<string, unknown>;
-  chain: { id: string; depth: number; startedAt: number };
-}
+type Runtime<K extends RuntimeEvent["type"]> = Omit<Extract<RuntimeEvent, { type: K }>, "type">;
 
 declare module "./events.ts" {
   interface EventMap {
@@ -54,8 +32,8 @@ declare module "./events.ts" {
     "dialog.request": DialogEvent;
     "dialog.closed": DialogClosed;
     "trigger.fired": TriggerFired;
-    "trigger.run_failed": Fields<TriggerEvent, "trigger.run_failed">;
-    "trigger.chain_stopped": Fields<TriggerEvent, "trigger.chain_stopped">;
+    "trigger.run_failed": TriggerRunFailed;
+    "trigger.chain_stopped": TriggerChainStopped;
   }
 }
 

@@ -4,13 +4,13 @@
  * discard, conflicts), run records, triggers and their traces, dialogs,
  * capability revocation and background scripts.
  */
-import type { ScriptArgSpec } from "../daemon/config/script-args.ts";
-import type { FieldValue, Operation } from "../daemon/crdt/index.ts";
-import type { BackgroundStatus, ReplayResult, RunRecord, SessionConflict } from "../daemon/scripts/runtime/index.ts";
-import type { TriggerSummary, TriggerTrace } from "../daemon/triggers/index.ts";
-import type { DialogEvent } from "./script-events.ts";
-
-export type { RunRecord, ReplayResult, SessionConflict, TriggerSummary, TriggerTrace, DialogEvent, ScriptArgSpec };
+import type { FieldValue } from "./values.ts";
+import type { Operation } from "./operations.ts";
+import type { BackgroundInfo, ReplayResult, RunRecord } from "./runs.ts";
+import type { SessionConflict } from "./sessions.ts";
+import type { TriggerSummary, TriggerTrace } from "./triggers.ts";
+import type { DialogEvent } from "./runtime-events.ts";
+import type { ScriptArgSpec } from "./script-args.ts";
 
 export interface ScriptInfo {
   /** `renumber_cues` (user script) or `lighting/osc_listener` (module script). */
@@ -94,9 +94,6 @@ export interface SessionInfo {
   ops: number;
   conflicts: number;
 }
-
-/** A background script's state (running, stopped, crashed, backoff), run, restarts, last error. */
-export type BackgroundInfo = BackgroundStatus;
 
 declare module "./methods.ts" {
   interface Methods {

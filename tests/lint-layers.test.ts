@@ -9,8 +9,10 @@ const eslint = new ESLint({ cwd: ROOT });
 
 async function refusals(file: string, code: string): Promise<string[]> {
   const [result] = await eslint.lintText(code, { filePath: path.join(ROOT, file) });
-  return result.messages.filter((m) => m.ruleId === "no-restricted-imports").map((m) => m.message);
+  return result.messages.filter((m) => m.ruleId === "no-restricted-imports" || m.ruleId === "no-restricted-syntax").map((m) => m.message);
 }
+
+const code = (line: string): string => `${line}\nexport const y = typeof x;\n`;
 
 describe("lint enforces the direction of the layers", () => {
   it("the store (daemon/crdt) may not import the parts built on it", async () => {
@@ -26,5 +28,48 @@ describe("lint enforces the direction of the layers", () => {
     expect(await refusals("daemon/scripts/engine/zz-layer.ts", `import { x } from "../runtime/index.ts";\nexport const y = x;\n`)).toHaveLength(1);
     expect(await refusals("daemon/scripts/engine/zz-layer.ts", `import { x } from "../../crdt/errors.ts";\nexport const y = x;\n`)).toHaveLength(1);
     expect(await refusals("daemon/scripts/engine/zz-layer.ts", `import { x } from "./types.ts";\nexport const y = x;\n`)).toEqual([]);
+  });
+
+  it("the wire contract (protocol/) imports nothing of the daemon or the console", async () => {
+    for (const target of ["../daemon/crdt/index.ts", "../daemon/crdt/errors.ts", "../daemon/peer/index.ts", "../daemon/scripts/runtime/index.ts", "../console/wire.ts"]) {
+      expect(await refusals("protocol/zz-layer.ts", code(`import { x } from "${target}";`)), target).toHaveLength(1);
+    }
+    expect(await refusals("protocol/zz-layer.ts", code(`import { x } from "./errors.ts";`))).toEqual([]);
+  });
+
+  it("the web console imports the protocol, never the daemon", async () => {
+    expect(await refusals("console/zz-layer.ts", code(`import { x } from "../daemon/crdt/entity-name.ts";`))).toHaveLength(1);
+    expect(await refusals("console/components/zz-layer.tsx", code(`import { x } from "../../daemon/server/index.ts";`))).toHaveLength(1);
+    expect(await refusals("console/zz-layer.ts", code(`import { x } from "../protocol/index.ts";`))).toEqual([]);
+  });
+
+  it("the CLI reaches the daemon through protocol/ and daemon/offline/index.ts alone, static or lazy imports", async () => {
+    const refused = [
+      'import { x } from "../crdt/errors.ts";',
+      'import { x } from "../crdt/index.ts";',
+      'import { x } from "../scripts/runtime/run-profile.ts";',
+      'import { x } from "../server/index.ts";',
+      'import { x } from "../peer/listen-ports.ts";',
+      'import { x } from "../triggers/index.ts";',
+      'import { x } from "../offline/store-reader.ts";',
+      'import { x } from "../scripttest/runner.ts";',
+      'const x = () => import("../crdt/recover.ts");',
+      'const x = () => import("../server/peer-settings.ts");',
+      'const x = () => import("../offline/store-files.ts");',
+    ];
+    for (const line of refused) expect(await refusals("daemon/cli/zz-layer.ts", code(line)), line).toHaveLength(1);
+    const allowed = [
+      'import { x } from "../../protocol/index.ts";',
+      'import { x } from "../offline/index.ts";',
+      'import { x } from "../config/index.ts";',
+      'import { x } from "./args.ts";',
+      'const x = () => import("../offline/index.ts");',
+      'const x = () => import("../config/index.ts");',
+      'const x = () => import("./init-show.ts");',
+      // `openprod daemon` and `openprod test` start the daemon's entry point and the script test runner.
+      'import type * as x from "../main.ts";',
+      'import type * as x from "../scripttest/index.ts";',
+    ];
+    for (const line of allowed) expect(await refusals("daemon/cli/zz-layer.ts", code(line)), line).toEqual([]);
   });
 });

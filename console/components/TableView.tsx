@@ -6,7 +6,7 @@
  * peers and scripts land live from the event stream.
  */
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import type { EntityView, SchemaResult } from "../../protocol/index.ts";
+import type { EntityData, SchemaResult } from "../../protocol/index.ts";
 import { RpcError } from "../../protocol/errors.ts";
 import { ask, call, changed, learnName, nameOf, schema } from "../store.ts";
 import { go, rememberTable, route } from "../route.ts";
@@ -68,7 +68,7 @@ export function TableGrid() {
   const expr = `${prefix}${r.where ? ` AND (${r.where})` : ""}${r.sort ? ` ORDER BY ${r.sort.field} ${r.sort.direction === "desc" ? "DESC" : "ASC"}` : ""}`;
   // Only ids for the whole result; entities are fetched for the rows on screen.
   const [ids, setIds] = useState<string[] | null>(null);
-  const cache = useRef(new Map<string, EntityView>());
+  const cache = useRef(new Map<string, EntityData>());
   const inFlight = useRef(new Set<string>());
   const [, setVersion] = useState(0);
   const [error, setError] = useState<{ message: string; column: number | null } | null>(null);
@@ -184,7 +184,7 @@ export function TableGrid() {
 
 interface VirtualRowsProps {
   ids: string[];
-  row: (id: string) => EntityView | undefined;
+  row: (id: string) => EntityData | undefined;
   /** Asks for the entities of rows first..last-1 (the window on screen, with some overscan). */
   want: (first: number, last: number) => void;
   columns: Column[];
@@ -241,7 +241,7 @@ function VirtualRows({ ids, row, want, columns, onSort }: VirtualRowsProps) {
   );
 }
 
-function GridRow({ row, columns, index, template }: { row: EntityView; columns: Column[]; index: number; template: string }) {
+function GridRow({ row, columns, index, template }: { row: EntityData; columns: Column[]; index: number; template: string }) {
   const [confirming, setConfirming] = useState(false);
   const label = entityLabel(row.id, row.fields);
   learnName(row.id, label);
@@ -272,7 +272,7 @@ function GridRow({ row, columns, index, template }: { row: EntityView; columns: 
   );
 }
 
-export function Cell({ id, column, value }: { id: string; column: Column; value: EntityView["fields"][string] | undefined }) {
+export function Cell({ id, column, value }: { id: string; column: Column; value: EntityData["fields"][string] | undefined }) {
   const [editing, setEditing] = useState(false);
   const [text, setText] = useState("");
   const start = (): void => {

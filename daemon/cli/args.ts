@@ -1,4 +1,5 @@
 /** Command-line parsing: positionals, `--flag value`, `--flag=value`, boolean `--flag`; unknown flags are usage errors. */
+import type { FieldValue } from "../../protocol/index.ts";
 
 export interface FlagSpec {
   type: "string" | "boolean";
@@ -73,16 +74,17 @@ export function parseArgs(argv: readonly string[], specs: Record<string, FlagSpe
 }
 
 /** A value typed on the command line: JSON when it parses as JSON (42, true, null, "x", [1]), else the text itself. */
-export function parseValue(text: string): unknown {
+export function parseValue(text: string): FieldValue {
   try {
-    return JSON.parse(text) as unknown;
+    // JSON.parse yields nothing but field values (null, booleans, numbers, strings, lists, objects).
+    return JSON.parse(text) as FieldValue;
   } catch {
     return text;
   }
 }
 
 /** `--args` text: one JSON object, else a usage error naming the command. */
-export function jsonObject(text: string, command: string): Record<string, unknown> {
+export function jsonObject(text: string, command: string): Record<string, FieldValue> {
   let v: unknown;
   try {
     v = JSON.parse(text);
@@ -90,5 +92,5 @@ export function jsonObject(text: string, command: string): Record<string, unknow
     throw new UsageError(`--args must be a JSON object, e.g. '{"scene_id":"01JF..."}': ${(e as Error).message}`, command);
   }
   if (typeof v !== "object" || v === null || Array.isArray(v)) throw new UsageError(`--args must be a JSON object, got ${text}`, command);
-  return v as Record<string, unknown>;
+  return v as Record<string, FieldValue>;
 }

@@ -1,7 +1,7 @@
 /** `openprod console`: prints the running daemon's web console address (with its token); `--open` opens it in the browser. */
 import { spawn } from "node:child_process";
 import { daemonClient } from "./connection.ts";
-import type { Command } from "./commands.ts";
+import type { Command } from "./command.ts";
 
 export const CONSOLE_COMMAND: Command = {
   name: "console",

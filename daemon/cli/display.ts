@@ -5,8 +5,7 @@
  * ids and HLC strings; this is only for text.
  */
 import type { Connection } from "./connection.ts";
-// The module itself, not crdt/index.ts: the naming rule is plain code, the store's index would bring Automerge into the client.
-import { shortId } from "../crdt/entity-name.ts";
+import { shortId } from "../offline/index.ts";
 
 const HLC = /^(\d{15})-(\d{6})-.+$/;
 
@@ -45,7 +44,7 @@ export class EntityNames {
     const n = new EntityNames();
     const wanted = [...new Set(ids)].filter((id) => id !== "");
     if (wanted.length === 0) return n;
-    const r = (await c.call("entities.names", { ids: wanted })) as { names: Record<string, string> };
+    const r = await c.call("entities.names", { ids: wanted });
     for (const [id, name] of Object.entries(r.names)) n.names.set(id, name);
     return n;
   }
@@ -71,7 +70,7 @@ export class EntityNames {
  * it syncs with now (told in their hello). Another peer shows as the end of its id.
  */
 export async function peerNames(c: Connection): Promise<(peerId: string | null) => string> {
-  const r = (await c.call("peers.list")) as { peerId: string; peerName: string; peers: { peerId: string; name: string | null }[] };
+  const r = await c.call("peers.list");
   const names = new Map<string, string>([[r.peerId, r.peerName]]);
   for (const p of r.peers) if (p.name) names.set(p.peerId, p.name);
   return (id) => (id === null ? "?" : (names.get(id) ?? `…${id.slice(-8)}`));

@@ -2,13 +2,12 @@
  * Everyday edits beside create/set: delete an entity, remove an edge. Each
  * is one bundle, made by the daemon; the text names what went.
  */
-import type { Command } from "./commands.ts";
+import type { Command } from "./command.ts";
 import { UsageError } from "./args.ts";
 import { liveConnection } from "./connection.ts";
 import { EntityNames, hlcTime } from "./display.ts";
-import { InvalidOperation } from "../crdt/errors.ts";
-import { fieldOf } from "../crdt/entity-name.ts";
-import type { BundleResult, EdgeState, EntityView, FieldValue, Operation, SchemaResult } from "../../protocol/methods.ts";
+import { InvalidOperation, fieldOf } from "../offline/index.ts";
+import type { BundleResult, EntityView, FieldValue, Operation } from "../../protocol/index.ts";
 import fs from "node:fs";
 import { readRows, tableFields, typedRows } from "./import-rows.ts";
 import type { RowError } from "./import-rows.ts";
@@ -26,7 +25,7 @@ export const EDIT_COMMANDS: Command[] = [
       const c = await liveConnection(ctx);
       try {
         const names = await EntityNames.load(c, [id]);
-        const r = (await c.call("entity.delete", { id })) as BundleResult;
+        const r = await c.call("entity.delete", { id });
         return { doc: r, text: `deleted ${names.label(id)}: bundle ${r.hash?.slice(0, 12) ?? "-"} at ${hlcTime(r.hlc)}` };
       } finally {
         await c.close();
@@ -48,7 +47,7 @@ export const EDIT_COMMANDS: Command[] = [
         let what = `edge ${pos[0]}`;
         if (pos.length === 3) {
           const [type, source, target] = pos;
-          const { edges } = (await c.call("edges.list", { entity: source, type, direction: "out" })) as { edges: EdgeState[] };
+          const { edges } = await c.call("edges.list", { entity: source, type, direction: "out" });
           edgeIds = edges.filter((e) => e.target === target).map((e) => e.id);
           const names = await EntityNames.load(c, [source, target]);
           what = `${type} edge ${names.label(source)} → ${names.label(target)}`;
@@ -59,7 +58,7 @@ export const EDIT_COMMANDS: Command[] = [
         }
         // Two concurrent links of the same pair may both exist: unlink removes every one, one bundle each.
         const results: BundleResult[] = [];
-        for (const edgeId of edgeIds) results.push((await c.call("edge.delete", { edgeId })) as BundleResult);
+        for (const edgeId of edgeIds) results.push(await c.call("edge.delete", { edgeId }));
         return { doc: { edges: edgeIds, results }, text: `removed ${what}${edgeIds.length > 1 ? ` (${edgeIds.length} edges)` : ""}` };
       } finally {
         await c.close();
@@ -98,7 +97,7 @@ export const EDIT_COMMANDS: Command[] = [
       const { rows: raw, columns } = readRows(file, text);
       const c = await liveConnection(ctx);
       try {
-        const fields = tableFields((await c.call("schema")) as SchemaResult, table);
+        const fields = tableFields(await c.call("schema"), table);
         if (key !== undefined && !fields.has(key)) throw new UsageError(`--key ${key} is not a field of table ${table}`, "import");
         const { rows, errors } = typedRows(raw, columns, fields);
         if (errors.length) {
@@ -109,8 +108,8 @@ export const EDIT_COMMANDS: Command[] = [
         }
         const existing = new Map<string, EntityView>();
         if (key !== undefined) {
-          const r = (await c.call("query", { expr: "table == ?", params: [table] })) as { entities: EntityView[] };
-          for (const e of r.entities) {
+          const r = await c.call("query", { expr: "table == ?", params: [table] });
+          for (const e of r.entities ?? []) {
             const v = fieldOf(e.fields, key);
             if (v !== undefined && v !== null) existing.set(JSON.stringify(v), e);
           }
@@ -143,7 +142,7 @@ export const EDIT_COMMANDS: Command[] = [
           const doc = { dryRun: dry, table, created, updated, unchanged, ops };
           return { doc, text: [`${dry ? "dry run (nothing written)" : "nothing to import"}: ${file} into ${table}: ${summary}`, ...preview].join("\n") };
         }
-        const r = (await c.call("apply", { ops })) as BundleResult;
+        const r = await c.call("apply", { ops });
         return { doc: { table, created, updated, unchanged, ...r }, text: `imported ${file} into ${table}: ${summary.replace(/to (create|update)/g, (_m, w: string) => (w === "create" ? "created" : "updated"))}; bundle ${r.hash?.slice(0, 12) ?? "-"}` };
       } finally {
         await c.close();

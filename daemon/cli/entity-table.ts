@@ -2,8 +2,8 @@
  * Query results as a technician reads them: a table with a header (name, id,
  * then the fields), or one block per entity (`--format lines`).
  */
-import { fieldOf } from "../crdt/entity-name.ts";
-import type { EntityView } from "../../protocol/methods.ts";
+import { fieldOf } from "../offline/index.ts";
+import type { EntityView } from "../../protocol/index.ts";
 import { showValue } from "./display.ts";
 
 export const QUERY_FORMATS = ["table", "lines", "json"] as const;

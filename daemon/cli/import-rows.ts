@@ -3,10 +3,9 @@
  * one table, checked against the schema before anything is written. Every
  * bad cell is reported with its row and column; one bad cell writes nothing.
  */
-import type { SchemaResult } from "../../protocol/methods.ts";
-import type { FieldValue } from "../../protocol/methods.ts";
-import { InvalidOperation } from "../crdt/errors.ts";
-import { suggest } from "../crdt/schema.ts";
+import type { SchemaResult } from "../../protocol/index.ts";
+import type { FieldValue } from "../../protocol/index.ts";
+import { InvalidOperation, suggest } from "../offline/index.ts";
 
 export interface ImportRow {
   /** 1-based data row (CSV: the header is row 0; its line in the file is row + 1). */

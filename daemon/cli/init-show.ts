@@ -25,7 +25,7 @@ export interface InitOptions {
 /** Copies the example show to `dir` (which must not exist or be empty). */
 export async function initShow(dir: string, opts: InitOptions = {}): Promise<InitResult> {
   const random = opts.random ?? randomBytes;
-  const { InvalidOperation } = await import("../crdt/errors.ts");
+  const { InvalidOperation, listenPorts, workspaceKeys } = await import("../offline/index.ts");
   const root = path.resolve(dir);
   if (fs.existsSync(root) && fs.readdirSync(root).length > 0) {
     throw new InvalidOperation(`${root} already exists and is not empty; init writes a new show directory (choose a new path)`, { dir: root });
@@ -42,7 +42,7 @@ export async function initShow(dir: string, opts: InitOptions = {}): Promise<Ini
     .replace(/^id = "[^"]*"/m, `id = "${workspaceId}"`)
     .replace(/^name = "[^"]*"/m, `name = ${JSON.stringify(workspaceName)}`);
   if (opts.listen !== undefined && opts.listen.length > 0) {
-    const { listenOverride } = await import("../peer/listen-ports.ts");
+    const { listenOverride } = await listenPorts();
     // The example's line is a TOML array of plain strings, which is also JSON.
     const line = /^listen = (\[.*\])$/m.exec(text);
     const configured = line === null ? [] : (JSON.parse(line[1]) as string[]);
@@ -51,7 +51,7 @@ export async function initShow(dir: string, opts: InitOptions = {}): Promise<Ini
   }
   fs.writeFileSync(configFile, text);
 
-  const { generateWorkspaceKey, writeWorkspaceKey } = await import("../peer/workspace-key.ts");
+  const { generateWorkspaceKey, writeWorkspaceKey } = await workspaceKeys();
   const stateDir = path.join(root, ".openprod");
   fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const keyFile = path.join(stateDir, "workspace.key");

@@ -4,10 +4,10 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import type { CommandContext } from "./commands.ts";
+import type { CommandContext } from "./command.ts";
 import { UsageError } from "./args.ts";
-import { profileTable, speedscopeFile } from "../scripts/runtime/run-profile.ts";
-import type { ScriptProfile } from "../scripts/runtime/run-profile.ts";
+import { profileTable, speedscopeFile } from "../offline/index.ts";
+import type { ScriptProfile } from "../../protocol/index.ts";
 
 export const PROFILE_FLAGS = {
   out: { type: "string", help: "also write the profile as a speedscope file (open it at speedscope.app or in Chrome's profiler)" },

@@ -3,8 +3,9 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { CliIO } from "./output.ts";
 import { packageRoot } from "./package-root.ts";
-import type { LogFormat } from "../server/index.ts";
 import type * as DaemonMain from "../main.ts";
+
+type LogFormat = NonNullable<DaemonMain.DaemonOptions["logFormat"]>;
 
 export interface RunDaemonOptions {
   dir: string;

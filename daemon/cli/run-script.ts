@@ -5,14 +5,14 @@
  * once it ends.
  */
 import readline from "node:readline/promises";
-import type { CommandContext } from "./commands.ts";
+import type { CommandContext } from "./command.ts";
 import { UsageError, jsonObject, parseValue } from "./args.ts";
 import { cliUser, daemonClient } from "./connection.ts";
 import { RpcError } from "../../protocol/errors.ts";
 import type { Client } from "../../protocol/client.ts";
 import type { DaemonEvent } from "../../protocol/events.ts";
 import type { DialogEvent } from "../../protocol/script-events.ts";
-import type { RunRecord, RunSummary } from "../../protocol/script-methods.ts";
+import type { RunSummary } from "../../protocol/index.ts";
 import { profileReport, topRows } from "./profile-output.ts";
 
 const FOLLOWED = ["log", "progress", "toast", "navigate", "dialog.request", "dialog.closed", "session.conflicts"] as const;
@@ -82,13 +82,13 @@ export async function runScript(ctx: CommandContext): Promise<number> {
         // Args that do not fit the script's declared ones are a mistake in the command line.
         if (e instanceof RpcError && e.type === "InvalidOperation" && Array.isArray(e.data.details.missing)) throw new UsageError(`${e.message}; see openprod run ${script} --help`, "run");
         throw e;
-      })) as { runId: string };
+      }));
     runId = started.runId;
     for (const e of early.splice(0)) onAny(e);
     const stopOnInterrupt = interruptHandler(client, runId, say, interactive ? stdin : null, ctx.io.stdout, () => progress.clear());
     let r: RunSummary;
     try {
-      r = (await client.request("runs.wait", { runId })) as RunSummary;
+      r = await client.request("runs.wait", { runId });
     } finally {
       stopOnInterrupt();
     }
@@ -96,7 +96,7 @@ export async function runScript(ctx: CommandContext): Promise<number> {
     dialogs.close();
 
     const ok = r.status === "ok" && r.commit?.status !== "conflicts";
-    const recorded = profile ? ((await client.request("runs.get", { runId: r.runId })) as { record: RunRecord }).record.profile : undefined;
+    const recorded = profile ? (await client.request("runs.get", { runId: r.runId })).record.profile : undefined;
     const report = recorded ? profileReport(ctx, r.runId, script, recorded, top) : null;
     if (ctx.json) {
       const doc: Record<string, unknown> = { run_id: r.runId, status: r.status, session_id: r.sessionId, ops: r.ops };

@@ -1,5 +1,5 @@
 /** `openprod test`: runs the show's *_test.lua files offline (no daemon, a scratch store per test). */
-import type { Command } from "./commands.ts";
+import type { Command } from "./command.ts";
 import { UsageError } from "./args.ts";
 import { loadFromSources } from "./connection.ts";
 import type * as ScriptTest from "../scripttest/index.ts";

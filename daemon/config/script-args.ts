@@ -14,17 +14,12 @@ import { checkKeys, configError } from "./toml-document.ts";
 import type { TomlDocument } from "./toml-document.ts";
 import { describeValue, expectTable, isTable, optionalBool, optionalString } from "./config-values.ts";
 
-export const SCRIPT_ARG_TYPES = ["string", "int", "float", "bool", "entity", "json"] as const;
-export type ScriptArgType = (typeof SCRIPT_ARG_TYPES)[number];
+import { SCRIPT_ARG_TYPES } from "../../protocol/script-args.ts";
+import type { ScriptArgSpec, ScriptArgType } from "../../protocol/script-args.ts";
 
-export interface ScriptArgSpec {
-  name: string;
-  type: ScriptArgType;
-  help: string;
-  /** Without a default an argument is required (unless `required = false`). */
-  required: boolean;
-  default?: unknown;
-}
+// The shape is the wire contract's: scripts.list hands these to clients as they are.
+export { SCRIPT_ARG_TYPES } from "../../protocol/script-args.ts";
+export type { ScriptArgSpec, ScriptArgType } from "../../protocol/script-args.ts";
 
 const KEYS = ["type", "default", "help", "required"];
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;

@@ -6,15 +6,10 @@
  * technician can act on them; `details` carries the same facts for machines.
  */
 
-export type ErrorCode =
-  | "EntityNotFound"
-  | "FieldNotFound"
-  | "PermissionDenied"
-  | "InvalidOperation"
-  | "NetworkError"
-  | "Timeout"
-  | "ConfigError"
-  | "StorageError";
+import type { ErrorCode } from "../../protocol/errors.ts";
+
+/** The error names are the wire contract's: clients match on the same words. */
+export type { ErrorCode } from "../../protocol/errors.ts";
 
 export type ErrorDetails = Record<string, unknown>;
 

@@ -4,11 +4,12 @@
  * in LevelDB and compared with `<` anywhere.
  */
 
-export interface HlcTimestamp {
-  readonly wall: number;
-  readonly counter: number;
-  readonly peer: string;
-}
+import { parseHlc } from "../../protocol/hlc.ts";
+import type { HlcTimestamp } from "../../protocol/hlc.ts";
+
+// Parsing is the wire format's (clients read HLC strings too); issuing and merging is the clock's.
+export { parseHlc, compareHlc } from "../../protocol/hlc.ts";
+export type { HlcTimestamp } from "../../protocol/hlc.ts";
 
 const WALL_DIGITS = 15;
 const COUNTER_DIGITS = 6;
@@ -16,16 +17,6 @@ const MAX_COUNTER = 10 ** COUNTER_DIGITS - 1;
 
 export function formatHlc(t: HlcTimestamp): string {
   return `${String(t.wall).padStart(WALL_DIGITS, "0")}-${String(t.counter).padStart(COUNTER_DIGITS, "0")}-${t.peer}`;
-}
-
-export function parseHlc(s: string): HlcTimestamp {
-  const m = /^(\d{15})-(\d{6})-(.+)$/.exec(s);
-  if (!m) throw new TypeError(`not an HLC timestamp: "${s}"`);
-  return { wall: Number(m[1]), counter: Number(m[2]), peer: m[3] };
-}
-
-export function compareHlc(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** A clock owned by one peer. Wall time comes in as a parameter so tests and replay control it. */

@@ -1,26 +1,7 @@
-/** What the node reports about its peers; handed to clients as peer up/down events. */
-export interface PeerInfo {
-  peerId: string;
-  /** The name the peer gave in its hello (`[peer] name`); null from a peer that gave none. */
-  name: string | null;
-  /** Multiaddr of the remote end of the connection the sync runs on. */
-  remoteAddr: string;
-  /** "outbound" when this node dialled. */
-  direction: "inbound" | "outbound";
-  /** Epoch ms when the sync conversation began (hello accepted). */
-  since: number;
-  /** Automerge sync traffic on this conversation, payload bytes and messages. */
-  syncBytesIn: number;
-  syncBytesOut: number;
-  syncMessagesIn: number;
-  syncMessagesOut: number;
-  /** Epoch ms of the last sync message either way; null before the first. */
-  lastSyncAt: number | null;
-  /** How the peer's modules differ from this one's, in words; null when they match (or it did not say). */
-  modulesDiffer: string | null;
-  /** Sync lag: how long a change of ours has been waiting to be sent to this peer, in ms (0: it has all we have). */
-  behindMs: number;
-}
+import type { PeerInfo } from "../../protocol/peers.ts";
+
+/** What the node reports about its peers is the wire's PeerInfo: handed to clients as peer up/down events as it is. */
+export type { PeerInfo } from "../../protocol/peers.ts";
 
 export interface PeerDown {
   peerId: string;

@@ -9,7 +9,7 @@ import type { Operation } from "../crdt/operations.ts";
 import type { WorkspaceStore, BundleResult } from "../crdt/index.ts";
 import type { PeerNode } from "../peer/index.ts";
 import { EVENT_TYPES } from "../../protocol/events.ts";
-import type { EntityView, SchemaResult, StatusResult } from "../../protocol/methods.ts";
+import type { EntityView, SchemaResult, StatusResult } from "../../protocol/index.ts";
 import type { MethodRegistry } from "./method-registry.ts";
 import { InvalidParams, bool, int, list, nonEmpty, obj, oneOf, opt, record, str, value } from "./params.ts";
 import { operation } from "./operation-check.ts";

@@ -2,6 +2,7 @@
 export { RpcServer } from "./rpc-server.ts";
 export type { RpcServerOptions } from "./rpc-server.ts";
 export { MethodRegistry } from "./method-registry.ts";
+export type { DaemonService, ServiceContext } from "./service.ts";
 export type { CallContext, Handler } from "./method-registry.ts";
 export { EventHub } from "./event-hub.ts";
 export type { EventListener } from "./event-hub.ts";

@@ -3,9 +3,13 @@
  * services plugged in later (scripts.*, sessions.*, triggers.*,
  * dialog.respond, capabilities.revoke): each brings its params check and
  * its handler, and gets the calling connection's context.
+ *
+ * The registry is typed by the protocol's method map: a method the map does
+ * not name, a check that yields other params, or a handler that returns
+ * another result fails `tsc` (tests/method-registry-types.ts shows each).
  */
 import type { Actor } from "../crdt/operations.ts";
-import type { EventType } from "../../protocol/events.ts";
+import type { EventType, MethodName, ParamsOf, ResultOf } from "../../protocol/index.ts";
 import type { Check } from "./params.ts";
 
 /** What a handler knows about the connection that called it. */
@@ -24,19 +28,37 @@ export interface CallContext {
   unsubscribe(id: string): boolean;
 }
 
-export type Handler<P, R> = (params: P, ctx: CallContext) => R | Promise<R>;
+/** What serves method `M`: its params as the protocol types them in, its result as the protocol types it out. */
+export type Handler<M extends MethodName> = (params: ParamsOf<M>, ctx: CallContext) => ResultOf<M> | Promise<ResultOf<M>>;
 
+/** A method as the connection calls it: by name from the wire, params not yet checked. */
 interface Entry {
   check: Check<unknown>;
-  handler: Handler<unknown, unknown>;
+  handler: (params: unknown, ctx: CallContext) => unknown;
 }
 
 export class MethodRegistry {
   private readonly methods = new Map<string, Entry>();
 
-  register<P, R>(name: string, check: Check<P>, handler: Handler<P, R>): void {
+  /** `check` turns the wire's params into `ParamsOf<M>` (or throws InvalidParams); only then is `handler` called. */
+  register<M extends MethodName>(name: M, check: Check<ParamsOf<M>>, handler: Handler<M>): void {
     if (this.methods.has(name)) throw new Error(`socket method ${name} is registered twice`);
-    this.methods.set(name, { check, handler: handler as Handler<unknown, unknown> });
+    // The one place types are erased: the connection looks methods up by the name a client sent.
+    this.methods.set(name, { check, handler: handler as (params: unknown, ctx: CallContext) => unknown });
+  }
+
+  /**
+   * Serves one call in this process (the CLI's offline reads), params checked as the socket
+   * checks them. The result is `ResultOf<M>` because `register` only took a handler returning it.
+   */
+  async call<M extends MethodName>(name: M, params: unknown, ctx: CallContext): Promise<ResultOf<M>> {
+    const entry = this.methods.get(name);
+    if (!entry) throw new Error(`socket method ${name} is not registered here`);
+    return (await entry.handler(entry.check(params ?? {}, "params"), ctx)) as ResultOf<M>;
+  }
+
+  has(name: string): boolean {
+    return this.methods.has(name);
   }
 
   get(name: string): Entry | undefined {

@@ -13,7 +13,8 @@ import { loadShowTriggers, summarizeTriggers } from "../triggers/index.ts";
 import { MethodRegistry } from "./method-registry.ts";
 import type { CallContext } from "./method-registry.ts";
 import { obj } from "./params.ts";
-import { listScripts } from "./scripts-service.ts";
+import type { TypedCall } from "../../protocol/index.ts";
+import { listScripts } from "./script-list.ts";
 
 export function registerOfflineConfigMethods(methods: MethodRegistry, show: ShowConfig): void {
   const catalog = showScripts({ root: show.dir.root, config: show.config, modules: show.modules, readFile: (f) => readFile(f, "utf8") });
@@ -40,13 +41,12 @@ const OFFLINE_CALL: CallContext = {
 };
 
 /** The show at `dir` loaded, and a call function serving its configuration readers in this process. */
-export async function serveConfigMethods(dir: string): Promise<(method: string, params?: unknown) => Promise<unknown>> {
+export async function serveConfigMethods(dir: string): Promise<TypedCall> {
   const show = await loadShow(dir);
   const methods = new MethodRegistry();
   registerOfflineConfigMethods(methods, show);
-  return async (method, params) => {
-    const entry = methods.get(method);
-    if (!entry) throw new ConfigError(`${method} needs a running daemon (openprod daemon --dir ${show.dir.root})`, { method });
-    return entry.handler(entry.check(params ?? {}, "params"), OFFLINE_CALL);
+  return async (method, ...params) => {
+    if (!methods.has(method)) throw new ConfigError(`${method} needs a running daemon (openprod daemon --dir ${show.dir.root})`, { method });
+    return methods.call(method, params[0], OFFLINE_CALL);
   };
 }

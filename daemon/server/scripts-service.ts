@@ -6,24 +6,22 @@
  * dialogs through the DialogBroker to whichever client answers.
  */
 import { readFile } from "node:fs/promises";
-import fs from "node:fs";
-import path from "node:path";
-import { EntityNotFound, InvalidOperation } from "../crdt/errors.ts";
-import { entityName } from "../crdt/index.ts";
+import { InvalidOperation } from "../crdt/errors.ts";
 import { checkScriptArgs } from "../config/index.ts";
-import type { FieldValue, Operation, WorkspaceStore } from "../crdt/index.ts";
-import type { ShowConfig } from "../config/index.ts";
+import type { WorkspaceStore } from "../crdt/index.ts";
 import { CapabilitySet } from "../scripts/capabilities/index.ts";
 import { createLuaEngine } from "../scripts/engine/index.ts";
 import { configuredScriptIds, createScriptRuntime, showScripts } from "../scripts/runtime/index.ts";
-import type { RunRecord, RunResult, RuntimeEvent, ScriptCatalog, ScriptRuntime, SessionSummary } from "../scripts/runtime/index.ts";
+import type { RunRecord, RuntimeEvent, ScriptCatalog, ScriptRuntime } from "../scripts/runtime/index.ts";
 import { loadShowTriggers } from "../triggers/index.ts";
 import { watchShow } from "./show-watcher.ts";
 import type { ShowWatcher } from "./show-watcher.ts";
-import type { DaemonEvent } from "../../protocol/events.ts";
-import type { RunListEntry, RunSummary, ScriptInfo, SessionChange, SessionInfo } from "../../protocol/script-methods.ts";
-import type { DaemonService, ServiceContext } from "../main.ts";
+import type { RunListEntry } from "../../protocol/index.ts";
+import type { DaemonService, ServiceContext } from "./service.ts";
 import { DialogBroker } from "./dialog-broker.ts";
+import { RunTracker, recordOf, summarize } from "./run-summaries.ts";
+import { describeOps, sessionInfo, sessionOf } from "./session-review.ts";
+import { listScripts } from "./script-list.ts";
 import type { Logger } from "./logger.ts";
 import { bool, int, nonEmpty, obj, oneOf, opt, record, value } from "./params.ts";
 
@@ -44,8 +42,6 @@ export interface ScriptsService extends DaemonService {
   readonly watcher: ShowWatcher | null;
 }
 
-/** Finished runs kept in memory for `runs.wait` (older ones are answered from their run record). */
-const RECENT_RUNS = 200;
 const empty = obj({});
 const choice = oneOf(["script", "canonical"] as const);
 
@@ -235,169 +231,7 @@ function forward(e: RuntimeEvent, events: ServiceContext["events"], log: Logger,
   }
   if (e.type === "run.finished") log.info(`run ${e.runId} of ${e.script} ended: ${e.status}, ${e.ops} op(s)${e.sessionId ? `, session ${e.sessionId}` : ""}`, { runId: e.runId, script: e.script });
   if (e.type === "overlay.ops" && !events.wants("overlay.ops")) return;
-  events.publish(e as DaemonEvent);
-}
-
-class RunTracker {
-  private readonly runs = new Map<string, Promise<RunSummary>>();
-
-  add(runId: string, done: Promise<RunSummary>): void {
-    this.runs.set(runId, done);
-    done.catch(() => undefined);
-    while (this.runs.size > RECENT_RUNS) {
-      const oldest = this.runs.keys().next().value;
-      if (oldest === undefined) break;
-      this.runs.delete(oldest);
-    }
-  }
-
-  get(runId: string): Promise<RunSummary> | undefined {
-    return this.runs.get(runId);
-  }
-
-  async settled(ms: number): Promise<void> {
-    await Promise.race([Promise.allSettled([...this.runs.values()]), new Promise((r) => setTimeout(r, ms).unref())]);
-  }
-}
-
-/** A run's outcome on the wire, from its live result or its stored record (same fields). */
-function summarize(r: RunResult | RunRecord): RunSummary {
-  const s: RunSummary = {
-    runId: r.runId,
-    script: r.script,
-    status: r.status,
-    sessionId: r.sessionId ?? null,
-    sessionStatus: r.sessionStatus ?? null,
-    ops: r.ops,
-    bundles: r.bundles,
-    skips: r.skips.map((k) => ({ binding: k.binding, error: { type: k.error.type, message: k.error.message } })),
-  };
-  if (r.error) s.error = { type: r.error.type, message: r.error.message, file: r.error.file, line: r.error.line };
-  return s;
-}
-
-async function recordOf(rt: ScriptRuntime, runId: string): Promise<RunRecord> {
-  const r = await rt.runRecord(runId);
-  if (!r) {
-    const going = rt.running().some((x) => x.runId === runId);
-    throw new EntityNotFound(
-      going ? `run ${runId} is still going: its record is written when it ends (runs.wait waits for it)` : `no run ${runId} (\`openprod runs\` lists the recorded runs)`,
-      { runId, running: going },
-    );
-  }
-  return r;
-}
-
-async function sessionOf(rt: ScriptRuntime, id: string): Promise<SessionSummary> {
-  const all = await rt.sessions();
-  const s = all.find((x) => x.id === id);
-  if (!s) {
-    throw new EntityNotFound(`no open session ${id} (open: ${all.map((x) => x.id).slice(0, 5).join(", ") || "none"}; \`openprod sessions\` lists them)`, { session: id });
-  }
-  return s;
-}
-
-function sessionInfo(s: SessionSummary): SessionInfo {
-  return { id: s.id, script: s.scriptId, runId: s.runId, isolation: s.isolation, ops: s.ops.length, conflicts: s.conflicts.filter((c) => c.resolution === undefined).length };
-}
-
-/** One overlay op in a person's words; for field writes the canonical value it would replace. */
-/** A session's ops for review: each with the entity's name, no-op writes flagged, created entities with their final values. */
-function describeOps(store: WorkspaceStore, ops: readonly Operation[]): SessionChange[] {
-  const created = new Map<string, { tables: Record<string, unknown>; values: Record<string, FieldValue> }>();
-  for (const op of ops) {
-    if (op.op === "CreateEntity" && op.id !== undefined) created.set(op.id, { tables: Object.fromEntries((op.tables ?? []).map((t) => [t, {}])), values: { ...(op.fields ?? {}) } });
-    else if (op.op === "SetField") {
-      const c = created.get(op.id);
-      if (c) c.values[op.field] = op.value;
-    }
-  }
-  const nameOf = (id: string | null): string | undefined => {
-    if (id === null) return undefined;
-    const c = created.get(id);
-    if (c) return entityName({ id, tables: c.tables, fields: c.values }, store.schema);
-    try {
-      const e = store.getEntity(id);
-      return entityName(e, store.schema);
-    } catch (e) {
-      if (e instanceof EntityNotFound) return undefined;
-      throw e;
-    }
-  };
-  return ops.map((op) => {
-    const d = describeOp(store, op);
-    const name = nameOf(d.entity);
-    if (op.op === "CreateEntity" && d.entity !== null) return { ...d, name, values: created.get(d.entity)?.values ?? {} };
-    if (op.op === "SetField") {
-      const inCreated = created.has(op.id);
-      return { ...d, name, noop: !inCreated && JSON.stringify(d.old) === JSON.stringify(d.new) };
-    }
-    return name === undefined ? d : { ...d, name };
-  });
-}
-
-function describeOp(store: WorkspaceStore, op: Operation): SessionChange {
-  const base = { op: op.op, entity: null, field: null, old: null, new: null };
-  switch (op.op) {
-    case "SetField": {
-      let field = op.field;
-      let old: FieldValue = null;
-      if (store.entityExists(op.id)) {
-        try {
-          field = store.resolveField(op.field, store.facetsOf(op.id)).key;
-          old = store.getField(op.id, op.field);
-        } catch {
-          // A field the entity does not carry yet: nothing to replace.
-        }
-      }
-      return { ...base, entity: op.id, field, old, new: op.value, summary: `${op.id} ${field}: ${show(old)} → ${show(op.value)}` };
-    }
-    case "CreateEntity":
-      return { ...base, entity: op.id ?? null, new: op.fields ?? null, summary: `create ${op.id ?? "entity"} in ${(op.tables ?? []).join(", ") || "no table"}${op.fields ? ` with ${Object.keys(op.fields).join(", ")}` : ""}` };
-    case "DeleteEntity":
-      return { ...base, entity: op.id, summary: `delete ${op.id}` };
-    default: {
-      const rest = { ...op } as Record<string, unknown>;
-      delete rest.op;
-      const entity = typeof rest.id === "string" ? rest.id : typeof rest.source === "string" ? rest.source : null;
-      return { ...base, entity, summary: `${op.op} ${JSON.stringify(rest)}` };
-    }
-  }
-}
-
-function show(v: unknown): string {
-  return v === null || v === undefined ? "(unset)" : JSON.stringify(v);
-}
-
-/** Every script of the show (configured or found in workspace/scripts/), with its settings or why it cannot load. */
-export async function listScripts(show: ShowConfig, catalog: ScriptCatalog): Promise<{ scripts: ScriptInfo[] }> {
-  const ids = new Set(configuredScriptIds(show));
-  const userDir = path.join(show.dir.root, "workspace", "scripts");
-  const configured = new Set(ids);
-  for (const f of fs.existsSync(userDir) ? fs.readdirSync(userDir) : []) if (f.endsWith(".lua")) ids.add(f.slice(0, -4));
-  const out: ScriptInfo[] = [];
-  for (const id of [...ids].sort()) {
-    const slash = id.indexOf("/");
-    const info: ScriptInfo = { id, file: "", module: slash > 0 ? id.slice(0, slash) : null, configured: configured.has(id), description: "", capabilities: [] };
-    try {
-      const s = await catalog.load(id);
-      Object.assign(info, {
-        file: path.relative(show.dir.root, s.file),
-        description: s.config.description,
-        executionMode: s.config.executionMode,
-        mode: s.config.mode,
-        onError: s.config.onError,
-        isolation: s.config.isolation,
-        capabilities: s.config.capabilities,
-        args: s.config.args,
-        hash: s.hash,
-      });
-    } catch (e) {
-      info.error = (e as Error).message;
-    }
-    out.push(info);
-  }
-  return { scripts: out };
+  events.publish(e);
 }
 
 async function listRuns(store: WorkspaceStore, rt: ScriptRuntime, limit: number, script: string | undefined): Promise<RunListEntry[]> {

@@ -1,0 +1,34 @@
+/**
+ * What the CLI runs of the daemon in its own process: the one door past the
+ * socket (lint holds daemon/cli to it, to daemon/config and to protocol/).
+ * The store read-only, the store's files (inspect, recover), the show's
+ * configuration readers, and the light rules the CLI shares with the daemon
+ * (error classes, entity naming, did-you-mean, `--listen` checks, the
+ * workspace key, profile rendering). Static exports here are plain code;
+ * anything that loads Automerge, LevelDB or libp2p is imported on first use.
+ */
+import type * as ConfigReader from "../server/offline-methods.ts";
+
+export { openStoreReader } from "./store-reader.ts";
+export type { StoreReader } from "./store-reader.ts";
+export { inspectShowStore, recoverShowStore } from "./store-files.ts";
+export type { RecoveredShow } from "./store-files.ts";
+
+/**
+ * The configuration readers (`scripts.list`, `triggers.list` without a daemon) run from the
+ * TypeScript sources, as the daemon does: the script runtime reads its Lua preludes next to
+ * them. Load this file with the CLI's loadFromSources.
+ */
+export const CONFIG_READER_SOURCE = "daemon/server/offline-methods.ts";
+export type ConfigReaderModule = typeof ConfigReader;
+
+export { InvalidOperation, StorageError } from "../crdt/errors.ts";
+// The modules themselves, not crdt/index.ts: these rules are plain code, the store's index would bring Automerge in.
+export { fieldOf, shortId } from "../crdt/entity-name.ts";
+export { suggest } from "../crdt/schema.ts";
+export { profileTable, speedscopeFile } from "../scripts/runtime/run-profile.ts";
+
+/** `--listen` and `[peer] listen` checks (multiaddr parsing is loaded on first use). */
+export const listenPorts = () => import("../peer/listen-ports.ts");
+/** The workspace key `openprod init` writes. */
+export const workspaceKeys = () => import("../peer/workspace-key.ts");
