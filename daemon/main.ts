@@ -26,25 +26,12 @@ import {
   registerCoreMethods,
   startConsole,
 } from "./server/index.ts";
-import type { LogFormat, Logger, ScriptsServiceOptions } from "./server/index.ts";
+import type { DaemonService, LogFormat, Logger, ScriptsServiceOptions } from "./server/index.ts";
 import { MAX_SOCKET_PATH_BYTES, socketPath } from "../protocol/socket-path.ts";
 import { DAEMON_VERSION } from "../protocol/version.ts";
 
-/** What a plugged-in part (script runtime, triggers...) gets: only what it needs to register methods and events. */
-export interface ServiceContext {
-  show: ShowConfig;
-  store: WorkspaceStore;
-  peer: PeerNode | null;
-  methods: MethodRegistry;
-  events: EventHub;
-  log: Logger;
-}
-
-export interface DaemonService {
-  readonly name: string;
-  /** Register methods/events and start; the returned stop runs at shutdown, before the store closes. */
-  start(ctx: ServiceContext): Promise<{ stop(): Promise<void> } | void>;
-}
+// Declared beside the services (which import them) and re-exported here, where they are wired.
+export type { DaemonService, ServiceContext } from "./server/index.ts";
 
 export interface DaemonOptions {
   showDir: string;

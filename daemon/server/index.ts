@@ -19,6 +19,7 @@ export { operation, OPERATION_NAMES } from "./operation-check.ts";
 export { toWireError } from "./wire-error.ts";
 export { DialogBroker, DEFAULT_DIALOG_TIMEOUT_MS } from "./dialog-broker.ts";
 export type { DialogBrokerOptions, DialogTimers } from "./dialog-broker.ts";
+export type { DaemonService, ServiceContext } from "./service.ts";
 export { createScriptsService } from "./scripts-service.ts";
 export type { ScriptsService, ScriptsServiceOptions } from "./scripts-service.ts";
 export { createTriggersService } from "./triggers-service.ts";

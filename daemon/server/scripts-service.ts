@@ -15,14 +15,14 @@ import type { FieldValue, Operation, WorkspaceStore } from "../crdt/index.ts";
 import type { ShowConfig } from "../config/index.ts";
 import { CapabilitySet } from "../scripts/capabilities/index.ts";
 import { createLuaEngine } from "../scripts/engine/index.ts";
-import { configuredScriptIds, createScriptRuntime, showScripts } from "../scripts/runtime/index.ts";
+import { RunRecordStore, configuredScriptIds, createScriptRuntime, showScripts } from "../scripts/runtime/index.ts";
 import type { RunRecord, RunResult, RuntimeEvent, ScriptCatalog, ScriptRuntime, SessionSummary } from "../scripts/runtime/index.ts";
 import { loadShowTriggers } from "../triggers/index.ts";
 import { watchShow } from "./show-watcher.ts";
 import type { ShowWatcher } from "./show-watcher.ts";
 import type { DaemonEvent } from "../../protocol/events.ts";
 import type { RunListEntry, RunSummary, ScriptInfo, SessionChange, SessionInfo } from "../../protocol/script-methods.ts";
-import type { DaemonService, ServiceContext } from "../main.ts";
+import type { DaemonService, ServiceContext } from "./service.ts";
 import { DialogBroker } from "./dialog-broker.ts";
 import type { Logger } from "./logger.ts";
 import { bool, int, nonEmpty, obj, oneOf, opt, record, value } from "./params.ts";
@@ -403,8 +403,7 @@ export async function listScripts(show: ShowConfig, catalog: ScriptCatalog): Pro
 async function listRuns(store: WorkspaceStore, rt: ScriptRuntime, limit: number, script: string | undefined): Promise<RunListEntry[]> {
   const out: RunListEntry[] = rt.running().map((r) => ({ runId: r.runId, script: r.script, status: "running", startedAt: null, endedAt: null, ops: 0, sessionId: null }));
   const done: RunListEntry[] = [];
-  for await (const [, bytes] of store.records("runs").list()) {
-    const r = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8")) as RunRecord;
+  for await (const r of new RunRecordStore(store).list()) {
     if (script !== undefined && r.script !== script) continue;
     done.push({ runId: r.runId, script: r.script, status: r.status, startedAt: r.startedAt, endedAt: r.endedAt, ops: r.ops, sessionId: r.sessionId ?? null, user: r.user });
   }

@@ -14,7 +14,7 @@
 import { ConfigError, EntityNotFound } from "../crdt/errors.ts";
 import { createRuntimeTriggerRunner, createTriggerDispatcher, describeFiring, loadShowTriggers, triggerReloadRefusal } from "../triggers/index.ts";
 import type { TriggerRunner } from "../triggers/index.ts";
-import type { DaemonService } from "../main.ts";
+import type { DaemonService } from "./service.ts";
 import { int, nonEmpty, obj, opt } from "./params.ts";
 import type { ScriptsService } from "./scripts-service.ts";
 
