@@ -18,6 +18,7 @@ import { createLuaEngine } from "../scripts/engine/index.ts";
 import { RunRecordStore, configuredScriptIds, createScriptRuntime, showScripts } from "../scripts/runtime/index.ts";
 import type { RunRecord, RunResult, RuntimeEvent, ScriptCatalog, ScriptRuntime, SessionSummary } from "../scripts/runtime/index.ts";
 import { loadShowTriggers } from "../triggers/index.ts";
+import type { ShowTriggers } from "../triggers/index.ts";
 import { watchShow } from "./show-watcher.ts";
 import type { ShowWatcher } from "./show-watcher.ts";
 import type { DaemonEvent } from "../../protocol/events.ts";
@@ -42,6 +43,11 @@ export interface ScriptsService extends DaemonService {
   readonly runtime: ScriptRuntime | null;
   /** The show directory's watcher: the configuration in force, and a way to follow its changes. Null until started. */
   readonly watcher: ShowWatcher | null;
+  /**
+   * The show's triggers and script capabilities as loaded at start (once: the triggers service
+   * starts from these, so the graph its cycle check sees is the one scripts are held to). Null until started.
+   */
+  readonly showTriggers: ShowTriggers | null;
 }
 
 /** Finished runs kept in memory for `runs.wait` (older ones are answered from their run record). */
@@ -52,6 +58,7 @@ const choice = oneOf(["script", "canonical"] as const);
 export function createScriptsService(opts: ScriptsServiceOptions = {}): ScriptsService {
   let runtime: ScriptRuntime | null = null;
   let watcher: ShowWatcher | null = null;
+  let showTriggers: ShowTriggers | null = null;
   return {
     name: "scripts",
     get runtime() {
@@ -60,12 +67,17 @@ export function createScriptsService(opts: ScriptsServiceOptions = {}): ScriptsS
     get watcher() {
       return watcher;
     },
+    get showTriggers() {
+      return showTriggers;
+    },
     async start(ctx) {
       const { show, store, methods, events, log } = ctx;
       const now = opts.now ?? Date.now;
       const catalog = showScripts({ root: show.dir.root, config: show.config, modules: show.modules, readFile: opts.readFile ?? ((f) => readFile(f, "utf8")) });
       // The same capability sets the trigger cycle check saw: the graph it checked is the one scripts are held to.
-      const capabilities = loadShowTriggers(show).capabilities;
+      const loaded = loadShowTriggers(show);
+      showTriggers = loaded;
+      const capabilities = loaded.capabilities;
       const engine = createLuaEngine({ maxWorkers: opts.maxWorkers ?? 4, warmWorkers: 1 });
       const dialogs = new DialogBroker({ publish: (e) => events.publish(e), listening: () => events.wants("dialog.request"), timeoutMs: opts.dialogTimeoutMs, now });
       const rt = createScriptRuntime({

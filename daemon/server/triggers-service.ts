@@ -29,10 +29,12 @@ export interface TriggersServiceOptions {
 export function createTriggersService(opts: TriggersServiceOptions): DaemonService {
   return {
     name: "triggers",
-    async start({ show, store, methods, events, log }) {
+    async start({ store, methods, events, log }) {
       const runtime = opts.scripts.runtime;
       if (!runtime) throw new Error("the triggers service starts after the scripts service (its runtime runs the trigger scripts)");
-      const loaded = loadShowTriggers(show);
+      // Loaded once, by the scripts service: the capabilities it runs scripts with come from the same load.
+      const loaded = opts.scripts.showTriggers;
+      if (!loaded) throw new Error("the triggers service starts after the scripts service (it loads the show's triggers)");
       if (loaded.errors.length) {
         for (const e of loaded.errors.slice(1)) log.error(e.message, { ...e.details });
         const first = loaded.errors[0];

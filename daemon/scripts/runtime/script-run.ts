@@ -37,7 +37,6 @@ export interface ScriptRunDeps {
 
 /** The part of a run's grant the runtime checks, live (a revocation is felt at the next call). */
 export interface ScriptCapabilities {
-  canWrite(fieldKey: string): boolean;
   canRead(fieldKey: string): boolean;
   /** Whether a facet, table, edge type or field is visible to the script (its data.read grant). */
   canSee(target: WriteTarget): boolean;
