@@ -1,11 +1,9 @@
 /**
- * The scripts service: the Lua engine and script runtime for the show, on
- * the socket. Runs scripts (`scripts.run`), keeps their run records and
- * sessions reviewable (`runs.*`, `sessions.*`), turns the runtime's events
- * into socket events (script log lines into the daemon log), and routes its
- * dialogs through the DialogBroker to whichever client answers.
+ * The scripts service: the show's script runtime (built once by main.ts, see
+ * script-host.ts) on the socket. Runs scripts (`scripts.run`), keeps their run records and
+ * sessions reviewable (`runs.*`, `sessions.*`), and answers dialogs and
+ * capability revocations from clients.
  */
-import { readFile } from "node:fs/promises";
 import fs from "node:fs";
 import path from "node:path";
 import { EntityNotFound, InvalidOperation } from "../crdt/errors.ts";
@@ -13,101 +11,32 @@ import { entityName } from "../crdt/index.ts";
 import { checkScriptArgs } from "../config/index.ts";
 import type { FieldValue, Operation, WorkspaceStore } from "../crdt/index.ts";
 import type { ShowConfig } from "../config/index.ts";
-import { CapabilitySet } from "../scripts/capabilities/index.ts";
-import { createLuaEngine } from "../scripts/engine/index.ts";
-import { RunRecordStore, configuredScriptIds, createScriptRuntime, showScripts } from "../scripts/runtime/index.ts";
-import type { RunRecord, RunResult, RuntimeEvent, ScriptCatalog, ScriptRuntime, SessionSummary } from "../scripts/runtime/index.ts";
-import { loadShowTriggers } from "../triggers/index.ts";
-import type { ShowTriggers } from "../triggers/index.ts";
-import { watchShow } from "./show-watcher.ts";
-import type { ShowWatcher } from "./show-watcher.ts";
-import type { DaemonEvent } from "../../protocol/events.ts";
+import { RunRecordStore, configuredScriptIds } from "../scripts/runtime/index.ts";
+import type { RunRecord, RunResult, ScriptCatalog, ScriptRuntime, SessionSummary } from "../scripts/runtime/index.ts";
+import type { ScriptHost, ScriptHostOptions } from "./script-host.ts";
 import type { RunListEntry, RunSummary, ScriptInfo, SessionChange, SessionInfo } from "../../protocol/script-methods.ts";
-import type { DaemonService, ServiceContext } from "./service.ts";
-import { DialogBroker } from "./dialog-broker.ts";
-import type { Logger } from "./logger.ts";
+import type { DaemonService } from "./service.ts";
 import { bool, int, nonEmpty, obj, oneOf, opt, record, value } from "./params.ts";
 
-export interface ScriptsServiceOptions {
-  /** How long a dialog waits for a client's answer (default 60 s). */
-  dialogTimeoutMs?: number;
-  /** Lua worker threads at most (default 4). */
-  maxWorkers?: number;
-  /** Script files are read through this (default: the file system). */
-  readFile?: (file: string) => Promise<string>;
-  now?: () => number;
-}
+/** What the daemon's options may set for the scripts (see ScriptHostOptions). */
+export type ScriptsServiceOptions = ScriptHostOptions;
 
-export interface ScriptsService extends DaemonService {
-  /** The running runtime; null until started (the triggers service runs scripts through it). */
-  readonly runtime: ScriptRuntime | null;
-  /** The show directory's watcher: the configuration in force, and a way to follow its changes. Null until started. */
-  readonly watcher: ShowWatcher | null;
-  /**
-   * The show's triggers and script capabilities as loaded at start (once: the triggers service
-   * starts from these, so the graph its cycle check sees is the one scripts are held to). Null until started.
-   */
-  readonly showTriggers: ShowTriggers | null;
-}
+/** The parts of the script host the scripts service uses. */
+export type ScriptsServiceHost = Pick<ScriptHost, "runtime" | "dialogs" | "watcher">;
 
 /** Finished runs kept in memory for `runs.wait` (older ones are answered from their run record). */
 const RECENT_RUNS = 200;
 const empty = obj({});
 const choice = oneOf(["script", "canonical"] as const);
 
-export function createScriptsService(opts: ScriptsServiceOptions = {}): ScriptsService {
-  let runtime: ScriptRuntime | null = null;
-  let watcher: ShowWatcher | null = null;
-  let showTriggers: ShowTriggers | null = null;
+export function createScriptsService(host: ScriptsServiceHost): DaemonService {
   return {
     name: "scripts",
-    get runtime() {
-      return runtime;
-    },
-    get watcher() {
-      return watcher;
-    },
-    get showTriggers() {
-      return showTriggers;
-    },
     async start(ctx) {
-      const { show, store, methods, events, log } = ctx;
-      const now = opts.now ?? Date.now;
-      const catalog = showScripts({ root: show.dir.root, config: show.config, modules: show.modules, readFile: opts.readFile ?? ((f) => readFile(f, "utf8")) });
-      // The same capability sets the trigger cycle check saw: the graph it checked is the one scripts are held to.
-      const loaded = loadShowTriggers(show);
-      showTriggers = loaded;
-      const capabilities = loaded.capabilities;
-      const engine = createLuaEngine({ maxWorkers: opts.maxWorkers ?? 4, warmWorkers: 1 });
-      const dialogs = new DialogBroker({ publish: (e) => events.publish(e), listening: () => events.wants("dialog.request"), timeoutMs: opts.dialogTimeoutMs, now });
-      const rt = createScriptRuntime({
-        store,
-        engine,
-        scripts: catalog,
-        events: { emit: (e) => forward(e, events, log, now) },
-        dialogs,
-        clock: now,
-        capabilities: (s) => capabilities.get(s.id) ?? CapabilitySet.none,
-        scriptIds: () => configuredScriptIds(watcher?.current().show ?? show),
-      });
-      runtime = rt;
-      const runs = new RunTracker();
+      const { store, methods, log } = ctx;
+      const { runtime: rt, dialogs, watcher: watching } = host;
       // Runs started through scripts.run, until they end: runs.cancel stops them.
-      // Edits to scripts and config take effect for the next run; invalid ones are reported and ignored.
-      const watching = await watchShow({
-        show,
-        runtime: rt,
-        checkSyntax: (source, chunk) => engine.checkSyntax(source, chunk),
-        readFile: opts.readFile,
-        report: (c) => {
-          if (c.type === "show.invalid") {
-            const at = `${c.file}${c.line !== null ? `:${c.line}` : ""}${c.column !== null ? `:${c.column}` : ""}`;
-            log.error(`${at}: ${c.reason}`, { file: c.file, line: c.line, column: c.column });
-          } else if (c.type === "show.removed") log.info(`${c.file} removed: ${c.scripts.join(", ")} can no longer run`, { file: c.file });
-          else log.info(`${c.file} changed: reloaded (${c.scripts.join(", ") || "no scripts"})`, { file: c.file });
-        },
-      });
-      watcher = watching;
+      const runs = new RunTracker();
       /** The catalog in force now: edits to the show's files replace it. */
       const scripts = (): ScriptCatalog => watching.current().scripts;
 
@@ -221,33 +150,16 @@ export function createScriptsService(opts: ScriptsServiceOptions = {}): ScriptsS
       if (started.length) log.info(`started ${started.length} background script(s): ${started.map((s) => s.id).join(", ")}`, {});
 
       return {
+        // The engine is closed by main.ts (ScriptHost.close) once this has stopped.
         async stop() {
           await watching.close();
-          watcher = null;
           dialogs.close("the daemon is stopping");
           await rt.shutdown("the daemon is stopping");
           await runs.settled(2000);
-          await engine.close();
-          runtime = null;
         },
       };
     },
   };
-}
-
-/** Runtime events → socket events; a script's log lines go through the daemon log (which publishes them). */
-function forward(e: RuntimeEvent, events: ServiceContext["events"], log: Logger, now: () => number): void {
-  if (e.type === "log") {
-    const fields = { script: e.script, runId: e.runId };
-    // The daemon log drops debug lines; a client following the run still sees them.
-    if (e.level === "debug") {
-      if (events.wants("log")) events.publish({ type: "log", time: new Date(now()).toISOString(), level: "debug", msg: e.message, fields });
-    } else log.log(e.level, e.message, fields);
-    return;
-  }
-  if (e.type === "run.finished") log.info(`run ${e.runId} of ${e.script} ended: ${e.status}, ${e.ops} op(s)${e.sessionId ? `, session ${e.sessionId}` : ""}`, { runId: e.runId, script: e.script });
-  if (e.type === "overlay.ops" && !events.wants("overlay.ops")) return;
-  events.publish(e as DaemonEvent);
 }
 
 class RunTracker {
