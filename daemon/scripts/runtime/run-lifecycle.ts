@@ -5,7 +5,6 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { PermissionDenied } from "../../crdt/index.ts";
 import type { Operation, Schema, SchemaSource, WorkspaceStore } from "../../crdt/index.ts";
 import { TIMING_BINDING } from "../engine/index.ts";
 import type { HostBinding, HostValue, LuaEngine, RunError, RunHandle } from "../engine/index.ts";
@@ -79,11 +78,12 @@ const NO_MIDI: MidiPort = {
   unavailable: "this run has no net.midi capability",
   listInputs: () => [],
   listOutputs: () => [],
+  // The capability's own refusal, in the words every refused call uses.
   openInput: () => {
-    throw new PermissionDenied("using MIDI needs capability \"net.midi\"", {});
+    throw CapabilitySet.none.denied({ kind: "net.midi" });
   },
   openOutput: () => {
-    throw new PermissionDenied("using MIDI needs capability \"net.midi\"", {});
+    throw CapabilitySet.none.denied({ kind: "net.midi" });
   },
 };
 
@@ -100,6 +100,7 @@ function externalBindings(all: Record<string, HostBinding>, io: Record<string, H
   if (all[HLC_BINDING]) names.add(HLC_BINDING);
   return names;
 }
+
 /**
  * A background run has no run time limit; the engine still needs a deadline, so one that a
  * show never reaches and that fits a timer (2^31 ms): ~23 days.
@@ -124,7 +125,7 @@ async function runIo(ctx: RunContext, runId: string, sr: ScriptRun, gate: RunGat
  * run record. The returned handle cancels or kills it.
  */
 export function startRun(ctx: RunContext, scriptId: string, ro: RunOptions = {}): RunStart {
-const { store, engine, emit, dialogs, clock, random, native, gates, runRecords } = ctx;
+  const { store, engine, emit, dialogs, clock, random, native, gates, runRecords } = ctx;
   const runId = `run-${store.newEntityId()}`;
   const requested = performance.now();
   let handle: RunHandle | null = null;
