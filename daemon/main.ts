@@ -25,12 +25,13 @@ import {
   peerSettings,
   registerCoreMethods,
   startConsole,
+  startScriptHost,
 } from "./server/index.ts";
 import type { DaemonService, LogFormat, Logger, ScriptsServiceOptions } from "./server/index.ts";
 import { MAX_SOCKET_PATH_BYTES, socketPath } from "../protocol/socket-path.ts";
 import { DAEMON_VERSION } from "../protocol/version.ts";
 
-// The service seam lives with the server (server/service.ts), so the services need not import this file.
+// Declared beside the services (which import them) and re-exported here, where they are wired.
 export type { DaemonService, ServiceContext } from "./server/index.ts";
 
 export interface DaemonOptions {
@@ -146,8 +147,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     cleanups.push(bridgeEvents(store, peer, events));
     const builtins: DaemonService[] = [];
     if (opts.scripts !== false) {
-      const scripts = createScriptsService({ now, ...opts.scripts });
-      builtins.push(scripts, createTriggersService({ scripts, now }));
+      // The engine and the runtime are built once, here; each service gets the parts it uses.
+      const host = await startScriptHost({ show, store, events, log }, { now, ...opts.scripts });
+      cleanups.push(() => host.close());
+      builtins.push(createScriptsService(host), createTriggersService({ host, now }));
     }
     for (const service of [...builtins, ...(opts.services ?? [])]) {
       const handle = await service.start({ show, store, peer, methods, events, log });

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import dgram from "node:dgram";
 import fs from "node:fs";
 import path from "node:path";
@@ -5,8 +6,9 @@ import { encode, Message } from "node-osc";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseHlc } from "../daemon/crdt/index.ts";
 import { freeUdpPort, until } from "./fixtures/io-kit/ports.ts";
-import { EXAMPLE_SHOW, LISTENER, listenerShow } from "./fixtures/background-show/show.ts";
+import { LISTENER, listenerShow } from "./fixtures/background-show/show.ts";
 import type { ListenerShow } from "./fixtures/background-show/show.ts";
+import { specExample } from "./fixtures/spec-examples.ts";
 
 // The specification's "Module Script (OSC Listener)" example, unchanged, as a background
 // script of the example show, fed by real UDP packets on loopback.
@@ -32,9 +34,9 @@ describe("the spec's OSC listener drives the cue list from a lighting console", 
   let cue12: string;
   let cue13: string;
 
-  it("is the example file, unchanged, and starts listening on the port it is given", async () => {
+  it("is the spec's example, unchanged, and starts listening on the port it is given", async () => {
     const file = path.join("modules", "lighting", "scripts", "osc_listener.lua");
-    expect(fs.readFileSync(path.join(show.root, file), "utf8")).toBe(fs.readFileSync(path.join(EXAMPLE_SHOW, file), "utf8"));
+    expect(fs.readFileSync(path.join(show.root, file), "utf8")).toBe(specExample("modules/lighting/scripts/osc_listener.lua"));
     const created = await show.store.apply(
       [
         { op: "CreateEntity", tables: ["lighting_cues"], fields: { number: 12, status: "standby", label: "Preset" } },
@@ -61,7 +63,9 @@ describe("the spec's OSC listener drives the cue list from a lighting console", 
     // autoCommit: each change is its own bundle in history, attributed to the script.
     const [latest] = show.store.history({ entity: cue12, limit: 1 });
     expect(latest.meta.actor).toMatchObject({ kind: "script", name: LISTENER });
-    expect(latest.meta.origin).toMatchObject({ script: LISTENER, runId: show.runtime.backgroundStatus()[0].runId });
+    // The bundle names the version that wrote it: the sha-256 of the spec's script text.
+    const hash = createHash("sha256").update(specExample("modules/lighting/scripts/osc_listener.lua")).digest("hex");
+    expect(latest.meta.origin).toMatchObject({ script: LISTENER, runId: show.runtime.backgroundStatus()[0].runId, hash });
   });
 
   it("an unknown cue logs a warning and changes nothing", async () => {

@@ -4,10 +4,9 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { LuaFactory } from "wasmoon";
 import { loadShow } from "../daemon/config/index.ts";
+import { specExample } from "./fixtures/spec-examples.ts";
 
 const EXAMPLE = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "examples", "show");
-/** The specification's example scripts, shipped with the tests (the specification itself lives outside the repository). */
-const SPEC = path.resolve(import.meta.dirname, "fixtures/spec-script-examples.md");
 
 describe("the example show loads as a working workspace", async () => {
   const show = await loadShow(EXAMPLE);
@@ -73,15 +72,14 @@ describe("the example show's Lua files", () => {
   });
 
   it("are the Scripts Specification's examples, verbatim", () => {
-    const spec = fs.readFileSync(SPEC, "utf8");
-    const blocks = [...spec.matchAll(/```lua\n([\s\S]*?)```/g)].map((m) => m[1]);
     for (const rel of [
       "workspace/scripts/renumber_cues.lua",
       "modules/lighting/scripts/lightwright_sync.lua",
       "modules/lighting/scripts/osc_listener.lua",
       "modules/lighting/exports/helpers.lua",
     ]) {
-      expect(blocks, rel).toContain(fs.readFileSync(path.join(EXAMPLE, rel), "utf8"));
+      // Each file is the example the spec prints under its own path.
+      expect(fs.readFileSync(path.join(EXAMPLE, rel), "utf8"), rel).toBe(specExample(rel));
     }
   });
 });

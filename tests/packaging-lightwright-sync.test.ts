@@ -2,6 +2,7 @@ import fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LIGHTWRIGHT_XML, openWireShow } from "./fixtures/packaging-wire/kit.ts";
 import type { WireShow } from "./fixtures/packaging-wire/kit.ts";
+import { specExample } from "./fixtures/spec-examples.ts";
 
 const SYNC = "lighting/lightwright_sync";
 // The shipped sample, unchanged, against the example show's schema, unchanged.
@@ -32,8 +33,7 @@ async function syncAndCommit(): Promise<{ toast: string; runId: string }> {
 describe("the spec's Lightwright Sync script, unchanged, keeps the rig in step with the paperwork", () => {
   it("the module script is the spec's example, and runs with the module's capabilities plus native.lightwright", () => {
     const source = show.read("modules/lighting/scripts/lightwright_sync.lua");
-    expect(source).toContain('local lw_data = core.await(lightwright.parse(lw_path))');
-    expect(source).toContain('"Sync complete: %d created, %d updated, %d unchanged"');
+    expect(source).toBe(specExample("modules/lighting/scripts/lightwright_sync.lua"));
   });
 
   it("first run creates every fixture and says so", async () => {

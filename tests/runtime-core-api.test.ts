@@ -132,15 +132,48 @@ describe("every mutation of the core API works in a session and lands in canonic
     expect(r.sessionStatus).toBe("committed");
   });
 
-  it("core.discard drops the overlay; core.get_conflicts lists canonical conflicts", async () => {
+  it("core.discard drops the overlay", async () => {
     const r = await kit.lua(`
       local e = core.create_entity({ table = "contacts", fields = { name = "Discarded" } })
       assert(core.discard() == true)
       assert(#core.overlay.operations() == 0)
-      assert(type(core.get_conflicts()) == "table")
     `);
     ok(r);
     expect(kit.store.queryIds("table == 'contacts' AND name == 'Discarded'")).toEqual([]);
+  });
+});
+
+describe("a script sees the workspace's open conflicts and resolves one", () => {
+  it("core.get_conflicts lists a real conflict with its values; core.resolve_conflict settles it in canonical", async () => {
+    // Merging two contacts that both hold an email leaves a conflict record on the survivor.
+    const a = (await kit.store.apply([{ op: "CreateEntity", tables: ["contacts"], fields: { name: "Conflicted", email: "first@x" } }], USER)).results[0]?.id as string;
+    const b = (await kit.store.apply([{ op: "CreateEntity", tables: ["contacts"], fields: { email: "second@x" } }], USER)).results[0]?.id as string;
+    await kit.store.apply([{ op: "MergeEntities", into: a, from: b }], USER);
+    const open = kit.store.conflicts().filter((c) => c.entity === a && c.field === "sm.contact.email");
+    expect(open).toHaveLength(1);
+
+    const r = await kit.lua(
+      `
+      local mine
+      for _, c in ipairs(core.get_conflicts()) do
+        if c.entity == args.entity and c.field == "sm.contact.email" then mine = c end
+      end
+      assert(mine, "the conflict on the survivor's email is listed")
+      local seen = {}
+      for _, v in ipairs(mine.values) do seen[#seen + 1] = v.value end
+      table.sort(seen)
+      log.info(mine.id, table.concat(seen, ","))
+      core.resolve_conflict(mine.id, "chosen@x")
+    `,
+      { executionMode: "autoCommit" },
+      { args: { entity: a } },
+    );
+    ok(r);
+    const line = kit.events.find((e) => e.type === "log" && e.runId === r.runId);
+    expect(line?.type === "log" ? line.message : "").toBe(`${open[0].id}\tfirst@x,second@x`);
+    expect(kit.store.getField(a, "email")).toBe("chosen@x");
+    expect(kit.store.conflict(open[0].id)).toBeFalsy();
+    expect(kit.store.conflicts().some((c) => c.entity === a && c.field === "sm.contact.email")).toBe(false);
   });
 });
 

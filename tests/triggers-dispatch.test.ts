@@ -322,3 +322,33 @@ describe("traces keep the last failures even after a flood of successes", () => 
     expect(events).toEqual([expect.objectContaining({ type: "trigger.run_failed", trigger: "t", entity: cue })]);
   });
 });
+
+describe("a trigger's params are filled in when it fires, from the change and the entity that changed", () => {
+  it("$old_value, $new_value, $source and $source.<field> reach the run as the values at dispatch time", async () => {
+    const toml = `${SPEC_SCRIPTS}
+[trigger.label_on_status]
+on_field_change = "lighting.cue.status"
+run_script = "log_cue_start"
+mode = "autoCommit"
+params = { who = "$source", label = "$source.label", before = "$old_value", after = "$new_value", tag = "$$literal", n = 3 }
+`;
+    const { runner, dispatcher: d } = await start(toml, { log_cue_start: logCueStart });
+    const made = await store.apply([{ op: "CreateEntity", tables: ["lighting_cues"], fields: { number: 7, status: "standby", label: "Preset" } }], USER);
+    const cue = made.results[0]?.id as string;
+    await d.idle();
+    const before = runner.started.length;
+    // The label changes in the same bundle as the status: $source.<field> is read when the trigger fires.
+    await store.apply(
+      [
+        { op: "SetField", id: cue, field: "label", value: "GO" },
+        { op: "SetField", id: cue, field: "status", value: "running" },
+      ],
+      USER,
+    );
+    await d.idle();
+    expect(runner.started.length).toBe(before + 1);
+    const req = runner.started[runner.started.length - 1];
+    expect(req.args).toEqual({ who: cue, label: "GO", before: "standby", after: "running", tag: "$literal", n: 3 });
+    expect(req.context).toMatchObject({ trigger_entity: cue, trigger_field: "lighting.cue.status", old_value: "standby", new_value: "running" });
+  });
+});

@@ -50,9 +50,14 @@ export function fieldInput(def: FieldDef, value: FieldValue): FieldValue {
   return value;
 }
 
-/** Check a value against a field's type and encode it; null means "clear". */
-export function encodeScalar(def: FieldDef, value: FieldValue, entity: string): EncodedScalar | null {
-  if (value === null) return null;
+/**
+ * The one check of a value against its field's type: a store write (encodeScalar) and a
+ * script's call, in its Lua worker where the error can name the script's line
+ * (scripts/runtime/field-values.ts), both use it. Null ("clear") passes. Throws
+ * InvalidOperation naming entity, field, type and value.
+ */
+export function checkFieldType(def: FieldDef, value: FieldValue, entity: string): void {
+  if (value === null) return;
   const bad = (expected: string): never => {
     throw new InvalidOperation(
       `field ${def.key} of entity ${entity} is ${def.type}: expected ${expected}, got ${describe(value)}`,
@@ -61,22 +66,48 @@ export function encodeScalar(def: FieldDef, value: FieldValue, entity: string): 
   };
   switch (def.type) {
     case "string":
-      return typeof value === "string" ? { value, datatype: "str" } : bad("a string");
+    case "text":
+      if (typeof value !== "string") bad("a string");
+      return;
     case "ref":
-      return typeof value === "string" && value.length > 0 ? { value, datatype: "str" } : bad("an entity id");
+      if (typeof value !== "string" || value.length === 0) bad("an entity id");
+      return;
     case "int":
-      return typeof value === "number" && Number.isSafeInteger(value) ? { value, datatype: "int" } : bad("an integer");
+      if (typeof value !== "number" || !Number.isSafeInteger(value)) bad("an integer");
+      return;
     case "float":
-      return typeof value === "number" && Number.isFinite(value) ? { value, datatype: "f64" } : bad("a number");
+      if (typeof value !== "number" || !Number.isFinite(value)) bad("a number");
+      return;
     case "bool":
-      return typeof value === "boolean" ? { value, datatype: "boolean" } : bad("true or false");
+      if (typeof value !== "boolean") bad("true or false");
+      return;
+    case "json":
+      return;
+    case "list":
+      if (!Array.isArray(value)) bad("a list");
+      for (const item of value as FieldValue[]) checkListItem(def, item, entity);
+      return;
+  }
+}
+
+/** Check a value against a field's type and encode it; null means "clear". */
+export function encodeScalar(def: FieldDef, value: FieldValue, entity: string): EncodedScalar | null {
+  if (value === null) return null;
+  checkFieldType(def, value, entity);
+  switch (def.type) {
+    case "string":
+    case "ref":
+    case "text":
+      return { value: value as string, datatype: "str" };
+    case "int":
+      return { value: value as number, datatype: "int" };
+    case "float":
+      return { value: value as number, datatype: "f64" };
+    case "bool":
+      return { value: value as boolean, datatype: "boolean" };
     case "json":
       return { value: JSON.stringify(value), datatype: "str" };
-    case "text":
-      return typeof value === "string" ? { value, datatype: "str" } : bad("a string");
     case "list":
-      if (!Array.isArray(value)) return bad("a list");
-      for (const item of value) checkListItem(def, item, entity);
       return { value: "", datatype: "str" };
   }
 }

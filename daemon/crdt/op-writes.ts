@@ -15,8 +15,9 @@
  *   workspace's business (`data.write:*`), as is creating a bare entity.
  */
 import type { Heads } from "./automerge-backend.ts";
-import type { OpContext } from "./apply-ops.ts";
 import type { Operation } from "./operations.ts";
+import type { Schema } from "./schema.ts";
+import type { WorkspaceDoc } from "./workspace-doc.ts";
 import { FACET_PREFIX, K_DELETED, K_MERGED_INTO, TABLE_PREFIX } from "./layout.ts";
 
 export type WriteTarget =
@@ -29,8 +30,20 @@ export type WriteTarget =
 /** Checks an operation's writes before it is carried out; throws (PermissionDenied) to refuse it. */
 export type WriteGate = (op: Operation, writes: readonly WriteTarget[]) => void;
 
+/**
+ * The parts of the interpreter's context (apply-ops.ts' OpContext, which satisfies it) that
+ * working out an operation's writes reads; declared here so the two files do not import each other.
+ */
+export interface WritesContext {
+  doc: WorkspaceDoc;
+  schema: Schema;
+  findConflict: (id: string) => { entity: string; key: string; container: "entity" | "edge"; mergedInto?: string } | null;
+  /** Candidate edge ids touching an entity (from the index); each is re-checked against the document. */
+  edgeCandidates: (entity: string) => Iterable<string>;
+}
+
 /** Live edge ids touching an entity, checked against the document state being written. */
-export function liveEdgesOf(ctx: Pick<OpContext, "doc" | "edgeCandidates">, entity: string, heads?: Heads): string[] {
+export function liveEdgesOf(ctx: Pick<WritesContext, "doc" | "edgeCandidates">, entity: string, heads?: Heads): string[] {
   const out: string[] = [];
   for (const id of new Set(ctx.edgeCandidates(entity))) {
     const e = ctx.doc.edge(id, heads);
@@ -40,7 +53,7 @@ export function liveEdgesOf(ctx: Pick<OpContext, "doc" | "edgeCandidates">, enti
 }
 
 /** Everything the operation would write if it were applied to `ctx.doc` now. */
-export function writesOf(ctx: OpContext, op: Operation): WriteTarget[] {
+export function writesOf(ctx: WritesContext, op: Operation): WriteTarget[] {
   const { schema, doc } = ctx;
   switch (op.op) {
     case "CreateEntity": {
@@ -118,18 +131,18 @@ export function writesOf(ctx: OpContext, op: Operation): WriteTarget[] {
 }
 
 /** Every facet and table a live entity carries, and the types of its edges. */
-function wholeEntity(ctx: OpContext, id: string): WriteTarget[] {
+function wholeEntity(ctx: WritesContext, id: string): WriteTarget[] {
   const e = ctx.doc.live(id);
   return carried(ctx, e.id, e.obj);
 }
 
 /** The same for an entity that may be deleted or merged away (a structural conflict on it). */
-function wholeEntityRaw(ctx: OpContext, id: string): WriteTarget[] {
+function wholeEntityRaw(ctx: WritesContext, id: string): WriteTarget[] {
   const obj = ctx.doc.entityObj(id);
   return obj ? carried(ctx, id, obj) : [{ kind: "entity", entity: id }];
 }
 
-function carried(ctx: OpContext, entity: string, obj: string): WriteTarget[] {
+function carried(ctx: WritesContext, entity: string, obj: string): WriteTarget[] {
   const out: WriteTarget[] = [];
   const state = ctx.doc.state(entity, obj);
   for (const f of state.facets) out.push({ kind: "facet", facet: f, entity });

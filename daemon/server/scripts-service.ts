@@ -1,97 +1,39 @@
 /**
- * The scripts service: the Lua engine and script runtime for the show, on
- * the socket. Runs scripts (`scripts.run`), keeps their run records and
- * sessions reviewable (`runs.*`, `sessions.*`), turns the runtime's events
- * into socket events (script log lines into the daemon log), and routes its
- * dialogs through the DialogBroker to whichever client answers.
+ * The scripts service: the show's script runtime (built once by main.ts, see
+ * script-host.ts) on the socket. Runs scripts (`scripts.run`), keeps their run records and
+ * sessions reviewable (`runs.*`, `sessions.*`), and answers dialogs and
+ * capability revocations from clients.
  */
-import { readFile } from "node:fs/promises";
 import { InvalidOperation } from "../crdt/errors.ts";
 import { checkScriptArgs } from "../config/index.ts";
 import type { WorkspaceStore } from "../crdt/index.ts";
-import { CapabilitySet } from "../scripts/capabilities/index.ts";
-import { createLuaEngine } from "../scripts/engine/index.ts";
-import { configuredScriptIds, createScriptRuntime, showScripts } from "../scripts/runtime/index.ts";
-import type { RunRecord, RuntimeEvent, ScriptCatalog, ScriptRuntime } from "../scripts/runtime/index.ts";
-import { loadShowTriggers } from "../triggers/index.ts";
-import { watchShow } from "./show-watcher.ts";
-import type { ShowWatcher } from "./show-watcher.ts";
+import { RunRecordStore } from "../scripts/runtime/index.ts";
+import type { ScriptCatalog, ScriptRuntime } from "../scripts/runtime/index.ts";
+import type { ScriptHost, ScriptHostOptions } from "./script-host.ts";
 import type { RunListEntry } from "../../protocol/index.ts";
-import type { DaemonService, ServiceContext } from "./service.ts";
-import { DialogBroker } from "./dialog-broker.ts";
+import type { DaemonService } from "./service.ts";
 import { RunTracker, recordOf, summarize } from "./run-summaries.ts";
 import { describeOps, sessionInfo, sessionOf } from "./session-review.ts";
 import { listScripts } from "./script-list.ts";
-import type { Logger } from "./logger.ts";
 import { bool, int, nonEmpty, obj, oneOf, opt, record, value } from "./params.ts";
 
-export interface ScriptsServiceOptions {
-  /** How long a dialog waits for a client's answer (default 60 s). */
-  dialogTimeoutMs?: number;
-  /** Lua worker threads at most (default 4). */
-  maxWorkers?: number;
-  /** Script files are read through this (default: the file system). */
-  readFile?: (file: string) => Promise<string>;
-  now?: () => number;
-}
+/** What the daemon's options may set for the scripts (see ScriptHostOptions). */
+export type ScriptsServiceOptions = ScriptHostOptions;
 
-export interface ScriptsService extends DaemonService {
-  /** The running runtime; null until started (the triggers service runs scripts through it). */
-  readonly runtime: ScriptRuntime | null;
-  /** The show directory's watcher: the configuration in force, and a way to follow its changes. Null until started. */
-  readonly watcher: ShowWatcher | null;
-}
+/** The parts of the script host the scripts service uses. */
+export type ScriptsServiceHost = Pick<ScriptHost, "runtime" | "dialogs" | "watcher">;
 
 const empty = obj({});
 const choice = oneOf(["script", "canonical"] as const);
 
-export function createScriptsService(opts: ScriptsServiceOptions = {}): ScriptsService {
-  let runtime: ScriptRuntime | null = null;
-  let watcher: ShowWatcher | null = null;
+export function createScriptsService(host: ScriptsServiceHost): DaemonService {
   return {
     name: "scripts",
-    get runtime() {
-      return runtime;
-    },
-    get watcher() {
-      return watcher;
-    },
     async start(ctx) {
-      const { show, store, methods, events, log } = ctx;
-      const now = opts.now ?? Date.now;
-      const catalog = showScripts({ root: show.dir.root, config: show.config, modules: show.modules, readFile: opts.readFile ?? ((f) => readFile(f, "utf8")) });
-      // The same capability sets the trigger cycle check saw: the graph it checked is the one scripts are held to.
-      const capabilities = loadShowTriggers(show).capabilities;
-      const engine = createLuaEngine({ maxWorkers: opts.maxWorkers ?? 4, warmWorkers: 1 });
-      const dialogs = new DialogBroker({ publish: (e) => events.publish(e), listening: () => events.wants("dialog.request"), timeoutMs: opts.dialogTimeoutMs, now });
-      const rt = createScriptRuntime({
-        store,
-        engine,
-        scripts: catalog,
-        events: { emit: (e) => forward(e, events, log, now) },
-        dialogs,
-        clock: now,
-        capabilities: (s) => capabilities.get(s.id) ?? CapabilitySet.none,
-        scriptIds: () => configuredScriptIds(watcher?.current().show ?? show),
-      });
-      runtime = rt;
-      const runs = new RunTracker();
+      const { store, methods, log } = ctx;
+      const { runtime: rt, dialogs, watcher: watching } = host;
       // Runs started through scripts.run, until they end: runs.cancel stops them.
-      // Edits to scripts and config take effect for the next run; invalid ones are reported and ignored.
-      const watching = await watchShow({
-        show,
-        runtime: rt,
-        checkSyntax: (source, chunk) => engine.checkSyntax(source, chunk),
-        readFile: opts.readFile,
-        report: (c) => {
-          if (c.type === "show.invalid") {
-            const at = `${c.file}${c.line !== null ? `:${c.line}` : ""}${c.column !== null ? `:${c.column}` : ""}`;
-            log.error(`${at}: ${c.reason}`, { file: c.file, line: c.line, column: c.column });
-          } else if (c.type === "show.removed") log.info(`${c.file} removed: ${c.scripts.join(", ")} can no longer run`, { file: c.file });
-          else log.info(`${c.file} changed: reloaded (${c.scripts.join(", ") || "no scripts"})`, { file: c.file });
-        },
-      });
-      watcher = watching;
+      const runs = new RunTracker();
       /** The catalog in force now: edits to the show's files replace it. */
       const scripts = (): ScriptCatalog => watching.current().scripts;
 
@@ -205,40 +147,22 @@ export function createScriptsService(opts: ScriptsServiceOptions = {}): ScriptsS
       if (started.length) log.info(`started ${started.length} background script(s): ${started.map((s) => s.id).join(", ")}`, {});
 
       return {
+        // The engine is closed by main.ts (ScriptHost.close) once this has stopped.
         async stop() {
           await watching.close();
-          watcher = null;
           dialogs.close("the daemon is stopping");
           await rt.shutdown("the daemon is stopping");
           await runs.settled(2000);
-          await engine.close();
-          runtime = null;
         },
       };
     },
   };
 }
 
-/** Runtime events → socket events; a script's log lines go through the daemon log (which publishes them). */
-function forward(e: RuntimeEvent, events: ServiceContext["events"], log: Logger, now: () => number): void {
-  if (e.type === "log") {
-    const fields = { script: e.script, runId: e.runId };
-    // The daemon log drops debug lines; a client following the run still sees them.
-    if (e.level === "debug") {
-      if (events.wants("log")) events.publish({ type: "log", time: new Date(now()).toISOString(), level: "debug", msg: e.message, fields });
-    } else log.log(e.level, e.message, fields);
-    return;
-  }
-  if (e.type === "run.finished") log.info(`run ${e.runId} of ${e.script} ended: ${e.status}, ${e.ops} op(s)${e.sessionId ? `, session ${e.sessionId}` : ""}`, { runId: e.runId, script: e.script });
-  if (e.type === "overlay.ops" && !events.wants("overlay.ops")) return;
-  events.publish(e);
-}
-
 async function listRuns(store: WorkspaceStore, rt: ScriptRuntime, limit: number, script: string | undefined): Promise<RunListEntry[]> {
   const out: RunListEntry[] = rt.running().map((r) => ({ runId: r.runId, script: r.script, status: "running", startedAt: null, endedAt: null, ops: 0, sessionId: null }));
   const done: RunListEntry[] = [];
-  for await (const [, bytes] of store.records("runs").list()) {
-    const r = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8")) as RunRecord;
+  for await (const r of new RunRecordStore(store).list()) {
     if (script !== undefined && r.script !== script) continue;
     done.push({ runId: r.runId, script: r.script, status: r.status, startedAt: r.startedAt, endedAt: r.endedAt, ops: r.ops, sessionId: r.sessionId ?? null, user: r.user });
   }

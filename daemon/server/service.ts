@@ -1,6 +1,6 @@
 /**
- * The seam between the daemon's wiring (main.ts) and the parts plugged into
- * its server (the script runtime, triggers, others passed as `services`).
+ * What a daemon service is and what it is given: declared here, beside the services, so that
+ * main.ts (which wires them) and the services (which it starts) do not import each other.
  */
 import type { ShowConfig } from "../config/index.ts";
 import type { WorkspaceStore } from "../crdt/index.ts";

@@ -1,7 +1,7 @@
 /**
  * The triggers service: loads the show's `[trigger.*]` sections (a trigger on
  * a cycle is refused and logged with the cycle spelled out; the others run),
- * dispatches changes to script runs through the scripts service's runtime,
+ * dispatches changes to script runs through the script host's runtime,
  * and tells clients when a trigger fires (`trigger.fired`), fails or is
  * stopped by the safety net. `triggers.list` and `triggers.traces` show what
  * each trigger did and why.
@@ -16,11 +16,11 @@ import { createRuntimeTriggerRunner, createTriggerDispatcher, describeFiring, lo
 import type { TriggerRunner } from "../triggers/index.ts";
 import type { DaemonService } from "./service.ts";
 import { int, nonEmpty, obj, opt } from "./params.ts";
-import type { ScriptsService } from "./scripts-service.ts";
+import type { ScriptHost } from "./script-host.ts";
 
 export interface TriggersServiceOptions {
-  /** Trigger runs go through this service's runtime; it must be started first. */
-  scripts: ScriptsService;
+  /** Trigger runs go through the script host's runtime; its show watcher says when the configuration changes. */
+  host: { runtime: Parameters<typeof createRuntimeTriggerRunner>[0]; watcher: Pick<ScriptHost["watcher"], "follow">; showTriggers: ScriptHost["showTriggers"] };
   now?: () => number;
   /** How long stopping waits for trigger runs to end (default 2 s; the runtime's shutdown cancels the rest). */
   stopWaitMs?: number;
@@ -29,10 +29,10 @@ export interface TriggersServiceOptions {
 export function createTriggersService(opts: TriggersServiceOptions): DaemonService {
   return {
     name: "triggers",
-    async start({ show, store, methods, events, log }) {
-      const runtime = opts.scripts.runtime;
-      if (!runtime) throw new Error("the triggers service starts after the scripts service (its runtime runs the trigger scripts)");
-      const loaded = loadShowTriggers(show);
+    async start({ store, methods, events, log }) {
+      const { runtime } = opts.host;
+      // Loaded once, by the script host: the capabilities scripts run with come from the same load.
+      const loaded = opts.host.showTriggers;
       if (loaded.errors.length) {
         for (const e of loaded.errors.slice(1)) log.error(e.message, { ...e.details });
         const first = loaded.errors[0];
@@ -71,7 +71,7 @@ export function createTriggersService(opts: TriggersServiceOptions): DaemonServi
       if (loaded.triggers.length) log.info(`${loaded.triggers.length} trigger(s) active: ${loaded.triggers.map((t) => t.name).join(", ")}`, {});
 
       let inForce = loaded;
-      opts.scripts.watcher?.follow({
+      opts.host.watcher.follow({
         async prepare(next) {
           const candidate = loadShowTriggers(next.show);
           const refusal = triggerReloadRefusal(inForce, candidate);

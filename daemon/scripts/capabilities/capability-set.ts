@@ -12,6 +12,7 @@ import type { Capability, DataKind, FsKind, PlainCapability } from "./capability
 import { inRanges } from "./port-ranges.ts";
 import type { PortRange } from "./port-ranges.ts";
 import { outsideShowDir, tidyPath } from "./show-path-glob.ts";
+import { needsCapability, writeRefusal } from "./write-refusal.ts";
 
 /** A call a script wants to make, as far as capabilities are concerned. */
 export type CapabilityRequest =
@@ -108,7 +109,7 @@ export class CapabilitySet {
     return this.plain.has(name) || this.kinds.has(name);
   }
 
-  /** May the script write this field (full key `module.facet.field`)? */
+  /** May the script write this field (full key `module.facet.field`)? The field case of canWriteTarget. */
   canWrite(fieldKey: string): boolean {
     return this.write.covers(fieldKey);
   }
@@ -139,19 +140,7 @@ export class CapabilitySet {
    * that would allow it.
    */
   deniedWrite(op: OperationName, target: WriteTarget, schema: Schema, script?: string): PermissionDenied {
-    const who = script === undefined ? "" : `script "${script}": `;
-    const what = writeWhat(target);
-    const module = targetModule(target, schema);
-    const exact = target.kind === "field" ? target.key : target.kind === "entity" ? "*" : `${module}.${targetName(target, schema)}`;
-    const broader = target.kind === "entity" ? undefined : `data.write:${module}.*`;
-    const needs = `needs capability "data.write:${exact}"${broader !== undefined && broader !== `data.write:${exact}` ? ` (or "${broader}")` : ""}`;
-    return new PermissionDenied(`${who}${op} on entity ${target.entity} writes ${what}: ${needs}`, {
-      script,
-      operation: op,
-      entity: target.entity,
-      capability: `data.write:${exact}`,
-      write: what,
-    });
+    return writeRefusal(op, target, schema, script);
   }
 
   /**
@@ -228,8 +217,7 @@ export class CapabilitySet {
    * `writing lighting.cue.order_index needs capability "data.write:lighting.cue.order_index" (or "data.write:lighting.*")`.
    */
   deniedMessage(req: CapabilityRequest): string {
-    const needs = (what: string, exact: string, broader?: string): string =>
-      `${what} needs capability "${exact}"${broader !== undefined && broader !== exact ? ` (or "${broader}")` : ""}`;
+    const needs = (what: string, exact: string, broader?: string): string => `${what} ${needsCapability(exact, broader)}`;
     switch (req.kind) {
       case "data.write":
       case "data.read": {
@@ -294,49 +282,6 @@ function grantCovers(grant: DataGrant, target: WriteTarget, schema: Schema): boo
     }
     case "entity":
       return grant.all;
-  }
-}
-
-function writeWhat(t: WriteTarget): string {
-  switch (t.kind) {
-    case "field":
-      return `field ${t.key}`;
-    case "facet":
-      return `facet ${t.facet}`;
-    case "table":
-      return `table ${t.table}`;
-    case "edge":
-      return `edge type ${t.type}`;
-    case "entity":
-      return "an entity with no facets or tables";
-  }
-}
-
-function targetModule(t: WriteTarget, schema: Schema): string {
-  switch (t.kind) {
-    case "field":
-      return t.key.split(".")[0];
-    case "facet":
-      return schema.facets.get(t.facet)?.module ?? t.facet.split(".")[0];
-    case "table":
-      return schema.tables.get(t.table)?.module ?? "*";
-    case "edge":
-      return schema.edgeTypes.get(t.type)?.module ?? "*";
-    case "entity":
-      return "*";
-  }
-}
-
-function targetName(t: WriteTarget, schema: Schema): string {
-  switch (t.kind) {
-    case "facet":
-      return schema.facets.get(t.facet)?.name ?? t.facet;
-    case "table":
-      return t.table;
-    case "edge":
-      return t.type;
-    default:
-      return "*";
   }
 }
 

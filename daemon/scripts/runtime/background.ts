@@ -6,7 +6,7 @@
 import { InvalidOperation } from "../../crdt/index.ts";
 import type { RunError, SyntaxProblem } from "../engine/index.ts";
 import type { BackgroundEvent, BackgroundState } from "./background-events.ts";
-import type { RunOptions, RunResult, RunStart } from "./runtime.ts";
+import type { RunOptions, RunResult, RunStart } from "./run-types.ts";
 import type { LoadedScript } from "./script-catalog.ts";
 import type { RestartPolicy } from "./script-config.ts";
 

@@ -10,7 +10,7 @@
 import type { EntityView, FieldValue, Operation, WorkspaceStore } from "../../crdt/index.ts";
 import type { Overlay } from "./overlay.ts";
 import type { OverlayBase } from "./overlay-base.ts";
-import type { SessionMeta } from "./session.ts";
+import type { SessionMeta } from "./session-log.ts";
 
 export interface SessionConflict {
   /** `<entity>:<field key>`, stable for the session. */

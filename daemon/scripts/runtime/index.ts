@@ -20,6 +20,7 @@ export { storeBase } from "./overlay-base.ts";
 export type { OverlayBase } from "./overlay-base.ts";
 export type { SessionConflict } from "./commit-conflicts.ts";
 export type { RunRecord, RunSkip } from "./run-records.ts";
+export { RunRecordStore } from "./run-records.ts";
 export { functionTimes, profileRanking, profileTable, speedscopeFile, SPEEDSCOPE_SCHEMA } from "./run-profile.ts";
 export type { ProfileEntry, ScriptProfile, SpeedscopeFile } from "./run-profile.ts";
 export { SCRIPT_API } from "./script-api.ts";

@@ -7,7 +7,7 @@ import type { WorkspaceStore } from "../../crdt/index.ts";
 import { compareOps, prepareReplay, replaySummary } from "./replay.ts";
 import type { ReplayResult, ReplayableRecord } from "./replay.ts";
 import type { RunRecord } from "./run-records.ts";
-import type { RunOptions, RunStart } from "./runtime.ts";
+import type { RunOptions, RunStart } from "./run-types.ts";
 
 export interface ReplayDeps {
   store: WorkspaceStore;

@@ -15,44 +15,19 @@ import type { Capability } from "../capabilities/index.ts";
 import type { ModuleFiles } from "../modules/index.ts";
 import type { Dialogs } from "./events.ts";
 import type { RunGate } from "./run-gating.ts";
-import type { RunRecord } from "./run-records.ts";
+import type { ReplayableRecord, RunRecord } from "./run-records.ts";
+import { ScriptSourceStore } from "./script-source-store.ts";
 import type { LoadedScript } from "./script-catalog.ts";
 import type { ScriptRun } from "./script-run.ts";
 import { DEFAULT_SCRIPT_CONFIG } from "./script-config.ts";
-import type { ScriptConfig } from "./script-config.ts";
 import { describeEntry, describeRanOut } from "./input-tape.ts";
 import type { RecordedTape, TapeRanOut } from "./input-tape.ts";
 
-/** Script and module sources by sha-256, so a run record can name a version and a replay find it. */
-export const SOURCES_NAMESPACE = "script-sources";
+// The record format lives with the run-record store; re-exported for the runtime's public face.
+export type { ReplayableRecord };
+
 /** Ops kept whole in a run record; past that only their count and digest. */
 export const RECORDED_OPS = 10_000;
-
-/** What a run record holds beyond run-records.ts' fields, for replay. */
-export interface ReplayableRecord {
-  /** sha-256 of the script's own source (`hash` covers it and every module it required). */
-  scriptHash?: string;
-  /** Show-relative path of the script (where require() resolves from). */
-  scriptPath?: string;
-  /** Module files the run required: show-relative path → sha-256. */
-  modules?: Record<string, string>;
-  /** The capabilities the run was granted (null: an ungated run). */
-  capabilities?: string[] | null;
-  /** The ops the run made, ids it created written as `#1`, `#2`... (see normalizeOps). */
-  opList?: unknown[] | null;
-  opsDigest?: string;
-  opsCount?: number;
-  /** Per op of opList: how many tape entries had been consumed before it was made. */
-  opInputs?: number[] | null;
-  /** Every answer from outside the snapshot, in call order (see input-tape.ts). */
-  tape?: RecordedTape;
-  /** Set on the record of a replay that wanted more inputs than were recorded. */
-  inputsRanOut?: TapeRanOut;
-  /** The settings the run went by (on_error, isolation, limits). */
-  scriptConfig?: Pick<ScriptConfig, "onError" | "isolation" | "timeoutMs" | "memoryBytes">;
-  /** Set on the record of a replay: the run it replayed. */
-  replayOf?: string;
-}
 
 /** Internal run options of a replay (RunOptions.replay). */
 export interface ReplayRunInput {
@@ -181,9 +156,9 @@ export async function finishRun(input: {
 }): Promise<ReplayableRecord & { hash: string }> {
   const { store, gate, sr, script } = input;
   const hash = gate.tracker.combinedHash(script.hash);
-  const sources = store.records(SOURCES_NAMESPACE);
-  await sources.putJson(script.hash, { path: script.chunkName, source: script.source });
-  for (const [p, source] of gate.moduleSources) await sources.putJson(sha256(source), { path: p, source });
+  const sources = new ScriptSourceStore(store);
+  await sources.put(script.hash, { path: script.chunkName, source: script.source });
+  for (const [p, source] of gate.moduleSources) await sources.put(sha256(source), { path: p, source });
   const raw: Operation[] = input.autoOps.map((op) => withFieldKey(store, op));
   const marks: number[] = [...input.autoMarks];
   for (const s of sr.sessions) {
@@ -195,7 +170,7 @@ export async function finishRun(input: {
     if (s.status === "open") {
       s.meta.hash = hash;
       s.meta.origin = { ...input.origin, hash };
-      if (!input.replay) await store.records("sessions").putJson(s.id, s.meta);
+      if (!input.replay) await s.saveMeta();
     }
   }
   if (input.replay) {
@@ -219,11 +194,6 @@ export async function finishRun(input: {
   };
 }
 
-interface StoredSource {
-  path: string;
-  source: string;
-}
-
 /**
  * Everything a replay of `record` needs, read from the store: the recorded script and module
  * sources, a scratch show directory holding the files the run read (as it read them), and
@@ -233,12 +203,12 @@ export async function prepareReplay(store: WorkspaceStore, record: RunRecord & R
   if (!record.scriptHash || !record.scriptPath) {
     throw new InvalidOperation(`run ${record.runId} cannot be replayed: its record keeps no script version (recorded before replay support, or the script never started)`, { runId: record.runId });
   }
-  const sources = store.records(SOURCES_NAMESPACE);
-  const main = await sources.getJson<StoredSource>(record.scriptHash);
+  const sources = new ScriptSourceStore(store);
+  const main = await sources.get(record.scriptHash);
   if (!main) throw new InvalidOperation(`run ${record.runId} cannot be replayed: source ${record.scriptHash.slice(0, 12)} of "${record.script}" is not in the store`, { runId: record.runId });
   const modules = new Map<string, string>();
   for (const [p, h] of Object.entries(record.modules ?? {})) {
-    const m = await sources.getJson<StoredSource>(h);
+    const m = await sources.get(h);
     if (!m) throw new InvalidOperation(`run ${record.runId} cannot be replayed: module ${p} (${h.slice(0, 12)}) is not in the store`, { runId: record.runId, module: p });
     modules.set(p, m.source);
   }

@@ -174,7 +174,6 @@ export function createRunGate(input: RunGateInput): RunGate {
     moduleSources,
     capabilities: gated
       ? {
-          canWrite: (k) => current().canWrite(k),
           canRead: (k) => current().canRead(k),
           canSee: (t) => current().canReadTarget(t, input.schema),
           readDenied: (k) => current().denied({ kind: "data.read", field: k }, script.id),

@@ -1,10 +1,12 @@
 /**
  * Run records: what a run was given and what it did, kept in the store's database
- * (namespace "runs") so a run can be audited and replayed against its snapshot.
+ * (namespace "runs", one JSON record per run id) so a run can be audited and replayed against
+ * its snapshot. RunRecordStore owns those keys and that format.
  */
 import type { Heads, WorkspaceStore } from "../../crdt/index.ts";
+import type { RecordedTape, TapeRanOut } from "./input-tape.ts";
 import type { RunLogLine } from "./script-run.ts";
-import type { ReplayableRecord } from "./replay.ts";
+import type { ScriptConfig } from "./script-config.ts";
 import type { ScriptProfile } from "./run-profile.ts";
 
 export const RUNS_NAMESPACE = "runs";
@@ -12,6 +14,32 @@ export const RUNS_NAMESPACE = "runs";
 export interface RunSkip {
   binding: string;
   error: { type: string; message: string; line?: number; file?: string };
+}
+
+/** What a run record holds beyond RunRecord's own fields, for replay (see replay.ts). */
+export interface ReplayableRecord {
+  /** sha-256 of the script's own source (`hash` covers it and every module it required). */
+  scriptHash?: string;
+  /** Show-relative path of the script (where require() resolves from). */
+  scriptPath?: string;
+  /** Module files the run required: show-relative path → sha-256. */
+  modules?: Record<string, string>;
+  /** The capabilities the run was granted (null: an ungated run). */
+  capabilities?: string[] | null;
+  /** The ops the run made, ids it created written as `#1`, `#2`... (see normalizeOps). */
+  opList?: unknown[] | null;
+  opsDigest?: string;
+  opsCount?: number;
+  /** Per op of opList: how many tape entries had been consumed before it was made. */
+  opInputs?: number[] | null;
+  /** Every answer from outside the snapshot, in call order (see input-tape.ts). */
+  tape?: RecordedTape;
+  /** Set on the record of a replay that wanted more inputs than were recorded. */
+  inputsRanOut?: TapeRanOut;
+  /** The settings the run went by (on_error, isolation, limits). */
+  scriptConfig?: Pick<ScriptConfig, "onError" | "isolation" | "timeoutMs" | "memoryBytes">;
+  /** Set on the record of a replay: the run it replayed. */
+  replayOf?: string;
 }
 
 /** What replay needs (script version, modules, capabilities, ops) is in ReplayableRecord. */
@@ -45,10 +73,22 @@ export interface RunRecord extends ReplayableRecord {
   profile?: ScriptProfile;
 }
 
-export async function writeRunRecord(store: WorkspaceStore, record: RunRecord): Promise<void> {
-  await store.records(RUNS_NAMESPACE).putJson(record.runId, record);
-}
+/** The workspace's run records, by run id. */
+export class RunRecordStore {
+  constructor(private readonly store: Pick<WorkspaceStore, "records">) {}
 
-export async function readRunRecord(store: WorkspaceStore, runId: string): Promise<RunRecord | undefined> {
-  return store.records(RUNS_NAMESPACE).getJson<RunRecord>(runId);
+  write(record: RunRecord): Promise<void> {
+    return this.store.records(RUNS_NAMESPACE).putJson(record.runId, record);
+  }
+
+  read(runId: string): Promise<RunRecord | undefined> {
+    return this.store.records(RUNS_NAMESPACE).getJson<RunRecord>(runId);
+  }
+
+  /** Every record, in run id order. */
+  async *list(): AsyncIterable<RunRecord> {
+    for await (const [, bytes] of this.store.records(RUNS_NAMESPACE).list()) {
+      yield JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8")) as RunRecord;
+    }
+  }
 }

@@ -1,45 +1,36 @@
 /**
  * createScriptRuntime: runs scripts (by id, from a catalog) on the Lua engine against a
  * workspace store, in a session overlay or autoCommit, and keeps their sessions until a
- * script or a person commits or discards them.
+ * script or a person commits or discards them. One run's lifecycle is run-lifecycle.ts; open
+ * sessions are session-registry.ts; the Lua API's handlers are lua-api-handlers.ts.
  */
-import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { EntityNotFound, InvalidOperation, PermissionDenied } from "../../crdt/index.ts";
-import type { Schema, SchemaSource, WorkspaceStore } from "../../crdt/index.ts";
-import { TIMING_BINDING } from "../engine/index.ts";
-import type { HostBinding, HostValue, LuaEngine, RunError, RunHandle, ShutdownOutcome, SyntaxProblem } from "../engine/index.ts";
-import { InputTape, recordedRaces, replayedBindings } from "./input-tape.ts";
-import type { TapeRanOut } from "./input-tape.ts";
+import { EntityNotFound, PermissionDenied } from "../../crdt/index.ts";
+import type { WorkspaceStore, WriteGate } from "../../crdt/index.ts";
+import type { LuaEngine, RunError, SyntaxProblem } from "../engine/index.ts";
 import { createNativeMidiPort } from "../io/index.ts";
 import type { MidiPort } from "../io/index.ts";
-import { BackgroundScripts, STOP_GRACE_MS } from "./background.ts";
-import type { BackgroundStatus, ReloadResult, StartBackgroundOptions } from "./background.ts";
-import { backgroundPreludeLua, PHASE_BINDING } from "./background-prelude.ts";
-import type { Dialogs, RuntimeEvents } from "./events.ts";
-import { wireRunIo } from "./io-wiring.ts";
-import type { RunIo } from "./io-wiring.ts";
-import { readRunRecord, writeRunRecord } from "./run-records.ts";
-import type { RunRecord, RunSkip } from "./run-records.ts";
-import { contentHash } from "./script-catalog.ts";
-import type { LoadedScript, ScriptCatalog } from "./script-catalog.ts";
-import type { ExecutionMode } from "./script-config.ts";
-import { ScriptRun } from "./script-run.ts";
-import { Session } from "./session.ts";
 import { CapabilitySet, writeGate } from "../capabilities/index.ts";
 import type { NativeRegistry } from "../native/index.ts";
-import { createRunGate, defaultNativeRegistry, grantInForce, showDirOf } from "./run-gating.ts";
+import { BackgroundScripts, STOP_GRACE_MS } from "./background.ts";
+import type { BackgroundStatus, ReloadResult, StartBackgroundOptions } from "./background.ts";
+import type { Dialogs, RuntimeEvents } from "./events.ts";
+import { startRun } from "./run-lifecycle.ts";
+import type { RunContext } from "./run-lifecycle.ts";
+import { RunRecordStore } from "./run-records.ts";
+import type { RunRecord } from "./run-records.ts";
+import type { CancelledRun, CancelOptions, RunOptions, RunStart } from "./run-types.ts";
+import { contentHash } from "./script-catalog.ts";
+import type { LoadedScript, ScriptCatalog } from "./script-catalog.ts";
+import { defaultNativeRegistry, grantInForce } from "./run-gating.ts";
 import type { RunGate } from "./run-gating.ts";
-import { capturingStore, finishRun, withRunHash } from "./replay.ts";
-import type { ReplayResult, ReplayRunInput } from "./replay.ts";
+import type { ReplayResult } from "./replay.ts";
 import { replayRun } from "./replay-run.ts";
-import { QUERY_FUNCTIONS, scriptProfile } from "./run-profile.ts";
-import type { ScriptProfile } from "./run-profile.ts";
 import { updateScriptSource } from "./script-source.ts";
-import type { Operation, WriteGate } from "../../crdt/index.ts";
+import { SessionRegistry } from "./session-registry.ts";
 import type { CommitOutcome, SessionSummary } from "./session.ts";
-import type { SessionWorkerOptions } from "./session-worker.ts";
+
+// The run's own words live in run-types.ts (background.ts and replay-run.ts use them too).
+export type { CancelledRun, CancelOptions, RunOptions, RunResult, RunStart, RunStatus } from "./run-types.ts";
 
 export interface ScriptRuntimeOptions {
   store: WorkspaceStore;
@@ -73,74 +64,6 @@ export interface ScriptRuntimeOptions {
   timers?: { setTimeout: (fn: () => void, ms: number) => unknown; clearTimeout: (t: unknown) => void };
 }
 
-export interface RunOptions {
-  /** What the script sees as `args`. */
-  args?: Record<string, unknown>;
-  context?: { trigger_entity?: string; trigger_field?: string; old_value?: unknown; new_value?: unknown };
-  user?: string;
-  /** Overrides the script's execution_mode. */
-  mode?: ExecutionMode;
-  /** Causal chain stamped on every bundle (`origin.chain`). */
-  chain?: unknown;
-  /** A background run: no run time limit (it lives until stopped). */
-  background?: boolean;
-  /** Internal: a replay of a recorded run (see runtime.replay). */
-  replay?: ReplayRunInput;
-  /**
-   * Record where the run's time went (RunResult.profile, kept in the run record); default: the
-   * script's `profile` setting. An object sets the Lua sample rate.
-   */
-  profile?: boolean | { sampleEvery?: number };
-}
-
-export type RunStatus = "ok" | "error" | "timeout" | "cancelled" | "killed";
-
-export interface RunResult {
-  runId: string;
-  script: string;
-  status: RunStatus;
-  /** The run's session (the last one if the script committed mid-way). */
-  sessionId?: string;
-  sessionStatus?: "open" | "committed" | "discarded";
-  /** Operations the run made (into overlays or as bundles). */
-  ops: number;
-  bundles: number;
-  error?: RunError | SyntaxProblem;
-  skips: RunSkip[];
-  /** Request → first line of the script, ms. */
-  startupMs?: number;
-  /** How on_shutdown() went, when the script defines one. */
-  shutdown?: ShutdownOutcome;
-  /** Where the time went, when the run was profiled. */
-  profile?: ScriptProfile;
-}
-
-export interface RunStart {
-  runId: string;
-  script: string;
-  done: Promise<RunResult>;
-  /**
-   * Soft stop: context.cancelled() turns true, core.await returns nil, on_shutdown() runs.
-   * With a `cause`, the run ends with that error instead of "cancelled" (a revoked permission).
-   */
-  cancel(reason: string, cause?: RunError, opts?: CancelOptions): void;
-  /** Hard stop: the run ends at once (on_shutdown does not run or is cut short). */
-  kill(reason: string, graceMs?: number): void;
-}
-
-export interface CancelOptions {
-  /** A session run's overlay is kept for review instead of discarded (the CLI asks on Ctrl-C). */
-  keepOverlay?: boolean;
-}
-
-/** A run a cancel request stopped, once it ended. */
-export interface CancelledRun {
-  runId: string;
-  script: string;
-  /** one-shot (manual or trigger) or background (stopped: no restart follows). */
-  kind: "one-shot" | "background";
-  result: RunResult;
-}
 
 export interface ScriptRuntime {
   run(scriptId: string, opts?: RunOptions): RunStart;
@@ -204,87 +127,19 @@ export interface ScriptRuntime {
   shutdown(reason: string): Promise<void>;
 }
 
-const WORKER_MODULE = fileURLToPath(new URL("./session-worker.ts", import.meta.url));
-const PRELUDE = readFileSync(new URL("./prelude.lua", import.meta.url), "utf8");
-const schemaSources = new WeakMap<Schema, { key: string; source: SchemaSource }>();
 
-function schemaForWorker(schema: Schema): { key: string; source: SchemaSource } {
-  let hit = schemaSources.get(schema);
-  if (!hit) {
-    const source = JSON.parse(
-      JSON.stringify({ facets: [...schema.facets.values()], tables: [...schema.tables.values()], edgeTypes: [...schema.edgeTypes.values()] }),
-    ) as SchemaSource;
-    hit = { key: createHash("sha1").update(JSON.stringify(source)).digest("hex"), source };
-    schemaSources.set(schema, hit);
-  }
-  return hit;
-}
-
-/** Stands in for MIDI in runs that may not use it (their midi module is not installed). */
-const NO_MIDI: MidiPort = {
-  unavailable: "this run has no net.midi capability",
-  listInputs: () => [],
-  listOutputs: () => [],
-  openInput: () => {
-    throw new PermissionDenied("using MIDI needs capability \"net.midi\"", {});
-  },
-  openOutput: () => {
-    throw new PermissionDenied("using MIDI needs capability \"net.midi\"", {});
-  },
-};
-
-const LOCAL_PREFIX = "\u0000local:";
 /** How long a run whose permission was revoked may take to stop before its worker is terminated. */
 const REVOKE_GRACE_MS = 50;
-const HLC_BINDING = "rt.context.hlc_time";
-
-/**
- * The bindings whose answers come from outside the snapshot: show I/O (osc, midi, http), files
- * and native capabilities (everything the gate adds but require(), whose sources are recorded
- * by hash), and the clock (`context.hlc_time()`).
- */
-function externalBindings(all: Record<string, HostBinding>, io: Record<string, HostBinding>, gated: Record<string, HostBinding>): Set<string> {
-  const names = new Set<string>([...Object.keys(io), ...Object.keys(gated).filter((n) => !n.startsWith("__require."))]);
-  if (all[HLC_BINDING]) names.add(HLC_BINDING);
-  return names;
-}
-/**
- * A background run has no run time limit; the engine still needs a deadline, so one that a
- * show never reaches and that fits a timer (2^31 ms): ~23 days.
- */
-const BACKGROUND_TIMEOUT_MS = 2_000_000_000;
 
 export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
   const { store, engine, events, dialogs } = opts;
   let scripts = opts.scripts;
   let capabilityOf = opts.capabilities;
-  const native = opts.native ?? defaultNativeRegistry();
   const gates = new Map<string, RunGate>();
   const clock = opts.clock ?? Date.now;
-  const random = opts.random ?? Math.random;
-  const open = new Map<string, Session>();
-  let restored: Promise<void> | null = null;
   const emit = events.emit.bind(events);
-
-  const restore = (): Promise<void> => {
-    restored ??= Session.restoreAll({ store, emit }).then((list) => {
-      for (const s of list) if (!open.has(s.id)) open.set(s.id, s);
-    });
-    return restored;
-  };
-
-  const sessionById = async (id: string): Promise<Session> => {
-    await restore();
-    const s = open.get(id);
-    if (!s || s.status !== "open") {
-      throw new InvalidOperation(`no open session ${id} (open: ${[...open.keys()].slice(0, 5).join(", ") || "none"})`, { session: id });
-    }
-    return s;
-  };
-
-  const forget = (s: Session): void => {
-    if (s.status !== "open") open.delete(s.id);
-  };
+  const sessions = new SessionRegistry({ store, emit });
+  const runRecords = new RunRecordStore(store);
 
   /** Sources given by reloadScript: they win over the catalog's from then on. */
   const reloaded = new Map<string, string>();
@@ -292,7 +147,6 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
   const revoked = new Map<string, Set<string>>();
   const live = new Map<string, RunStart>();
   let midiPort: Promise<MidiPort> | null = null;
-  const midi = (): Promise<MidiPort> => (midiPort ??= Promise.resolve(opts.midi ?? createNativeMidiPort()));
 
   const loadScript = async (scriptId: string): Promise<LoadedScript> => {
     const script = await scripts.load(scriptId);
@@ -300,262 +154,30 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
     return source === undefined ? script : { ...script, source, hash: contentHash(source) };
   };
 
-  const runIo = async (runId: string, sr: ScriptRun, gate: RunGate, replaying: boolean): Promise<RunIo> => {
-    const caps = gate.current();
-    return wireRunIo({
-      capabilities: gate.current,
-      runId,
-      // A replay answers MIDI calls from its recording: the MIDI system is not even opened.
-      midi: caps.has("net.midi") && !replaying ? await midi() : NO_MIDI,
-      log: (level, msg) => sr.logLine(level, [msg]),
-      record: (input) => sr.inputs.push({ kind: input.kind, value: input.data }),
-    });
+  const runContext: RunContext = {
+    store,
+    engine,
+    emit,
+    dialogs,
+    clock,
+    random: opts.random ?? Math.random,
+    log: opts.log,
+    native: opts.native ?? defaultNativeRegistry(),
+    showDir: opts.showDir,
+    runRecords,
+    loadScript,
+    capabilities: (script) => capabilityOf?.(script) ?? null,
+    revoked: (scriptId) => revoked.get(scriptId),
+    gates,
+    adopt: (s) => sessions.adopt(s),
+    forget: (s) => sessions.forget(s),
+    midi: () => (midiPort ??= Promise.resolve(opts.midi ?? createNativeMidiPort())),
   };
 
   function run(scriptId: string, ro: RunOptions = {}): RunStart {
-    const runId = `run-${store.newEntityId()}`;
-    const requested = performance.now();
-    let handle: RunHandle | null = null;
-    let cancelled: string | null = null;
-    let killed: string | null = null;
-    let killGrace: number | undefined;
-    let cause: RunError | null = null;
-    let keepOverlay = false;
-    const done = (async (): Promise<RunResult> => {
-      const startedAt = clock();
-      const seed = ro.replay?.seed ?? Math.floor(random() * 2 ** 31);
-      const heads = ro.replay?.heads ?? store.heads();
-      const base = { runId, script: scriptId, ops: 0, bundles: 0, skips: [] as RunSkip[] };
-      const record = async (r: RunResult, extra: Partial<RunRecord>): Promise<RunResult> => {
-        await writeRunRecord(store, {
-          runId,
-          script: scriptId,
-          hash: null,
-          mode: ro.mode ?? "session",
-          args: ro.args ?? {},
-          context: ro.context ?? {},
-          user: ro.user,
-          chain: ro.chain,
-          heads,
-          seed,
-          startedAt,
-          endedAt: clock(),
-          status: r.status,
-          ops: r.ops,
-          bundles: r.bundles,
-          skips: r.skips,
-          error: r.error,
-          sessionId: r.sessionId,
-          sessionStatus: r.sessionStatus,
-          inputs: [],
-          log: [],
-          ...extra,
-        });
-        emit({ type: "run.finished", runId, script: scriptId, status: r.status, ops: r.ops, sessionId: r.sessionId });
-        return r;
-      };
-
-      let script;
-      try {
-        script = ro.replay?.script ?? (await loadScript(scriptId));
-      } catch (e) {
-        const err = e as { code?: string; message: string; details?: Record<string, HostValue> };
-        return record({ ...base, status: "error", error: { type: err.code ?? "InternalError", message: err.message, details: err.details } }, {});
-      }
-      const problem = await engine.checkSyntax(script.source, script.chunkName);
-      if (problem) {
-        return record({ ...base, status: "error", error: { ...problem, message: `${problem.file}:${problem.line}:${problem.column}: ${problem.message}` } }, { hash: script.hash });
-      }
-      if (killed !== null || cancelled !== null) {
-        const status: RunStatus = killed !== null ? "killed" : cause ? "error" : "cancelled";
-        return record({ ...base, status, error: cause ?? undefined }, { hash: script.hash });
-      }
-      const mode = ro.mode ?? script.config.executionMode;
-      const capabilities = ro.replay ? ro.replay.capabilities : (capabilityOf?.(script) ?? null);
-      const loaded = script;
-      let sink: ScriptRun | null = null;
-      const gate = createRunGate({
-        script,
-        schema: store.schema,
-        granted: capabilities instanceof CapabilitySet ? capabilities : null,
-        revoked: () => revoked.get(loaded.id),
-        showDir: ro.replay?.showDir ?? showDirOf(script) ?? opts.showDir ?? null,
-        native,
-        moduleFiles: ro.replay?.moduleFiles,
-        record: (i) => sink?.inputs.push(i),
-        logError: (m) => sink?.logLine("error", [m]),
-      });
-      gates.set(runId, gate);
-      const autoOps: Operation[] = [];
-      const autoMarks: number[] = [];
-      const tape = new InputTape();
-      const runDialogs = ro.replay?.dialogs ?? dialogs;
-      const moduleOrigin = script.module ? { module: script.module } : {};
-      const sr: ScriptRun = new ScriptRun(
-        {
-          store: mode === "autoCommit" ? capturingStore(store, autoOps, () => autoMarks.push(tape.size)) : store,
-          emit,
-          dialogs: runDialogs,
-          log: opts.log,
-          adopt: (s) => open.set(s.id, s),
-          capabilities: gate.capabilities,
-          // Every bundle says which external data it came from: the inputs consumed so far.
-          originExtra: () => ({ ...moduleOrigin, ...(sr.inputs.size > 0 || tape.size > 0 ? { inputs: { count: sr.inputs.size, tape: tape.size, digest: sr.inputs.digest() } } : {}) }),
-          inputMark: () => tape.size,
-        },
-        runId,
-        withRunHash(script, gate),
-        mode,
-        heads,
-        store.hlcNow(),
-        ro.user,
-        ro.chain,
-      );
-      sink = sr;
-      const io = await runIo(runId, sr, gate, ro.replay !== undefined);
-      if (mode === "session") sr.currentSession();
-      emit({ type: "run.started", runId, script: script.id });
-      const { key, source } = schemaForWorker(store.schema);
-      const workerOptions: SessionWorkerOptions = { schemaKey: key, schema: source, batch: mode === "session" && (capabilities === null || gate.capabilities !== null), gate: gate.worker };
-      const onError = script.config.onError;
-      const engineStart = performance.now();
-      const direct: Record<string, HostBinding> = {
-        ...gate.wrap(sr.bindings(), { inShutdown: () => sr.shutdownStarted, lateSkip: (x) => sr.lateSkips.push(x) }),
-        ...gate.bindings,
-        ...(ro.replay ? { "rt.core.commit": { kind: "sync" as const, expose: false, fn: () => ({ v: { ok: true } }) } } : {}),
-        ...io.bindings,
-        [PHASE_BINDING]: { kind: "event", fn: (a) => void (a[0] === "shutdown" && sr.enterShutdown()) },
-        [TIMING_BINDING]: { kind: "event", expose: false, fn: (a) => tape.note(a[0] === "race" ? "core.race" : "core.sleep", a[1] ?? null) },
-      };
-      // Calls that reach outside the snapshot: recorded on the tape; in a replay answered from it.
-      const external = externalBindings(direct, io.bindings, gate.bindings);
-      let ranOut: TapeRanOut | null = null;
-      const answered = ro.replay ? replayedBindings(direct, external, ro.replay.tape, (r) => void (ranOut ??= r)) : direct;
-      const bindings = tape.wrap(answered, external);
-      const profiling = ro.profile ?? script.config.profile;
-      handle = engine.run({
-        runId,
-        chunkName: script.chunkName,
-        source: script.source,
-        globals: {
-          args: JSON.parse(JSON.stringify(ro.args ?? {})) as HostValue,
-          __run: JSON.parse(JSON.stringify({ ...(ro.context ?? {}), user: ro.user ?? null })) as HostValue,
-        },
-        bindings,
-        workerModules: [{ path: WORKER_MODULE, options: workerOptions as unknown as HostValue }],
-        preludeLua: `${PRELUDE}\n${gate.preludeLua}\n${io.prelude}\n${backgroundPreludeLua}`,
-        seed,
-        ...(ro.replay ? { replayTiming: { races: recordedRaces(ro.replay.tape) } } : {}),
-        ...(profiling === false ? {} : { profile: { ...(profiling === true ? {} : profiling), keyByFirstArg: [...QUERY_FUNCTIONS] } }),
-        limits: {
-          timeoutMs: ro.background ? BACKGROUND_TIMEOUT_MS : script.config.timeoutMs,
-          memoryBytes: script.config.memoryBytes,
-          shutdownTimeoutMs: script.config.shutdownTimeoutMs,
-        },
-        onUnhandledError: async (err, binding) => {
-          if (onError === "skip") return "skip";
-          if (onError === "abort") return "abort";
-          const name = binding.startsWith(LOCAL_PREFIX) ? binding.slice(LOCAL_PREFIX.length) : binding;
-          const answer = await runDialogs.ask({
-            kind: "error",
-            runId,
-            script: script.id,
-            message: `${script.id}: ${name} failed: ${err.type}: ${err.message}. Skip this operation and continue, or abort the run (its overlay is discarded)?`,
-            error: { type: err.type, message: err.message },
-            options: ["skip", "abort"],
-          });
-          sr.inputs.push({ kind: "dialog.error", value: answer ?? null });
-          return answer === "skip" ? "skip" : "abort";
-        },
-      });
-      if (killed !== null) handle.kill(killed, killGrace);
-      else if (cancelled !== null) handle.cancel(cancelled);
-      let outcome;
-      try {
-        outcome = await handle.done;
-      } finally {
-        io.close();
-        gate.close();
-        gates.delete(runId);
-      }
-
-      const skips: RunSkip[] = [
-        ...outcome.skips.map((s) => ({
-          binding: s.binding.startsWith(LOCAL_PREFIX) ? s.binding.slice(LOCAL_PREFIX.length) : s.binding,
-          error: { type: s.error.type, message: s.error.message, file: s.error.file, line: s.error.line },
-        })),
-        ...sr.lateSkips,
-      ];
-      let status: RunStatus = outcome.status;
-      let error: RunError | undefined = outcome.error;
-      if (cause !== null && (status === "cancelled" || status === "error" || status === "killed")) {
-        status = "error";
-        error = cause;
-      }
-      for (const s of sr.sessions) {
-        try {
-          await s.flush();
-        } catch (e) {
-          status = "error";
-          error = { type: "StorageError", message: (e as Error).message };
-        }
-      }
-      // main's session: kept for review when the run went well or lost a permission, else
-      // discarded (a cancelled run leaves nothing behind).
-      const last = sr.shutdownStarted ? sr.mainSession : sr.session;
-      if (last && last.status === "open") {
-        const keepForReview = status === "ok" || error?.type === "PermissionDenied" || (status === "cancelled" && keepOverlay);
-        if (!keepForReview || last.overlay.size === 0) await last.discard();
-      }
-      // on_shutdown's session: its bundle commits when it finished in time, else rolls back.
-      const closing = sr.shutdownStarted ? sr.session : null;
-      if (closing && closing.status === "open") {
-        if (outcome.shutdown?.status === "ok" && closing.overlay.size > 0) {
-          const r = await closing.commit({ actor: sr.actor, origin: sr.origin() });
-          if (r.status === "committed" && r.hash) sr.bundles++;
-        } else {
-          await closing.discard();
-        }
-      }
-      for (const s of sr.sessions) forget(s);
-      const result: RunResult = {
-        runId,
-        script: script.id,
-        status,
-        ops: sr.ops,
-        bundles: sr.bundles,
-        error,
-        skips,
-        sessionId: last?.id,
-        sessionStatus: last?.status,
-        startupMs: outcome.firstLineAt !== undefined ? engineStart - requested + (outcome.firstLineAt - outcome.startedAt) : undefined,
-      };
-      if (outcome.shutdown) result.shutdown = outcome.shutdown;
-      if (outcome.profile) result.profile = scriptProfile(outcome.profile, sr.ops, outcome.endedAt - outcome.startedAt);
-      const extra = await finishRun({ store, gate, sr, script, autoOps, autoMarks, tape: tape.toRecord(), ranOut, origin: sr.origin(), replay: ro.replay });
-      if (ro.replay && result.sessionStatus === "open") result.sessionStatus = "discarded";
-      return record(result, { ...extra, mode, inputs: sr.inputs.toRecord(), log: sr.lines, ...(result.profile ? { profile: result.profile } : {}) });
-    })();
-    const start: RunStart = {
-      runId,
-      script: scriptId,
-      done,
-      cancel(reason: string, why?: RunError, co?: CancelOptions) {
-        if (co?.keepOverlay) keepOverlay = true;
-        if (cancelled !== null) return;
-        cancelled = reason;
-        if (why) cause = why;
-        handle?.cancel(reason);
-      },
-      kill(reason: string, graceMs?: number) {
-        if (killed !== null) return;
-        killed = reason;
-        killGrace = graceMs;
-        handle?.kill(reason, graceMs);
-      },
-    };
-    live.set(runId, start);
-    void done.finally(() => live.delete(runId));
+    const start = startRun(runContext, scriptId, ro);
+    live.set(start.runId, start);
+    void start.done.finally(() => live.delete(start.runId));
     return start;
   }
 
@@ -588,31 +210,11 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
       const s = await scripts.load(scriptId);
       return engine.checkSyntax(s.source, s.chunkName);
     },
-    async sessions() {
-      await restore();
-      return [...open.values()].filter((s) => s.status === "open").map((s) => s.summary());
-    },
-    async commitSession(sessionId, user) {
-      const s = await sessionById(sessionId);
-      const origin: Record<string, unknown> = { script: s.meta.scriptId, hash: s.meta.hash, runId: s.meta.runId, ...(s.meta.origin ?? {}) };
-      if (s.meta.chain !== undefined && s.meta.chain !== null) origin.chain = s.meta.chain;
-      if (user) origin.committedBy = user;
-      const gate = await commitGate(s.meta.scriptId);
-      const r = await s.commit({ actor: { kind: "script", name: s.meta.scriptId, runId: s.meta.runId }, origin, ...(gate ? { gate } : {}) });
-      forget(s);
-      return r;
-    },
-    async discardSession(sessionId) {
-      const s = await sessionById(sessionId);
-      await s.discard();
-      forget(s);
-    },
-    async resolveSessionConflict(sessionId, conflictId, choice) {
-      await (await sessionById(sessionId)).resolve(conflictId, choice);
-    },
-    async resolveSessionBulk(sessionId, choice) {
-      return (await sessionById(sessionId)).resolveBulk(choice);
-    },
+    sessions: () => sessions.list(),
+    commitSession: (sessionId, user) => sessions.commit(sessionId, user, commitGate),
+    discardSession: (sessionId) => sessions.discard(sessionId),
+    resolveSessionConflict: (sessionId, conflictId, choice) => sessions.resolve(sessionId, conflictId, choice),
+    resolveSessionBulk: (sessionId, choice) => sessions.resolveBulk(sessionId, choice),
     async cancel(target, reason, co = {}) {
       const matching = [...live.values()].filter((r) => r.runId === target || r.script === target);
       if (matching.length === 0) {
@@ -638,7 +240,7 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
         }),
       );
     },
-    runRecord: (runId) => readRunRecord(store, runId),
+    runRecord: (runId) => runRecords.read(runId),
     running: () => [...live.values()].map((r) => ({ runId: r.runId, script: r.script })),
     startBackground: (id, o) => background.start(id, o),
     stopBackground: (id, reason) => background.stop(id, reason),
@@ -697,7 +299,7 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
       emit({ type: "script.permission_revoked", script: scriptId, capability, runs, message });
       return runs;
     },
-    replay: (runId) => replayRun({ store, run, readRecord: (id) => readRunRecord(store, id) }, runId),
+    replay: (runId) => replayRun({ store, run, readRecord: (id) => runRecords.read(id) }, runId),
     updateShow(next) {
       if (next.scripts) scripts = next.scripts;
       if (next.capabilities) {

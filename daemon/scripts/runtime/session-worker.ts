@@ -6,12 +6,13 @@
  * commit, progress events) always sees them first, and at every flush point (each wait on a
  * future: sleep, I/O, dialog; and every 50 ms while Lua runs), so a live preview keeps up.
  */
-import { InvalidOperation, PermissionDenied } from "../../crdt/errors.ts";
+import { InvalidOperation } from "../../crdt/errors.ts";
 // The schema alone, not the crdt package: a worker must not load Automerge and LevelDB.
 import { Schema } from "../../crdt/schema.ts";
 import type { FieldDef, SchemaSource } from "../../crdt/schema.ts";
 import type { HostValue, WorkerModuleContext } from "../engine/types.ts";
 import { checkFieldValue } from "./field-values.ts";
+import { writeRefusal } from "../capabilities/write-refusal.ts";
 import { FACETS_OF, OPS_BATCH, SCRIPT_API, hostName } from "./script-api.ts";
 
 export interface SessionWorkerOptions {
@@ -108,7 +109,8 @@ export function install(ctx: WorkerModuleContext): void {
         def = s.resolveField(field, k.facets, `entity ${id}`);
         k.defs.set(field, def);
       }
-      if (writes !== null && !writes.has(def.key)) throw writeDenied(opts.gate?.script ?? "", id, def.key);
+      // The gate's rule, precomputed (writeSet) for this schema; the gate's words (writeRefusal).
+      if (writes !== null && !writes.has(def.key)) throw writeRefusal("SetField", { kind: "field", key: def.key, entity: id }, s, opts.gate?.script ?? "");
       pending.push([id, def.key, checkFieldValue(def, value, id) as HostValue]);
       if (pending.length >= BATCH) flush();
       return null;
@@ -117,18 +119,6 @@ export function install(ctx: WorkerModuleContext): void {
 
   ctx.onFlushPoint(flush);
   ctx.onFinish(flush);
-}
-
-/** Same words as CapabilitySet.deniedWrite, so a refusal reads alike on either side of the thread boundary. */
-function writeDenied(script: string, entity: string, key: string): PermissionDenied {
-  const module = key.split(".")[0];
-  return new PermissionDenied(`script "${script}": SetField on entity ${entity} writes field ${key}: needs capability "data.write:${key}" (or "data.write:${module}.*")`, {
-    script,
-    operation: "SetField",
-    entity,
-    capability: `data.write:${key}`,
-    write: `field ${key}`,
-  });
 }
 
 function entityId(v: HostValue | undefined): string {

@@ -12,27 +12,13 @@ import { storeBase } from "./overlay-base.ts";
 import { findCommitConflicts } from "./commit-conflicts.ts";
 import type { SessionConflict } from "./commit-conflicts.ts";
 import type { Isolation } from "./script-config.ts";
+import { SESSIONS_NAMESPACE, SessionLog } from "./session-log.ts";
+import type { SessionMeta } from "./session-log.ts";
 import type { RuntimeEvent } from "./events.ts";
 
-export const SESSIONS_NAMESPACE = "sessions";
-
-export interface SessionMeta {
-  id: string;
-  scriptId: string;
-  runId: string;
-  /** sha-256 of the script source. */
-  hash: string;
-  chain?: unknown;
-  isolation: Isolation;
-  /** Canonical heads when the session opened: snapshot reads and conflict detection start here. */
-  heads: Heads;
-  startHlc: string;
-  user?: string;
-  /** Choices made by a person for commit conflicts, by conflict id. */
-  resolutions: Record<string, "script" | "canonical">;
-  /** Origin metadata its bundle carries beyond script, hash and run (module, external inputs): set when its run ends. */
-  origin?: Record<string, unknown>;
-}
+// The log's format is its own (session-log.ts); these stay importable from here.
+export { SESSIONS_NAMESPACE };
+export type { SessionMeta };
 
 export type CommitOutcome =
   | { status: "committed"; hash: string | null; ops: number }
@@ -71,8 +57,11 @@ export class Session {
   /** Per overlay op (same index), the external inputs consumed before it was made; only for ops of this process. */
   readonly inputMarks: number[] = [];
 
+  private readonly log: SessionLog;
+
   constructor(private readonly deps: SessionDeps, readonly meta: SessionMeta) {
     this.overlay = new Overlay(deps.store);
+    this.log = new SessionLog(deps.store);
   }
 
   get id(): string {
@@ -81,8 +70,7 @@ export class Session {
 
   /** Writes the session's header (queued with its ops: `flush()` waits for it) and announces it. */
   persistHeader(): void {
-    const space = this.deps.store.records(SESSIONS_NAMESPACE);
-    this.writing = this.writing.then(() => space.putJson(this.id, this.meta)).catch((e: unknown) => {
+    this.writing = this.writing.then(() => this.log.writeMeta(this.meta)).catch((e: unknown) => {
       this.writeError = e as Error;
     });
     this.deps.emit({ type: "session.opened", sessionId: this.id, runId: this.meta.runId, script: this.meta.scriptId });
@@ -90,27 +78,12 @@ export class Session {
 
   /** Reads every open session back from the store, replaying its ops into a fresh overlay. */
   static async restoreAll(deps: SessionDeps): Promise<Session[]> {
-    const space = deps.store.records(SESSIONS_NAMESPACE);
-    const metas = new Map<string, SessionMeta>();
-    const batches = new Map<string, [string, Operation[]][]>();
-    for await (const [key, bytes] of space.list()) {
-      const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
-      const slash = key.indexOf("/");
-      if (slash < 0) metas.set(key, JSON.parse(text) as SessionMeta);
-      else {
-        const id = key.slice(0, slash);
-        let list = batches.get(id);
-        if (!list) batches.set(id, (list = []));
-        list.push([key, JSON.parse(text) as Operation[]]);
-      }
-    }
     const out: Session[] = [];
-    for (const meta of metas.values()) {
+    for (const { meta, batches } of await new SessionLog(deps.store).readAll()) {
       const s = new Session(deps, meta);
-      const list = (batches.get(meta.id) ?? []).sort((a, b) => (a[0] < b[0] ? -1 : 1));
       const base = s.base();
-      for (const [, ops] of list) for (const op of ops) s.overlay.replay(op, base);
-      s.seq = list.length;
+      for (const ops of batches) for (const op of ops) s.overlay.replay(op, base);
+      s.seq = batches.length;
       out.push(s);
     }
     return out;
@@ -195,7 +168,7 @@ export class Session {
       throw new InvalidOperation(`session ${this.id} has no conflict ${conflictId} (known: ${this.lastConflicts.map((c) => c.id).slice(0, 5).join(", ") || "none; commit first"})`, { session: this.id, conflict: conflictId });
     }
     this.meta.resolutions[conflictId] = choice;
-    await this.deps.store.records(SESSIONS_NAMESPACE).putJson(this.id, this.meta);
+    await this.saveMeta();
   }
 
   /**
@@ -210,8 +183,13 @@ export class Session {
       throw new InvalidOperation(`session ${this.id} has no open conflict to resolve (conflicts are found when committing: commit first)`, { session: this.id, open: 0 });
     }
     for (const c of open) this.meta.resolutions[c.id] = choice;
-    await this.deps.store.records(SESSIONS_NAMESPACE).putJson(this.id, this.meta);
+    await this.saveMeta();
     return open.length;
+  }
+
+  /** Rewrites the session's header now (resolutions chosen, origin stamped at the end of its run). */
+  saveMeta(): Promise<void> {
+    return this.log.writeMeta(this.meta);
   }
 
   async discard(): Promise<void> {
@@ -262,9 +240,8 @@ export class Session {
   private writeBatch(): void {
     const ops = this.unwritten;
     this.unwritten = [];
-    const key = `${this.id}/ops/${String(++this.seq).padStart(10, "0")}`;
-    const space = this.deps.store.records(SESSIONS_NAMESPACE);
-    this.writing = this.writing.then(() => space.putJson(key, ops)).catch((e: unknown) => {
+    const seq = ++this.seq;
+    this.writing = this.writing.then(() => this.log.appendOps(this.id, seq, ops)).catch((e: unknown) => {
       this.writeError = e as Error;
     });
     this.deps.emit({
@@ -286,10 +263,7 @@ export class Session {
   /** Deletions of every record this session wrote (after its pending writes landed). */
   private async recordRemoval(): Promise<RecordWrite[]> {
     await this.writing;
-    const space = this.deps.store.records(SESSIONS_NAMESPACE);
-    const keys: string[] = [];
-    for await (const [k] of space.list(this.id)) if (k === this.id || k.startsWith(this.id + "/")) keys.push(k);
-    return keys.map((key) => ({ namespace: SESSIONS_NAMESPACE, key, value: null }));
+    return this.log.removal(this.id);
   }
 
   private assertOpen(): void {
