@@ -9,6 +9,7 @@ import { pathToFileURL } from "node:url";
 import { LUA_REGISTRYINDEX } from "./lua-values.ts";
 import type { LuaVm, PhaseTable, PollStatus, RunPrims, Sandbox } from "./lua-vm.ts";
 import { RunProfiler } from "./profiler.ts";
+import { DebugAgent } from "./debug-agent.ts";
 import { TIMING_BINDING } from "./types.ts";
 import type { HostValue, RunError, WorkerModuleContext } from "./types.ts";
 import { epochNow, F64_DEADLINE, fromWire, SLOT_CANCEL, SLOT_KILL, SLOT_REPLY, toRunError, toWire } from "./wire.ts";
@@ -69,6 +70,9 @@ export class WorkerRun implements RunPrims {
   /** null unless the run asked for a profile: every use below is behind one null check. */
   private readonly profiler: RunProfiler | null = null;
   readonly sample?: (L: number) => void;
+  /** null unless the run is debugged (RunSpec.debug). */
+  private readonly agent: DebugAgent | null = null;
+  readonly debug?: DebugAgent;
 
   get runId(): string {
     return this.spec.runId;
@@ -81,6 +85,11 @@ export class WorkerRun implements RunPrims {
       const p = new RunProfiler(spec.profile.sampleEvery, spec.profile.keyByFirstArg, vm.stack);
       this.profiler = p;
       this.sample = (L) => p.sample(L);
+    }
+    if (spec.debug !== null) {
+      const a = new DebugAgent(spec.debug.port, spec.debug.signal, vm, sb, { i32: ch.i32, f64: ch.f64, resumed: () => this.followDeadline() }, this.profiler?.sampleEvery);
+      this.agent = a;
+      this.debug = a;
     }
   }
 
@@ -111,6 +120,10 @@ export class WorkerRun implements RunPrims {
       this.install();
       await this.loadWorkerModules();
       vm.activate(sb, this);
+      if (this.agent !== null) {
+        this.agent.load(spec.chunkName);
+        this.agent.waitForStart();
+      }
       vm.callApi(sb, "seed", () => (vm.lua.lua_pushinteger(sb.L, BigInt(Math.trunc(spec.seed))), 1), 0);
       sb.stats.max = sb.stats.used + spec.memoryBytes;
 
@@ -177,6 +190,8 @@ export class WorkerRun implements RunPrims {
   }
 
   private callHost(name: string, args: HostValue[]): { ok: true; value: HostValue } | { ok: false; error: RunError } | "fatal" {
+    const refused = this.agent?.refusal(name);
+    if (refused) return { ok: false, error: refused };
     const local = this.locals.get(name);
     if (local) {
       try {
@@ -198,6 +213,8 @@ export class WorkerRun implements RunPrims {
   }
 
   hostAsync(name: string, args: HostValue[]): { ok: true; id: number } | { ok: false; error: RunError } {
+    const refused = this.agent?.refusal(name);
+    if (refused) return { ok: false, error: refused };
     const id = this.newFuture(false);
     this.profiler?.labelFuture(id, name);
     const local = this.locals.get(name);
@@ -439,6 +456,7 @@ export class WorkerRun implements RunPrims {
     const lua = vm.lua;
     const co = lua.lua_newthread(sb.L);
     if (this.profiler !== null) vm.sampleEvery(co, this.profiler.sampleEvery);
+    this.agent?.attachPhase(co, apiName === "main_phase" ? "main" : "on_shutdown");
     this.coRef = lua.luaL_ref(sb.L, LUA_REGISTRYINDEX);
     this.co = co;
     vm.pushApi(co, sb, apiName);
@@ -551,6 +569,14 @@ export class WorkerRun implements RunPrims {
     this.deadlineTimer = setTimeout(() => this.wake(), ms + 1);
   }
 
+  /** After a debugger pause moved F64_DEADLINE on: the wake-up timer follows it. */
+  private followDeadline(): void {
+    const d = this.ch.f64[F64_DEADLINE];
+    if (d <= 0 || this.deadlineTimer === null) return;
+    clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = setTimeout(() => this.wake(), Math.max(1, d - epochNow()) + 1);
+  }
+
   private clearDeadline(): void {
     if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
     this.deadlineTimer = null;
@@ -562,6 +588,7 @@ export class WorkerRun implements RunPrims {
     this.timers.clear();
     this.immediates.clear();
     this.futures.clear();
+    this.agent?.close();
     if (this.vm.current === this) this.vm.deactivate();
   }
 }
