@@ -14,4 +14,5 @@ export { DAEMON_VERSION } from "./version.ts";
 export { SCRIPT_EVENT_TYPES } from "./script-events.ts";
 export type { DialogEvent, DialogClosed, TriggerFired } from "./script-events.ts";
 export type * from "./script-methods.ts";
+export type * from "./debug-methods.ts";
 export type * from "./console-methods.ts";

@@ -19,6 +19,7 @@ import { EDIT_COMMANDS } from "./edit-commands.ts";
 import { QUERY_FORMATS, entityTable, tableColumns } from "./entity-table.ts";
 import { CONSOLE_COMMAND } from "./console-command.ts";
 import { TEST_COMMAND } from "./test-command.ts";
+import { DEBUG_COMMAND } from "./debug-command.ts";
 
 export interface CommandContext {
   dir: string;
@@ -465,6 +466,7 @@ export const COMMANDS: Command[] = [
   ...SCRIPT_COMMANDS,
   CONSOLE_COMMAND,
   TEST_COMMAND,
+  DEBUG_COMMAND,
 ];
 
 async function recoverCommand(ctx: CommandContext): Promise<{ doc: unknown; text: string }> {

@@ -24,6 +24,7 @@ import type { DaemonEvent } from "../../protocol/events.ts";
 import type { RunListEntry, RunSummary, ScriptInfo, SessionChange, SessionInfo } from "../../protocol/script-methods.ts";
 import type { DaemonService, ServiceContext } from "../main.ts";
 import { DialogBroker } from "./dialog-broker.ts";
+import { DebugSessions } from "./debug-service.ts";
 import type { Logger } from "./logger.ts";
 import { bool, int, nonEmpty, obj, oneOf, opt, record, value } from "./params.ts";
 
@@ -68,11 +69,18 @@ export function createScriptsService(opts: ScriptsServiceOptions = {}): ScriptsS
       const capabilities = loadShowTriggers(show).capabilities;
       const engine = createLuaEngine({ maxWorkers: opts.maxWorkers ?? 4, warmWorkers: 1 });
       const dialogs = new DialogBroker({ publish: (e) => events.publish(e), listening: () => events.wants("dialog.request"), timeoutMs: opts.dialogTimeoutMs, now });
-      const rt = createScriptRuntime({
+      const debugging = new DebugSessions(show.dir.root);
+      const rt: ScriptRuntime = createScriptRuntime({
         store,
         engine,
         scripts: catalog,
-        events: { emit: (e) => forward(e, events, log, now) },
+        events: {
+          emit: (e) => {
+            debugging.observe(e, rt);
+            forward(e, events, log, now);
+          },
+        },
+        debugger: (r) => debugging.debuggerFor(r),
         dialogs,
         clock: now,
         capabilities: (s) => capabilities.get(s.id) ?? CapabilitySet.none,
@@ -100,6 +108,7 @@ export function createScriptsService(opts: ScriptsServiceOptions = {}): ScriptsS
       const scripts = (): ScriptCatalog => watching.current().scripts;
 
       methods.register("scripts.list", empty, () => listScripts(watching.current().show, scripts()));
+      debugging.register(methods, rt, scripts);
 
       methods.register(
         "scripts.run",
@@ -213,6 +222,7 @@ export function createScriptsService(opts: ScriptsServiceOptions = {}): ScriptsS
           await watching.close();
           watcher = null;
           dialogs.close("the daemon is stopping");
+          await debugging.close();
           await rt.shutdown("the daemon is stopping");
           await runs.settled(2000);
           await engine.close();

@@ -3,6 +3,7 @@
  * paused) and the debugger on the main thread, and the shared slots both read. The port and
  * the signal buffer travel with the run (RunRequest.debug); nothing of it exists for other runs.
  */
+import type { MessagePort } from "node:worker_threads";
 import type { HostValue } from "./types.ts";
 
 /** Int32 slots of the debug signal buffer. */
@@ -20,7 +21,7 @@ export function signalAgent(signal: Int32Array): void {
 
 /** What the engine needs to debug a run: the worker's end of a channel and the signal buffer. */
 export interface DebugLink {
-  port: import("node:worker_threads").MessagePort;
+  port: MessagePort;
   signal: SharedArrayBuffer;
 }
 

@@ -23,3 +23,4 @@ export type {
   WorkerModuleContext,
 } from "./types.ts";
 export { HostCallError } from "./worker-run.ts";
+export type { DebugLink } from "./debug-wire.ts";

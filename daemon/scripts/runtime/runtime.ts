@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { EntityNotFound, InvalidOperation, PermissionDenied } from "../../crdt/index.ts";
 import type { Schema, SchemaSource, WorkspaceStore } from "../../crdt/index.ts";
 import { TIMING_BINDING } from "../engine/index.ts";
-import type { HostBinding, HostValue, LuaEngine, RunError, RunHandle, ShutdownOutcome, SyntaxProblem } from "../engine/index.ts";
+import type { DebugLink, HostBinding, HostValue, LuaEngine, RunError, RunHandle, ShutdownOutcome, SyntaxProblem } from "../engine/index.ts";
 import { InputTape, recordedRaces, replayedBindings } from "./input-tape.ts";
 import type { TapeRanOut } from "./input-tape.ts";
 import { createNativeMidiPort } from "../io/index.ts";
@@ -67,6 +67,11 @@ export interface ScriptRuntimeOptions {
   writeFile?: (file: string, text: string) => Promise<void>;
   /** Every configured script id (see configuredScriptIds): what startAutostart() looks through. */
   scriptIds?: () => readonly string[];
+  /**
+   * Asked at each run's start whether a debugger waits for it (`openprod debug --attach`):
+   * a link makes the run wait for that debugger and run under it.
+   */
+  debugger?: (run: { runId: string; script: string; chunkName: string }) => DebugLink | undefined;
   /** How long past its shutdown_timeout a stopped background script may take before it is killed (default 5 s). */
   stopGraceMs?: number;
   /** Timers for restart backoff and stop escalation (tests may control them). */
@@ -91,6 +96,8 @@ export interface RunOptions {
    * script's `profile` setting. An object sets the Lua sample rate.
    */
   profile?: boolean | { sampleEvery?: number };
+  /** Runs under a debugger (`openprod debug`): see daemon/scripts/debug. */
+  debug?: DebugLink;
 }
 
 export type RunStatus = "ok" | "error" | "timeout" | "cancelled" | "killed";
@@ -433,6 +440,7 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
       const answered = ro.replay ? replayedBindings(direct, external, ro.replay.tape, (r) => void (ranOut ??= r)) : direct;
       const bindings = tape.wrap(answered, external);
       const profiling = ro.profile ?? script.config.profile;
+      const debugLink = ro.debug ?? (ro.replay ? undefined : opts.debugger?.({ runId, script: script.id, chunkName: script.chunkName }));
       handle = engine.run({
         runId,
         chunkName: script.chunkName,
@@ -447,6 +455,7 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
         seed,
         ...(ro.replay ? { replayTiming: { races: recordedRaces(ro.replay.tape) } } : {}),
         ...(profiling === false ? {} : { profile: { ...(profiling === true ? {} : profiling), keyByFirstArg: [...QUERY_FUNCTIONS] } }),
+        ...(debugLink ? { debug: debugLink } : {}),
         limits: {
           timeoutMs: ro.background ? BACKGROUND_TIMEOUT_MS : script.config.timeoutMs,
           memoryBytes: script.config.memoryBytes,
