@@ -353,9 +353,10 @@ local function frame_env(f, writable)
   return proxy, apply
 end
 
-local function compile(expression, proxy, writable)
+local function compile(expression, proxy)
   local chunk = load("return " .. expression, "=(evaluate)", "t", proxy)
-  if chunk == nil and writable then chunk = load(expression, "=(evaluate)", "t", proxy) end
+  -- A statement too: an assignment then meets the read-only environment, which says why.
+  if chunk == nil then chunk = load(expression, "=(evaluate)", "t", proxy) end
   if chunk == nil then
     local _, msg = load("return " .. expression, "=(evaluate)", "t", proxy)
     error("cannot evaluate " .. string_format("%q", expression) .. ": " .. tostring(msg), 0)
@@ -365,7 +366,7 @@ end
 
 local function evaluate_in(f, expression, writable)
   local proxy, apply = frame_env(f, writable)
-  local chunk = compile(expression, proxy, writable)
+  local chunk = compile(expression, proxy)
   local r = pack(pcall(chunk))
   if not r[1] then
     local e = r[2]

@@ -58,6 +58,7 @@ export class DebugAgent implements DebugHooks {
   private started = false;
   /** Set while a read-only evaluation runs: host calls are refused. */
   private readOnly = false;
+  private readonly early: ToAgent[] = [];
 
   constructor(
     private readonly port: MessagePort,
@@ -71,7 +72,9 @@ export class DebugAgent implements DebugHooks {
     this.signal = new Int32Array(signal);
     // Requests that arrive while the worker waits on the event loop (not in Lua, not paused).
     port.on("message", (m: ToAgent) => {
-      if (!this.busy) this.handle(m, this.sb.L);
+      // Before the inspection chunk is loaded nothing can be answered: kept for waitForStart.
+      if (this.ref === 0) this.early.push(m);
+      else if (!this.busy) this.handle(m, this.sb.L);
     });
   }
 
@@ -102,6 +105,7 @@ export class DebugAgent implements DebugHooks {
 
   /** Blocks until the debugger says configurationDone (breakpoints set before the first line). */
   waitForStart(): void {
+    for (const m of this.early.splice(0)) this.handle(m, this.sb.L);
     while (!this.started && Atomics.load(this.run.i32, SLOT_KILL) !== 1) {
       // Not yet running: keep the main thread's watchdog from taking this for a stuck run.
       this.run.f64[F64_DEADLINE] = epochNow() + 10 * BLOCK_SLICE_MS;
@@ -113,7 +117,9 @@ export class DebugAgent implements DebugHooks {
   /** Host calls refused during a read-only evaluation, with why. */
   refusal(name: string): RunError | null {
     if (!this.readOnly) return null;
-    return { type: "PermissionDenied", message: `evaluate is read-only: ${name} is not called while the debugger evaluates (launch with evaluateWrites = true to allow it)` };
+    // Worker-module functions are bindings named "\u0000local:<path>" (WorkerRun.contextFor).
+    const shown = name.startsWith("\u0000local:") ? name.slice("\u0000local:".length) : name;
+    return { type: "PermissionDenied", message: `evaluate is read-only: ${shown} is not called while the debugger evaluates (launch with evaluateWrites = true to allow it)` };
   }
 
   close(): void {
