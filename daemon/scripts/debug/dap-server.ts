@@ -30,6 +30,8 @@ export class DapServer {
     let server: DapServer | null = null;
     const accept = (sock: net.Socket, checked: boolean): void => {
       server?.sockets.add(sock);
+      // A response and the event that follows it are small writes: Nagle would hold the second ~40 ms.
+      sock.setNoDelay(true);
       sock.on("close", () => server?.sockets.delete(sock));
       sock.on("error", () => undefined);
       if (!checked) {
