@@ -2,26 +2,19 @@
  * One run inside a worker: installs the request into a fresh sandbox, drives main and
  * on_shutdown as coroutines, serves their futures, and reports the outcome (worker side).
  */
-import { withCapabilityHint } from "./capability-hint.ts";
 import { receiveMessageOnPort } from "node:worker_threads";
 import type { MessagePort } from "node:worker_threads";
-import { pathToFileURL } from "node:url";
 import { LUA_REGISTRYINDEX } from "./lua-values.ts";
 import type { LuaVm, PhaseTable, PollStatus, RunPrims, Sandbox } from "./lua-vm.ts";
 import { RunProfiler } from "./profiler.ts";
 import { DebugAgent } from "./debug-agent.ts";
+import { Futures } from "./futures.ts";
+import { toPhaseResult } from "./phase-result.ts";
+import { HostCallError, installWorkerModules } from "./worker-modules.ts";
 import { TIMING_BINDING } from "./types.ts";
 import type { HostValue, RunError, WorkerModuleContext } from "./types.ts";
 import { epochNow, F64_DEADLINE, fromWire, SLOT_CANCEL, SLOT_KILL, SLOT_REPLY, toRunError, toWire } from "./wire.ts";
 import type { FromWorker, PhaseResult, RunSpec, SyncReply } from "./wire.ts";
-
-interface Future {
-  status: "pending" | "ok" | "error";
-  value: HostValue;
-  error?: RunError;
-  sleep: boolean;
-  listeners: (() => void)[];
-}
 
 interface LocalFn {
   kind: "sync" | "async";
@@ -36,21 +29,16 @@ export interface WorkerChannel {
   f64: Float64Array;
 }
 
-/** Thrown by ctx.callSync / rejected by ctx.callAsync when a host binding fails. */
-export class HostCallError extends Error {
-  constructor(readonly code: string, message: string, readonly details?: Record<string, HostValue>) {
-    super(message);
-  }
-}
-
 /** The longest a worker module's buffered calls wait while Lua runs (see WorkerModuleContext.onFlushPoint). */
 export const FLUSH_EVERY_MS = 50;
 
-const moduleCache = new Map<string, Promise<{ install?: (ctx: WorkerModuleContext) => void | Promise<void> }>>();
-
 export class WorkerRun implements RunPrims {
-  private readonly futures = new Map<number, Future>();
-  private nextFuture = 1;
+  private readonly futures = new Futures((id) => {
+    if (this.waiting === id) {
+      this.waiting = null;
+      this.step(0);
+    }
+  });
   private nextCall = 1;
   private phase: "setup" | "main" | "shutdown" | "finish" = "setup";
   private waiting: number | null = null;
@@ -118,7 +106,7 @@ export class WorkerRun implements RunPrims {
         preludeRef = p.ref;
       }
       this.install();
-      await this.loadWorkerModules();
+      await installWorkerModules(spec.workerModules, (options) => this.contextFor(options));
       vm.activate(sb, this);
       if (this.agent !== null) {
         this.agent.load(spec.chunkName);
@@ -313,25 +301,7 @@ export class WorkerRun implements RunPrims {
         return id;
       }
     }
-    ids.forEach((inputId, i) => {
-      const input = this.futures.get(inputId);
-      if (!input) return;
-      // A replay waits only for the input that won in the recorded run.
-      if (winner !== null && i + 1 !== winner) return;
-      const check = (): void => {
-        const me = this.futures.get(id);
-        if (!me || me.status !== "pending") return;
-        if (input.status === "ok") {
-          this.noteTiming("race", i + 1);
-          this.settle(id, "ok", input.sleep ? { index: i + 1, timeout: true } : { index: i + 1, value: input.value });
-        } else if (input.status === "error") {
-          this.noteTiming("race", i + 1);
-          this.settle(id, "error", null, input.error);
-        }
-      };
-      if (input.status !== "pending") check();
-      else input.listeners.push(check);
-    });
+    this.futures.race(id, ids, winner, (index) => this.noteTiming("race", index));
     return id;
   }
 
@@ -389,19 +359,6 @@ export class WorkerRun implements RunPrims {
       vm.lua.lua_pushboolean(sb.L, guarded ? 1 : 0);
       return 4;
     }, 0);
-  }
-
-  private async loadWorkerModules(): Promise<void> {
-    for (const m of this.spec.workerModules) {
-      let loading = moduleCache.get(m.path);
-      if (!loading) {
-        loading = import(pathToFileURL(m.path).href) as Promise<{ install?: (ctx: WorkerModuleContext) => void | Promise<void> }>;
-        moduleCache.set(m.path, loading);
-      }
-      const mod = await loading;
-      if (typeof mod.install !== "function") throw new Error(`worker module ${m.path} does not export install(ctx)`);
-      await mod.install(this.contextFor(fromWire(m.options)));
-    }
   }
 
   private contextFor(options: HostValue): WorkerModuleContext {
@@ -473,32 +430,7 @@ export class WorkerRun implements RunPrims {
   }
 
   private toPhaseResult(t: PhaseTable | { status: "crash"; message: string }): PhaseResult {
-    const killed = Atomics.load(this.ch.i32, SLOT_KILL) === 1;
-    if (killed) return { status: "killed" };
-    if (t.status === "fatal") return { status: "timeout" };
-    const cancelled = this.phase === "main" && this.cancelled();
-    if (t.status === "ok") return cancelled ? { status: "cancelled" } : { status: "ok" };
-    if (t.status === "crash") {
-      if (this.isFatal()) return { status: "timeout" };
-      const mem = /not enough memory/.test(t.message);
-      return { status: "error", error: { type: mem ? "MemoryLimit" : "ScriptError", message: mem ? `${t.message} (limit ${this.spec.memoryBytes} bytes)` : withCapabilityHint(t.message) } };
-    }
-    const { status: _s, ...error } = t;
-    if (error.type === "ScriptError") {
-      const m = /^(.*?):(\d+): ([\s\S]*)$/.exec(error.message);
-      if (m && (error.file === undefined || m[1] === error.file)) {
-        error.file = m[1];
-        error.line = Number(m[2]);
-        error.message = m[3];
-      }
-      error.message = withCapabilityHint(error.message);
-      if (/not enough memory/.test(error.message)) {
-        error.type = "MemoryLimit";
-        error.message = `${error.message} (limit ${this.spec.memoryBytes} bytes)`;
-      }
-    }
-    if (error.details && Array.isArray(error.details)) error.details = {};
-    return { status: "error", error };
+    return toPhaseResult(t, { killed: Atomics.load(this.ch.i32, SLOT_KILL) === 1, fatal: () => this.isFatal(), cancelled: this.phase === "main" && this.cancelled(), memoryBytes: this.spec.memoryBytes });
   }
 
   private step(nargs: number): void {
@@ -527,23 +459,11 @@ export class WorkerRun implements RunPrims {
   }
 
   private newFuture(sleep: boolean): number {
-    const id = this.nextFuture++;
-    this.futures.set(id, { status: "pending", value: null, sleep, listeners: [] });
-    return id;
+    return this.futures.create(sleep);
   }
 
   private settle(id: number, status: "ok" | "error", value: HostValue, error?: RunError): void {
-    const f = this.futures.get(id);
-    if (!f || f.status !== "pending") return;
-    f.status = status;
-    f.value = value;
-    f.error = error;
-    const ls = f.listeners.splice(0);
-    for (const l of ls) l();
-    if (this.waiting === id) {
-      this.waiting = null;
-      this.step(0);
-    }
+    this.futures.settle(id, status, value, error);
   }
 
   private waitReply(id: number): SyncReply | "fatal" {
