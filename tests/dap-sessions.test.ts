@@ -18,6 +18,7 @@ beforeAll(async () => {
   fs.writeFileSync(file("dbg_attach"), `function main()\n  local who = context.user() or "nobody"\n  log.info("attached run by " .. who)\nend\n`);
   fs.writeFileSync(file("dbg_spin"), `done = false\nfunction main()\n  local n = 0\n  while not done do n = n + 1 end\n  log.info("spun " .. tostring(n > 0))\nend\n`);
   fs.writeFileSync(file("dbg_short"), `function main()\n  local started = true\n  log.info("short limit survived")\nend\n`);
+  fs.writeFileSync(file("dbg_co"), `function main()\n  local co = coroutine.create(function(a)\n    local inside = a * 2\n    return inside\n  end)\n  local ok, v = coroutine.resume(co, 21)\n  log.info("co gave " .. v)\nend\n`);
   fs.writeFileSync(file("dbg_plain"), `function main()\n  log.info("plain run")\nend\n`);
   fs.appendFileSync(path.join(show, "openprod.toml"), `\n[script.dbg_short]\ntimeout = "1s"\n\n[script.dbg_spin]\ntimeout = "20s"\n`);
   daemon = await kit.daemon(show);
@@ -108,6 +109,33 @@ describe("pausing, and the time limit while paused", () => {
     const exited = await c.nextEvent("exited");
     expect(c.output()).toContain("short limit survived");
     expect(exited.body?.exitCode).toBe(0);
+    c.close();
+    expect(await cmd.exited).toBe(0);
+  }, 60_000);
+});
+
+describe("coroutines are threads", () => {
+  it("a breakpoint inside a coroutine the script created stops in its thread; the main thread's stack is there too", async () => {
+    const cmd = openprodDebug(kit.env, ["dbg_co", "--dir", show, "--json"]);
+    const c = await DapClient.connect((await cmd.started).port);
+    await initialized(c);
+    await c.ok("launch", {});
+    await c.ok("setBreakpoints", { source: { path: file("dbg_co") }, breakpoints: [{ line: 4 }] });
+    await c.ok("configurationDone");
+    const e = await c.nextEvent("stopped");
+    const threads = (await c.ok("threads")).threads as { id: number; name: string }[];
+    expect(threads.map((t) => t.name)).toEqual(["main", expect.stringMatching(/^coroutine/)]);
+    const inCo = threads[1].id;
+    expect(e.body?.threadId).toBe(inCo);
+    const coFrames = (await c.ok("stackTrace", { threadId: inCo })).stackFrames as { id: number; line: number }[];
+    expect(coFrames[0].line).toBe(4);
+    const inside = await c.ok("evaluate", { expression: "inside", frameId: coFrames[0].id });
+    expect(inside.result).toBe("42");
+    const mainFrames = (await c.ok("stackTrace", { threadId: threads[0].id })).stackFrames as { line: number; name: string }[];
+    expect(mainFrames[0]).toMatchObject({ line: 6, name: "main" });
+    await c.ok("continue", { threadId: inCo });
+    await c.nextEvent("exited");
+    expect(c.output()).toContain("co gave 42");
     c.close();
     expect(await cmd.exited).toBe(0);
   }, 60_000);
