@@ -96,7 +96,10 @@ function serve(session: DebugSession, sock: net.Socket): void {
     (m) => session.receive(m),
     (e) => {
       session.protocolError(e.message);
-      if (!e.recoverable) sock.end();
+      if (e.recoverable) return;
+      // The session is free for the next client at once, not when this socket's close comes in.
+      session.disconnected(conn);
+      sock.end();
     },
   );
   sock.on("data", (d: Buffer) => reader.push(d));
