@@ -38,6 +38,7 @@ const suites: Suite[] = [
   { name: "background", load: () => import("./background.ts") },
   { name: "console", load: () => import("./console.ts") },
   { name: "scripttest", load: () => import("./scripttest.ts") },
+  { name: "debug", load: () => import("./debug.ts") },
 ];
 
 const argv = process.argv.slice(2);

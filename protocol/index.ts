@@ -18,6 +18,7 @@ export { socketPath, MAX_SOCKET_PATH_BYTES } from "./socket-path.ts";
 export { DAEMON_VERSION } from "./version.ts";
 export { SCRIPT_EVENT_TYPES } from "./script-events.ts";
 export type * from "./script-methods.ts";
+export type * from "./debug-methods.ts";
 export type * from "./console-methods.ts";
 export type * from "./values.ts";
 export type * from "./operations.ts";

@@ -32,7 +32,7 @@ function bench(args: string[]): Promise<BenchRun> {
   });
 }
 
-const SUITES = ["store", "query", "persistence", "peer", "lua-engine", "triggers", "runtime", "io", "rpc", "packaging", "background", "scripttest"];
+const SUITES = ["store", "query", "persistence", "peer", "lua-engine", "triggers", "runtime", "io", "rpc", "packaging", "background", "scripttest", "debug"];
 
 describe("every bench suite still produces its figures", () => {
   it("npm run bench -- --smoke --json: each suite reports finite figures, and the run exits 0", async () => {
@@ -55,6 +55,7 @@ describe("every bench suite still produces its figures", () => {
     // A figure that needs a system package (native lua5.4) is produced, not skipped.
     expect(rows.map((x) => x.name)).toContain("lua.vm_ratio_vs_native");
     expect(rows.map((x) => x.name)).toContain("lua.profile.overhead_ratio");
+    expect(rows.map((x) => x.name)).toEqual(expect.arrayContaining(["lua.debug.attached_overhead_ratio", "dap.step.ms.p50"]));
   }, 300_000);
 
   it("--compare puts each figure beside an earlier run's, with the ratio", async () => {

@@ -17,6 +17,7 @@ import { TRACES_COMMAND, TRIGGERS_COMMAND } from "./trigger-commands.ts";
 import { CANCEL_COMMAND, PS_COMMAND, START_COMMAND, STOP_COMMAND } from "./background-commands.ts";
 import { CONSOLE_COMMAND } from "./console-command.ts";
 import { TEST_COMMAND } from "./test-command.ts";
+import { DEBUG_COMMAND } from "./debug-command.ts";
 
 /** Kept for command files written against the old layout; new ones import these types from ./command.ts. */
 export type { Command, CommandContext } from "./command.ts";
@@ -53,4 +54,5 @@ export const COMMANDS: Command[] = [
   LINK_COMMAND,
   CONSOLE_COMMAND,
   TEST_COMMAND,
+  DEBUG_COMMAND,
 ];

@@ -159,11 +159,11 @@ function interruptHandler(
   return () => void process.off("SIGINT", onSigint);
 }
 
-function scriptArgs(ctx: CommandContext): Record<string, unknown> {
-  const args: Record<string, unknown> = typeof ctx.args.flags.args === "string" ? jsonObject(ctx.args.flags.args, "run") : {};
+export function scriptArgs(ctx: CommandContext, command = "run"): Record<string, unknown> {
+  const args: Record<string, unknown> = typeof ctx.args.flags.args === "string" ? jsonObject(ctx.args.flags.args, command) : {};
   for (const pair of ctx.args.lists.arg ?? []) {
     const eq = pair.indexOf("=");
-    if (eq < 1) throw new UsageError(`--arg takes key=value, got "${pair}"`, "run");
+    if (eq < 1) throw new UsageError(`--arg takes key=value, got "${pair}"`, command);
     args[pair.slice(0, eq)] = parseValue(pair.slice(eq + 1));
   }
   return args;

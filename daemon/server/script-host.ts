@@ -14,6 +14,7 @@ import type { RuntimeEvent, ScriptRuntime } from "../scripts/runtime/index.ts";
 import { loadShowTriggers } from "../triggers/index.ts";
 import type { ShowTriggers } from "../triggers/index.ts";
 import type { DaemonEvent } from "../../protocol/events.ts";
+import { DebugSessions } from "./debug-service.ts";
 import { DialogBroker } from "./dialog-broker.ts";
 import type { EventHub } from "./event-hub.ts";
 import type { Logger } from "./logger.ts";
@@ -34,6 +35,8 @@ export interface ScriptHost {
   readonly engine: LuaEngine;
   readonly runtime: ScriptRuntime;
   readonly dialogs: DialogBroker;
+  /** Debugging sessions (openprod debug): the runtime asks them whether a debugger waits for a run. */
+  readonly debugging: DebugSessions;
   /** The show directory's watcher: the configuration in force, and a way to follow its changes. */
   readonly watcher: ShowWatcher;
   /**
@@ -54,12 +57,19 @@ export async function startScriptHost(input: { show: ShowConfig; store: Workspac
   const capabilities = showTriggers.capabilities;
   const engine = createLuaEngine({ maxWorkers: opts.maxWorkers ?? 4, warmWorkers: 1 });
   const dialogs = new DialogBroker({ publish: (e) => events.publish(e), listening: () => events.wants("dialog.request"), timeoutMs: opts.dialogTimeoutMs, now });
+  const debugging = new DebugSessions(show.dir.root);
   let watcher: ShowWatcher | null = null;
-  const runtime = createScriptRuntime({
+  const runtime: ScriptRuntime = createScriptRuntime({
     store,
     engine,
     scripts: catalog,
-    events: { emit: (e) => forward(e, events, log, now) },
+    events: {
+      emit: (e) => {
+        debugging.observe(e, runtime);
+        forward(e, events, log, now);
+      },
+    },
+    debugger: (r) => debugging.debuggerFor(r),
     dialogs,
     clock: now,
     capabilities: (s) => capabilities.get(s.id) ?? CapabilitySet.none,
@@ -85,7 +95,7 @@ export async function startScriptHost(input: { show: ShowConfig; store: Workspac
     throw e;
   }
   const watching = watcher;
-  return { engine, runtime, dialogs, watcher: watching, showTriggers, close: () => engine.close() };
+  return { engine, runtime, dialogs, debugging, watcher: watching, showTriggers, close: () => engine.close() };
 }
 
 /** Runtime events → socket events; a script's log lines go through the daemon log (which publishes them). */

@@ -21,7 +21,7 @@ import { bool, int, nonEmpty, obj, oneOf, opt, record, value } from "./params.ts
 export type ScriptsServiceOptions = ScriptHostOptions;
 
 /** The parts of the script host the scripts service uses. */
-export type ScriptsServiceHost = Pick<ScriptHost, "runtime" | "dialogs" | "watcher">;
+export type ScriptsServiceHost = Pick<ScriptHost, "runtime" | "dialogs" | "debugging" | "watcher">;
 
 const empty = obj({});
 const choice = oneOf(["script", "canonical"] as const);
@@ -31,13 +31,14 @@ export function createScriptsService(host: ScriptsServiceHost): DaemonService {
     name: "scripts",
     async start(ctx) {
       const { store, methods, log } = ctx;
-      const { runtime: rt, dialogs, watcher: watching } = host;
+      const { runtime: rt, dialogs, debugging, watcher: watching } = host;
       // Runs started through scripts.run, until they end: runs.cancel stops them.
       const runs = new RunTracker();
       /** The catalog in force now: edits to the show's files replace it. */
       const scripts = (): ScriptCatalog => watching.current().scripts;
 
       methods.register("scripts.list", empty, () => listScripts(watching.current().show, scripts()));
+      debugging.register(methods, rt, scripts);
 
       methods.register(
         "scripts.run",
@@ -151,6 +152,7 @@ export function createScriptsService(host: ScriptsServiceHost): DaemonService {
         async stop() {
           await watching.close();
           dialogs.close("the daemon is stopping");
+          await debugging.close();
           await rt.shutdown("the daemon is stopping");
           await runs.settled(2000);
         },

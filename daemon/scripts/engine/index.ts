@@ -22,4 +22,5 @@ export type {
   SyntaxProblem,
   WorkerModuleContext,
 } from "./types.ts";
-export { HostCallError } from "./worker-run.ts";
+export { HostCallError } from "./worker-modules.ts";
+export type { DebugLink } from "./debug-wire.ts";

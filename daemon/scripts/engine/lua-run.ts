@@ -115,7 +115,7 @@ export class LuaRun implements RunHandle, WorkerTenant {
   private async start(): Promise<void> {
     let w: LuaWorker;
     try {
-      w = await this.pool.acquire(this.runId, this);
+      w = await this.pool.acquire(this.runId, this, this.req.debug !== undefined);
     } catch (e) {
       this.finish({ status: "killed", error: { type: "Killed", message: e instanceof Error ? e.message : String(e) } });
       return;
@@ -146,8 +146,9 @@ export class LuaRun implements RunHandle, WorkerTenant {
       memoryBytes: req.limits.memoryBytes,
       shutdownTimeoutMs: req.limits.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_MS,
       profile: req.profile ? { sampleEvery: every ?? DEFAULT_SAMPLE_EVERY, keyByFirstArg: req.profile.keyByFirstArg ?? [] } : null,
+      debug: req.debug ?? null,
     };
-    w.post({ t: "run", spec, control: this.control });
+    w.post({ t: "run", spec, control: this.control }, req.debug ? [req.debug.port] : []);
     this.armWatchdog(req.limits.timeoutMs + WATCHDOG_GRACE_MS);
   }
 

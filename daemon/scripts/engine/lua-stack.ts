@@ -34,12 +34,15 @@ export class LuaStack {
   private readonly ar: number;
   private readonly whatSl: number;
   private readonly whatN: number;
+  private readonly whatS: number;
+  private readonly sources = new Map<number, string>();
 
   constructor(lua: LuaWasm) {
     this.mod = lua.module as unknown as RawModule;
     this.ar = this.mod._malloc(AR_BYTES);
     this.whatSl = this.cString("Sl");
     this.whatN = this.cString("n");
+    this.whatS = this.cString("S");
   }
 
   /** Selects the function running at `level` of L (0: the current one); false past the stack's end. */
@@ -85,6 +88,39 @@ export class LuaStack {
     this.mod._lua_getinfo(L, this.whatN, this.ar);
     const p = this.i32(AR_NAME);
     return p === 0 ? null : this.str(p);
+  }
+
+  // ---- For the debugger's hook: the lua_Debug the hook was given, not this class's own. ----
+
+  /** The hook's event (LUA_HOOKLINE = 2, LUA_HOOKCOUNT = 3). */
+  hookEvent(ar: number): number {
+    return this.mod.HEAP32[ar >> 2];
+  }
+
+  /** The line a line event is about to run. */
+  hookLine(ar: number): number {
+    return this.mod.HEAP32[(ar + AR_CURRENTLINE) >> 2];
+  }
+
+  /** The source string ("=chunk", "@path") of the function a hook call is in; cached by pointer. */
+  hookSource(L: number, ar: number): string {
+    this.mod._lua_getinfo(L, this.whatS, ar);
+    const p = this.mod.HEAP32[(ar + AR_SOURCE) >> 2];
+    let s = this.sources.get(p);
+    if (s === undefined) this.sources.set(p, (s = this.str(p)));
+    return s;
+  }
+
+  /** Source strings may be freed once the run goes on: a pointer could name another one later. */
+  forgetSources(): void {
+    this.sources.clear();
+  }
+
+  /** How many frames L's stack holds (Lua and C): equal depths, same call level. */
+  depth(L: number): number {
+    let n = 0;
+    while (this.mod._lua_getstack(L, n, this.ar) !== 0) n++;
+    return n;
   }
 
   private i32(offset: number): number {

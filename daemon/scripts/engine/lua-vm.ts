@@ -13,6 +13,7 @@ import { parseSyntaxError } from "./syntax.ts";
 
 const LUA_OK = 0;
 const LUA_YIELD = 1;
+const MASK_LINE = 4;
 const MASK_COUNT = 8;
 /** Instructions between two deadline/kill checks: ~0.1 ms of Lua here, negligible cost. */
 const HOOK_EVERY = 10_000;
@@ -25,6 +26,8 @@ export interface RunPrims {
   tick(): void;
   /** Present on a profiled run: called from the hook before tick, with the running thread. */
   readonly sample?: (L: number) => void;
+  /** Present on a debugged run: sees every hook call first (see DebugHooks). */
+  readonly debug?: DebugHooks;
   hostCall(name: string, args: HostValue[]): { ok: true; value: HostValue } | { ok: false; error: RunError } | "fatal";
   hostAsync(name: string, args: HostValue[]): { ok: true; id: number } | { ok: false; error: RunError };
   emit(name: string, args: HostValue[]): void;
@@ -37,6 +40,14 @@ export interface RunPrims {
   resolved(value: HostValue): number;
   unhandled(name: string, error: RunError): "skip" | "abort" | "fatal";
   firstLine(): void;
+}
+
+/** A debugged run's side of the hook and of the break primitive (engine/debug-agent.ts). */
+export interface DebugHooks {
+  /** Every hook call, with its lua_Debug; true: a line event it handled (the count work is skipped). */
+  hook(L: number, ar: number): boolean;
+  /** The script's error handler met an error to break on ("caught" or "uncaught"). */
+  brk(L: number, kind: string, text: string): void;
 }
 
 interface MemoryStats {
@@ -99,10 +110,13 @@ export class LuaVm {
       if (out && stats) stats.used += delta;
       return out;
     }, "iiiii");
-    this.hookPtr = mod.addFunction((L: number): void => {
-      this.current?.sample?.(L);
-      this.current?.tick();
-      if (this.current !== null && this.current.isFatal()) {
+    this.hookPtr = mod.addFunction((L: number, ar: number): void => {
+      const cur = this.current;
+      if (cur === null) return;
+      if (cur.debug !== undefined && cur.debug.hook(L, ar) && !cur.isFatal()) return;
+      cur.sample?.(L);
+      cur.tick();
+      if (cur.isFatal()) {
         lua.lua_rawgeti(L, LUA_REGISTRYINDEX, BigInt(this.fatalRef));
         lua.lua_error(L);
       }
@@ -226,6 +240,10 @@ export class LuaVm {
       lua.lua_pushstring(L, decision);
       return 1;
     });
+    def("debug_break", (L) => {
+      run().debug?.brk(L, v.readString(L, 1), v.readString(L, 2));
+      return 0;
+    });
     def("first_line", () => {
       run().firstLine();
       return 0;
@@ -264,6 +282,11 @@ export class LuaVm {
    */
   sampleEvery(co: number, every: number): void {
     this.lua.lua_sethook(co, this.hookPtr, MASK_COUNT, every);
+  }
+
+  /** A debugged run's thread: the count hook always, line events too while `lines` (breakpoints, stepping). */
+  debugHook(L: number, lines: boolean, every: number = HOOK_EVERY): void {
+    this.lua.lua_sethook(L, this.hookPtr, MASK_COUNT | (lines ? MASK_LINE : 0), every);
   }
 
   /** Makes a sandbox the one the hook and C functions serve. */

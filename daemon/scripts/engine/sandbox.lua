@@ -11,6 +11,8 @@ local setmetatable, getmetatable, load, collectgarbage = setmetatable, getmetata
 local co_create, co_resume, co_yield, co_status = coroutine.create, coroutine.resume, coroutine.yield, coroutine.status
 local co_running, co_isyieldable, co_close = coroutine.running, coroutine.isyieldable, coroutine.close
 local traceback, getinfo = debug.traceback, debug.getinfo
+-- Kept for the debugger alone (api.load_debugger): scripts never reach it.
+local debug_lib = debug
 local pack, unpack, concat = table.pack, table.unpack, table.concat
 local randomseed = math.randomseed
 
@@ -18,6 +20,7 @@ local host_call, host_async, host_emit, poll = prim.call, prim.async, prim.emit,
 local is_fatal, await_cancels, cancelled = prim.is_fatal, prim.await_cancels, prim.cancelled
 local sleep_prim, race_prim, resolved_prim, unhandled_prim = prim.sleep, prim.race, prim.resolved, prim.unhandled
 local first_line = prim.first_line
+local debug_break = prim.debug_break
 
 local ENGINE_SOURCE = "=(engine)"
 
@@ -317,8 +320,12 @@ local function locate(level)
   return nil, nil
 end
 
+-- A debugged run's debugger sees every uncaught error where it was raised (api.load_debugger).
+local error_hook = nil
+
 local function on_error(e)
   if rawequal(e, FATAL) then return e end
+  if error_hook then pcall(error_hook, e) end
   local ok, file, line = pcall(locate, 3)
   local tb_ok, tb = pcall(traceback, describe(e), 2)
   last_failure = { file = ok and file or nil, line = ok and line or nil, traceback = tb_ok and tb or nil }
@@ -368,6 +375,14 @@ api.main_phase = function(prelude, chunk)
     local main = rawget(env, "main")
     if type(main) == "function" then main() end
   end)
+end
+-- Loads the debugger's inspection chunk (debug-agent.lua) with the debug library; only the
+-- engine calls this, for a run started under the debugger.
+api.load_debugger = function(source, main_source)
+  local chunk = assert(load(source, "=(debugger)", "t", setmetatable({}, { __index = _G })))
+  local agent = chunk(debug_lib, env, debug_break, main_source, FATAL, is_error, load)
+  error_hook = agent.uncaught
+  return agent
 end
 api.has_shutdown = function() return type(rawget(env, "on_shutdown")) == "function" end
 api.shutdown_phase = function()

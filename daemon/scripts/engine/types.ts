@@ -61,6 +61,11 @@ export interface RunRequest {
   onUnhandledError?: (err: RunError, binding: string) => Promise<"skip" | "abort"> | "skip" | "abort";
   /** Records where the run's time went (RunOutcome.profile). Absent: no profiling, no cost. */
   profile?: ProfileOptions;
+  /**
+   * Runs under a debugger (daemon/scripts/debug): the run waits for its "start" request, then
+   * stops where the debugger says. It gets a worker of its own, since a paused run holds it.
+   */
+  debug?: DebugLink;
 }
 
 export interface ProfileOptions {
@@ -69,6 +74,8 @@ export interface ProfileOptions {
   /** Host bindings whose first argument, when a string (a query's text), tells their calls apart. */
   keyByFirstArg?: string[];
 }
+
+import type { DebugLink } from "./debug-wire.ts";
 
 /** Instructions between two samples when ProfileOptions.sampleEvery is not given. */
 export const DEFAULT_SAMPLE_EVERY = 1000;

@@ -4,6 +4,7 @@
  */
 import { LuaFloat } from "./types.ts";
 import type { HostValue, RunError, RunProfile, SyntaxProblem } from "./types.ts";
+import type { DebugLink } from "./debug-wire.ts";
 
 /** Int32 slots of the control buffer. */
 export const SLOT_REPLY = 0; // main sets 1 (and notifies) when a sync reply was posted
@@ -40,6 +41,8 @@ export interface RunSpec {
   shutdownTimeoutMs: number;
   /** null: not profiled. */
   profile: { sampleEvery: number; keyByFirstArg: string[] } | null;
+  /** null: not debugged. The port is transferred with the message that carries the spec. */
+  debug: DebugLink | null;
 }
 
 export type ToWorker =

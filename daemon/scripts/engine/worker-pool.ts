@@ -23,6 +23,8 @@ export class LuaWorker {
   readonly ready: Promise<void>;
   readonly tenants = new Map<string, WorkerTenant>();
   alive = true;
+  /** Hosts one run only (a debugged one, which may hold the thread while paused): never shared. */
+  exclusive = false;
   private readonly replyPort: MessagePort;
 
   constructor(onExit: (w: LuaWorker) => void) {
@@ -58,8 +60,8 @@ export class LuaWorker {
     return this.tenants.size;
   }
 
-  post(m: ToWorker): void {
-    this.worker.postMessage(m);
+  post(m: ToWorker, transfer: MessagePort[] = []): void {
+    this.worker.postMessage(m, transfer);
   }
 
   /** Answers a blocked sync call: post on the reply port, then wake the waiting run. */
@@ -91,10 +93,14 @@ export class WorkerPool {
     for (let i = 0; i < Math.min(warm, max); i++) this.spawn();
   }
 
-  /** A ready worker with `tenant` registered under `key`; FIFO wait when every slot is taken. */
-  async acquire(key: string, tenant: WorkerTenant): Promise<LuaWorker> {
+  /**
+   * A ready worker with `tenant` registered under `key`; FIFO wait when every slot is taken.
+   * `exclusive`: a new worker of its own, outside `max`, ended when released.
+   */
+  async acquire(key: string, tenant: WorkerTenant, exclusive = false): Promise<LuaWorker> {
     if (this.closed) throw new Error("the Lua engine is closed");
-    let w = this.pick();
+    let w = exclusive ? this.spawn() : this.pick();
+    if (w && exclusive) w.exclusive = true;
     if (w) w.tenants.set(key, tenant);
     else w = await new Promise<LuaWorker>((resolve, reject) => this.queue.push({ key, tenant, resolve, reject }));
     try {
@@ -103,12 +109,16 @@ export class WorkerPool {
       return w;
     } catch {
       w.tenants.delete(key);
-      return this.acquire(key, tenant);
+      return this.acquire(key, tenant, exclusive);
     }
   }
 
   release(w: LuaWorker, key: string): void {
     w.tenants.delete(key);
+    if (w.exclusive) {
+      void w.terminate();
+      return;
+    }
     if (w.load === 0) w.worker.unref();
     this.drain();
   }
@@ -122,7 +132,7 @@ export class WorkerPool {
   private pick(): LuaWorker | undefined {
     let best: LuaWorker | undefined;
     for (const w of this.all) {
-      if (w.alive && w.load < this.perWorker && (!best || w.load < best.load)) best = w;
+      if (w.alive && !w.exclusive && w.load < this.perWorker && (!best || w.load < best.load)) best = w;
     }
     if (best && best.load === 0) return best;
     if (this.all.size < this.max) return this.spawn();
@@ -150,7 +160,8 @@ export class WorkerPool {
     this.all.delete(dead);
     if (this.closed) return;
     let idle = 0;
-    for (const w of this.all) if (w.load === 0) idle++;
+    for (const w of this.all) if (w.load === 0 && !w.exclusive) idle++;
+    if (dead.exclusive) return this.drain();
     if (idle < this.warm && this.all.size < this.max) this.spawn();
     this.drain();
   }

@@ -2,25 +2,19 @@
  * One run inside a worker: installs the request into a fresh sandbox, drives main and
  * on_shutdown as coroutines, serves their futures, and reports the outcome (worker side).
  */
-import { withCapabilityHint } from "./capability-hint.ts";
 import { receiveMessageOnPort } from "node:worker_threads";
 import type { MessagePort } from "node:worker_threads";
-import { pathToFileURL } from "node:url";
 import { LUA_REGISTRYINDEX } from "./lua-values.ts";
 import type { LuaVm, PhaseTable, PollStatus, RunPrims, Sandbox } from "./lua-vm.ts";
 import { RunProfiler } from "./profiler.ts";
+import { DebugAgent } from "./debug-agent.ts";
+import { Futures } from "./futures.ts";
+import { toPhaseResult } from "./phase-result.ts";
+import { HostCallError, installWorkerModules } from "./worker-modules.ts";
 import { TIMING_BINDING } from "./types.ts";
 import type { HostValue, RunError, WorkerModuleContext } from "./types.ts";
 import { epochNow, F64_DEADLINE, fromWire, SLOT_CANCEL, SLOT_KILL, SLOT_REPLY, toRunError, toWire } from "./wire.ts";
 import type { FromWorker, PhaseResult, RunSpec, SyncReply } from "./wire.ts";
-
-interface Future {
-  status: "pending" | "ok" | "error";
-  value: HostValue;
-  error?: RunError;
-  sleep: boolean;
-  listeners: (() => void)[];
-}
 
 interface LocalFn {
   kind: "sync" | "async";
@@ -35,21 +29,16 @@ export interface WorkerChannel {
   f64: Float64Array;
 }
 
-/** Thrown by ctx.callSync / rejected by ctx.callAsync when a host binding fails. */
-export class HostCallError extends Error {
-  constructor(readonly code: string, message: string, readonly details?: Record<string, HostValue>) {
-    super(message);
-  }
-}
-
 /** The longest a worker module's buffered calls wait while Lua runs (see WorkerModuleContext.onFlushPoint). */
 export const FLUSH_EVERY_MS = 50;
 
-const moduleCache = new Map<string, Promise<{ install?: (ctx: WorkerModuleContext) => void | Promise<void> }>>();
-
 export class WorkerRun implements RunPrims {
-  private readonly futures = new Map<number, Future>();
-  private nextFuture = 1;
+  private readonly futures = new Futures((id) => {
+    if (this.waiting === id) {
+      this.waiting = null;
+      this.step(0);
+    }
+  });
   private nextCall = 1;
   private phase: "setup" | "main" | "shutdown" | "finish" = "setup";
   private waiting: number | null = null;
@@ -69,6 +58,9 @@ export class WorkerRun implements RunPrims {
   /** null unless the run asked for a profile: every use below is behind one null check. */
   private readonly profiler: RunProfiler | null = null;
   readonly sample?: (L: number) => void;
+  /** null unless the run is debugged (RunSpec.debug). */
+  private readonly agent: DebugAgent | null = null;
+  readonly debug?: DebugAgent;
 
   get runId(): string {
     return this.spec.runId;
@@ -81,6 +73,11 @@ export class WorkerRun implements RunPrims {
       const p = new RunProfiler(spec.profile.sampleEvery, spec.profile.keyByFirstArg, vm.stack);
       this.profiler = p;
       this.sample = (L) => p.sample(L);
+    }
+    if (spec.debug !== null) {
+      const a = new DebugAgent(spec.debug.port, spec.debug.signal, vm, sb, { i32: ch.i32, f64: ch.f64, resumed: () => this.followDeadline() }, this.profiler?.sampleEvery);
+      this.agent = a;
+      this.debug = a;
     }
   }
 
@@ -109,8 +106,12 @@ export class WorkerRun implements RunPrims {
         preludeRef = p.ref;
       }
       this.install();
-      await this.loadWorkerModules();
+      await installWorkerModules(spec.workerModules, (options) => this.contextFor(options));
       vm.activate(sb, this);
+      if (this.agent !== null) {
+        this.agent.load(spec.chunkName);
+        this.agent.waitForStart();
+      }
       vm.callApi(sb, "seed", () => (vm.lua.lua_pushinteger(sb.L, BigInt(Math.trunc(spec.seed))), 1), 0);
       sb.stats.max = sb.stats.used + spec.memoryBytes;
 
@@ -177,6 +178,8 @@ export class WorkerRun implements RunPrims {
   }
 
   private callHost(name: string, args: HostValue[]): { ok: true; value: HostValue } | { ok: false; error: RunError } | "fatal" {
+    const refused = this.agent?.refusal(name);
+    if (refused) return { ok: false, error: refused };
     const local = this.locals.get(name);
     if (local) {
       try {
@@ -198,6 +201,8 @@ export class WorkerRun implements RunPrims {
   }
 
   hostAsync(name: string, args: HostValue[]): { ok: true; id: number } | { ok: false; error: RunError } {
+    const refused = this.agent?.refusal(name);
+    if (refused) return { ok: false, error: refused };
     const id = this.newFuture(false);
     this.profiler?.labelFuture(id, name);
     const local = this.locals.get(name);
@@ -296,25 +301,7 @@ export class WorkerRun implements RunPrims {
         return id;
       }
     }
-    ids.forEach((inputId, i) => {
-      const input = this.futures.get(inputId);
-      if (!input) return;
-      // A replay waits only for the input that won in the recorded run.
-      if (winner !== null && i + 1 !== winner) return;
-      const check = (): void => {
-        const me = this.futures.get(id);
-        if (!me || me.status !== "pending") return;
-        if (input.status === "ok") {
-          this.noteTiming("race", i + 1);
-          this.settle(id, "ok", input.sleep ? { index: i + 1, timeout: true } : { index: i + 1, value: input.value });
-        } else if (input.status === "error") {
-          this.noteTiming("race", i + 1);
-          this.settle(id, "error", null, input.error);
-        }
-      };
-      if (input.status !== "pending") check();
-      else input.listeners.push(check);
-    });
+    this.futures.race(id, ids, winner, (index) => this.noteTiming("race", index));
     return id;
   }
 
@@ -374,19 +361,6 @@ export class WorkerRun implements RunPrims {
     }, 0);
   }
 
-  private async loadWorkerModules(): Promise<void> {
-    for (const m of this.spec.workerModules) {
-      let loading = moduleCache.get(m.path);
-      if (!loading) {
-        loading = import(pathToFileURL(m.path).href) as Promise<{ install?: (ctx: WorkerModuleContext) => void | Promise<void> }>;
-        moduleCache.set(m.path, loading);
-      }
-      const mod = await loading;
-      if (typeof mod.install !== "function") throw new Error(`worker module ${m.path} does not export install(ctx)`);
-      await mod.install(this.contextFor(fromWire(m.options)));
-    }
-  }
-
   private contextFor(options: HostValue): WorkerModuleContext {
     const fail = (r: RunError): never => {
       throw new HostCallError(r.type, r.message, r.details);
@@ -439,6 +413,7 @@ export class WorkerRun implements RunPrims {
     const lua = vm.lua;
     const co = lua.lua_newthread(sb.L);
     if (this.profiler !== null) vm.sampleEvery(co, this.profiler.sampleEvery);
+    this.agent?.attachPhase(co, apiName === "main_phase" ? "main" : "on_shutdown");
     this.coRef = lua.luaL_ref(sb.L, LUA_REGISTRYINDEX);
     this.co = co;
     vm.pushApi(co, sb, apiName);
@@ -455,32 +430,7 @@ export class WorkerRun implements RunPrims {
   }
 
   private toPhaseResult(t: PhaseTable | { status: "crash"; message: string }): PhaseResult {
-    const killed = Atomics.load(this.ch.i32, SLOT_KILL) === 1;
-    if (killed) return { status: "killed" };
-    if (t.status === "fatal") return { status: "timeout" };
-    const cancelled = this.phase === "main" && this.cancelled();
-    if (t.status === "ok") return cancelled ? { status: "cancelled" } : { status: "ok" };
-    if (t.status === "crash") {
-      if (this.isFatal()) return { status: "timeout" };
-      const mem = /not enough memory/.test(t.message);
-      return { status: "error", error: { type: mem ? "MemoryLimit" : "ScriptError", message: mem ? `${t.message} (limit ${this.spec.memoryBytes} bytes)` : withCapabilityHint(t.message) } };
-    }
-    const { status: _s, ...error } = t;
-    if (error.type === "ScriptError") {
-      const m = /^(.*?):(\d+): ([\s\S]*)$/.exec(error.message);
-      if (m && (error.file === undefined || m[1] === error.file)) {
-        error.file = m[1];
-        error.line = Number(m[2]);
-        error.message = m[3];
-      }
-      error.message = withCapabilityHint(error.message);
-      if (/not enough memory/.test(error.message)) {
-        error.type = "MemoryLimit";
-        error.message = `${error.message} (limit ${this.spec.memoryBytes} bytes)`;
-      }
-    }
-    if (error.details && Array.isArray(error.details)) error.details = {};
-    return { status: "error", error };
+    return toPhaseResult(t, { killed: Atomics.load(this.ch.i32, SLOT_KILL) === 1, fatal: () => this.isFatal(), cancelled: this.phase === "main" && this.cancelled(), memoryBytes: this.spec.memoryBytes });
   }
 
   private step(nargs: number): void {
@@ -509,23 +459,11 @@ export class WorkerRun implements RunPrims {
   }
 
   private newFuture(sleep: boolean): number {
-    const id = this.nextFuture++;
-    this.futures.set(id, { status: "pending", value: null, sleep, listeners: [] });
-    return id;
+    return this.futures.create(sleep);
   }
 
   private settle(id: number, status: "ok" | "error", value: HostValue, error?: RunError): void {
-    const f = this.futures.get(id);
-    if (!f || f.status !== "pending") return;
-    f.status = status;
-    f.value = value;
-    f.error = error;
-    const ls = f.listeners.splice(0);
-    for (const l of ls) l();
-    if (this.waiting === id) {
-      this.waiting = null;
-      this.step(0);
-    }
+    this.futures.settle(id, status, value, error);
   }
 
   private waitReply(id: number): SyncReply | "fatal" {
@@ -551,6 +489,14 @@ export class WorkerRun implements RunPrims {
     this.deadlineTimer = setTimeout(() => this.wake(), ms + 1);
   }
 
+  /** After a debugger pause moved F64_DEADLINE on: the wake-up timer follows it. */
+  private followDeadline(): void {
+    const d = this.ch.f64[F64_DEADLINE];
+    if (d <= 0 || this.deadlineTimer === null) return;
+    clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = setTimeout(() => this.wake(), Math.max(1, d - epochNow()) + 1);
+  }
+
   private clearDeadline(): void {
     if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
     this.deadlineTimer = null;
@@ -562,6 +508,7 @@ export class WorkerRun implements RunPrims {
     this.timers.clear();
     this.immediates.clear();
     this.futures.clear();
+    this.agent?.close();
     if (this.vm.current === this) this.vm.deactivate();
   }
 }

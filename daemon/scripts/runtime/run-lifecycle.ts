@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Operation, Schema, SchemaSource, WorkspaceStore } from "../../crdt/index.ts";
 import { TIMING_BINDING } from "../engine/index.ts";
-import type { HostBinding, HostValue, LuaEngine, RunError, RunHandle } from "../engine/index.ts";
+import type { DebugLink, HostBinding, HostValue, LuaEngine, RunError, RunHandle } from "../engine/index.ts";
 import { CapabilitySet } from "../capabilities/index.ts";
 import type { MidiPort } from "../io/index.ts";
 import type { NativeRegistry } from "../native/index.ts";
@@ -55,6 +55,8 @@ export interface RunContext {
   forget(s: Session): void;
   /** The MIDI system (opened on first use). */
   midi(): Promise<MidiPort>;
+  /** Whether a debugger waits for this run (`openprod debug --attach`): see ScriptRuntimeOptions.debugger. */
+  debugger?: (run: { runId: string; script: string; chunkName: string }) => DebugLink | undefined;
 }
 
 const WORKER_MODULE = fileURLToPath(new URL("./session-worker.ts", import.meta.url));
@@ -246,6 +248,7 @@ export function startRun(ctx: RunContext, scriptId: string, ro: RunOptions = {})
     const answered = ro.replay ? replayedBindings(direct, external, ro.replay.tape, (r) => void (ranOut ??= r)) : direct;
     const bindings = tape.wrap(answered, external);
     const profiling = ro.profile ?? script.config.profile;
+    const debugLink = ro.debug ?? (ro.replay ? undefined : ctx.debugger?.({ runId, script: script.id, chunkName: script.chunkName }));
     handle = engine.run({
       runId,
       chunkName: script.chunkName,
@@ -260,6 +263,7 @@ export function startRun(ctx: RunContext, scriptId: string, ro: RunOptions = {})
       seed,
       ...(ro.replay ? { replayTiming: { races: recordedRaces(ro.replay.tape) } } : {}),
       ...(profiling === false ? {} : { profile: { ...(profiling === true ? {} : profiling), keyByFirstArg: [...QUERY_FUNCTIONS] } }),
+      ...(debugLink ? { debug: debugLink } : {}),
       limits: {
         timeoutMs: ro.background ? BACKGROUND_TIMEOUT_MS : script.config.timeoutMs,
         memoryBytes: script.config.memoryBytes,

@@ -3,7 +3,7 @@
  * supervisor (background.ts) and replay (replay-run.ts) share, in a file of their own so none
  * of them imports the runtime itself.
  */
-import type { RunError, ShutdownOutcome, SyntaxProblem } from "../engine/index.ts";
+import type { DebugLink, RunError, ShutdownOutcome, SyntaxProblem } from "../engine/index.ts";
 import type { ReplayRunInput } from "./replay.ts";
 import type { RunSkip } from "./run-records.ts";
 import type { ScriptProfile } from "./run-profile.ts";
@@ -27,6 +27,8 @@ export interface RunOptions {
    * script's `profile` setting. An object sets the Lua sample rate.
    */
   profile?: boolean | { sampleEvery?: number };
+  /** Runs under a debugger (`openprod debug`): see daemon/scripts/debug. */
+  debug?: DebugLink;
 }
 
 export type RunStatus = "ok" | "error" | "timeout" | "cancelled" | "killed";

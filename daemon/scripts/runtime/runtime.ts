@@ -6,7 +6,7 @@
  */
 import { EntityNotFound, PermissionDenied } from "../../crdt/index.ts";
 import type { WorkspaceStore, WriteGate } from "../../crdt/index.ts";
-import type { LuaEngine, RunError, SyntaxProblem } from "../engine/index.ts";
+import type { DebugLink, LuaEngine, RunError, SyntaxProblem } from "../engine/index.ts";
 import { createNativeMidiPort } from "../io/index.ts";
 import type { MidiPort } from "../io/index.ts";
 import { CapabilitySet, writeGate } from "../capabilities/index.ts";
@@ -58,6 +58,11 @@ export interface ScriptRuntimeOptions {
   writeFile?: (file: string, text: string) => Promise<void>;
   /** Every configured script id (see configuredScriptIds): what startAutostart() looks through. */
   scriptIds?: () => readonly string[];
+  /**
+   * Asked at each run's start whether a debugger waits for it (`openprod debug --attach`):
+   * a link makes the run wait for that debugger and run under it.
+   */
+  debugger?: (run: { runId: string; script: string; chunkName: string }) => DebugLink | undefined;
   /** How long past its shutdown_timeout a stopped background script may take before it is killed (default 5 s). */
   stopGraceMs?: number;
   /** Timers for restart backoff and stop escalation (tests may control them). */
@@ -172,6 +177,7 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
     adopt: (s) => sessions.adopt(s),
     forget: (s) => sessions.forget(s),
     midi: () => (midiPort ??= Promise.resolve(opts.midi ?? createNativeMidiPort())),
+    debugger: opts.debugger,
   };
 
   function run(scriptId: string, ro: RunOptions = {}): RunStart {

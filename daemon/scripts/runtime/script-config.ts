@@ -40,6 +40,8 @@ export interface ScriptConfig {
   profile: boolean;
   /** `[script.<name>.args]`: declared arguments; empty: the script takes any args unchecked. */
   args: ScriptArgSpec[];
+  /** Under the debugger (openprod debug): how long a run may last on the wall clock, paused time included. */
+  debugWallLimitMs: number;
   /** Where the section was written (undefined for a script without a section). */
   file?: string;
   line?: number;
@@ -59,9 +61,10 @@ export const DEFAULT_SCRIPT_CONFIG: Readonly<ScriptConfig> = Object.freeze({
   capabilities: [],
   profile: false,
   args: [],
+  debugWallLimitMs: 3600_000,
 });
 
-const KEYS = ["execution_mode", "on_error", "isolation", "timeout", "memory", "shutdown_timeout", "capabilities", "mode", "autostart", "restart", "args", "description", "profile"];
+const KEYS = ["execution_mode", "on_error", "isolation", "timeout", "memory", "shutdown_timeout", "capabilities", "mode", "autostart", "restart", "args", "description", "profile", "debug_timeout"];
 const RESTART_KEYS = ["backoff_ms", "max_backoff_ms"];
 const MAX_SHUTDOWN_MS = 60_000;
 const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|min)$/;
@@ -129,6 +132,7 @@ export function parseScriptConfig(section: RawSection): ScriptConfig {
     shutdownTimeoutMs: measured("shutdown_timeout", parseDuration, 'a duration up to "60s"', DEFAULT_SCRIPT_CONFIG.shutdownTimeoutMs, 0, MAX_SHUTDOWN_MS),
     capabilities: stringList(doc, path, values, "capabilities", []),
     args: parseScriptArgs(doc, path, values.args),
+    debugWallLimitMs: measured("debug_timeout", parseDuration, 'a duration such as "30m" or "2h"', DEFAULT_SCRIPT_CONFIG.debugWallLimitMs, 1000, 24 * 3600_000),
     file: section.file,
     line: section.line,
   };
