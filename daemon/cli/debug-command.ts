@@ -5,7 +5,7 @@
  * session's owner-only Unix socket. Ends when the run does, saying how to keep its changes.
  */
 import net from "node:net";
-import type { Command, CommandContext } from "./commands.ts";
+import type { Command, CommandContext } from "./command.ts";
 import { UsageError } from "./args.ts";
 import { daemonClient } from "./connection.ts";
 import { scriptArgs } from "./run-script.ts";

@@ -4,7 +4,7 @@
  * the signal buffer travel with the run (RunRequest.debug); nothing of it exists for other runs.
  */
 import type { MessagePort } from "node:worker_threads";
-import type { HostValue } from "./types.ts";
+import type { HostValue } from "./host-value.ts";
 
 /** Int32 slots of the debug signal buffer. */
 export const DBG_WAKE = 0; // main sets 1 (and notifies) after posting a command: a paused worker reads it

@@ -3,13 +3,10 @@
  * host bindings) and what it gets back (a handle, then an outcome).
  */
 
-/** A host→Lua number that must stay a Lua float even when integral (2.0, not 2). */
-export class LuaFloat {
-  constructor(readonly value: number) {}
-}
-
-/** Plain data crossing between Lua and the host. Lua arrays ↔ arrays, string-keyed tables ↔ objects. */
-export type HostValue = null | boolean | number | string | HostValue[] | { [k: string]: HostValue } | LuaFloat;
+import type { HostValue } from "./host-value.ts";
+// The values crossing between Lua and the host have a file of their own: the debugger's wire (debug-wire.ts) uses them too.
+export { LuaFloat } from "./host-value.ts";
+export type { HostValue } from "./host-value.ts";
 
 /** Facts about the run a binding is serving. */
 export interface RunInfo {
