@@ -10,14 +10,14 @@ import { InvalidOperation } from "../crdt/index.ts";
 import type { FieldValue } from "../crdt/index.ts";
 import { LuaFloat } from "../scripts/engine/index.ts";
 import type { HostBinding, HostValue, LuaEngine } from "../scripts/engine/index.ts";
-import type { RunOptions } from "../scripts/runtime/index.ts";
+import type { RunOptions, RunResult } from "../scripts/runtime/index.ts";
 import { loadFixture } from "./fixture.ts";
 import type { FileResult, TestFailure, TestResult } from "./results.ts";
-import { ScratchWorkspace } from "./scratch.ts";
-import type { ShowUnderTest } from "./scratch.ts";
+import { ScratchWorkspace, testWorld } from "./scratch.ts";
+import type { ShowUnderTest, TestWorld } from "./scratch.ts";
 import { hostValue, opLine, runOutcome } from "./session-view.ts";
-import { virtualClock } from "./virtual-clock.ts";
-import type { VirtualClock } from "./virtual-clock.ts";
+import { simBindings } from "./sim-bindings.ts";
+import { fieldValue, isObj, runOptions } from "./test-values.ts";
 
 const FRAMEWORK = readFileSync(new URL("./framework.lua", import.meta.url), "utf8");
 
@@ -40,7 +40,6 @@ interface Report {
   line?: number;
 }
 
-const isObj = (v: HostValue): v is { [k: string]: HostValue } => typeof v === "object" && v !== null && !Array.isArray(v);
 
 function asReport(v: HostValue): Report {
   if (!isObj(v) || !Array.isArray(v.path)) throw new InvalidOperation("malformed test report", {});
@@ -78,7 +77,7 @@ export async function runTestFile(input: FileRunInput, file: string): Promise<Fi
   }
 
   let ws: ScratchWorkspace | null = null;
-  let clock: VirtualClock = virtualClock();
+  let world: TestWorld = testWorld();
   let testStarted = 0;
   /** Fixture names of the current test's entities, for readable ops. */
   let names = new Map<string, string>();
@@ -92,6 +91,12 @@ export async function runTestFile(input: FileRunInput, file: string): Promise<Fi
     return ws;
   };
   const nameOf = (id: string): string => names.get(id) ?? id;
+  /** How the test sees a run that ended: its session's ops are read while still open. */
+  const outcome = async (w: ScratchWorkspace, result: RunResult): Promise<HostValue> => {
+    const sessions = result.sessionId ? await w.runtime.sessions() : [];
+    const ops = sessions.find((s) => s.id === result.sessionId)?.ops ?? [];
+    return runOutcome({ result, events: w.events, ops }, nameOf);
+  };
   const sync = (fn: (args: HostValue[]) => HostValue | Promise<HostValue>): HostBinding => ({ kind: "sync", fn });
 
   const wanted = (p: HostValue): boolean => !input.filter || input.filter.test(Array.isArray(p) ? p.map(String).join(" ") : String(p));
@@ -100,10 +105,10 @@ export async function runTestFile(input: FileRunInput, file: string): Promise<Fi
     "__t.begin": sync(async ([p]) => {
       await closeWs();
       if (!wanted(p)) return false;
-      clock = virtualClock();
+      world = testWorld();
       names = new Map();
       testStarted = performance.now();
-      ws = await ScratchWorkspace.open({ show: input.show, engine: input.engine, clock, parentDir: input.scratchDir });
+      ws = await ScratchWorkspace.open({ show: input.show, engine: input.engine, world, parentDir: input.scratchDir });
       return true;
     }),
     "__t.report": sync(async ([r]) => {
@@ -114,17 +119,22 @@ export async function runTestFile(input: FileRunInput, file: string): Promise<Fi
     }),
     "__t.run_script": sync(async ([name, args, opts]) => {
       const w = current();
-      const result = await w.runtime.run(String(name), { ...runOptions(opts ?? null), args: isObj(args ?? null) ? (args as Record<string, unknown>) : {}, user: "openprod-test" }).done;
+      const start = w.runtime.run(String(name), { ...runOptions(opts ?? null), args: isObj(args ?? null) ? (args as Record<string, unknown>) : {}, user: "openprod-test" });
       // What an autoCommit run wrote fires triggers as it would live: let them finish first.
-      await w.settle();
-      const sessions = result.sessionId ? await w.runtime.sessions() : [];
-      const ops = sessions.find((s) => s.id === result.sessionId)?.ops ?? [];
-      return runOutcome({ result, events: w.events, ops }, nameOf);
+      const result = await w.waitFor(async () => {
+        const r = await start.done;
+        await w.settle();
+        return r;
+      }, start.runId);
+      return outcome(w, result);
     }),
     "__t.session_commit": sync(async ([id]) => {
       const w = current();
-      const out = await w.runtime.commitSession(String(id), "openprod-test");
-      await w.settle();
+      const out = await w.waitFor(async () => {
+        const o = await w.runtime.commitSession(String(id), "openprod-test");
+        await w.settle();
+        return o;
+      });
       return out.status === "committed" ? hostValue({ status: out.status, ops: out.ops }) : hostValue({ status: out.status, conflicts: out.conflicts, bulk: out.bulk });
     }),
     "__t.session_discard": sync(async ([id]) => {
@@ -140,8 +150,10 @@ export async function runTestFile(input: FileRunInput, file: string): Promise<Fi
     }),
     "__t.set_field": sync(async ([id, field, value]) => {
       const w = current();
-      await w.store.apply([{ op: "SetField", id: String(id), field: String(field), value: fieldValue(value ?? null) }], { actor: { kind: "user", name: "openprod-test" } });
-      await w.settle();
+      await w.waitFor(async () => {
+        await w.store.apply([{ op: "SetField", id: String(id), field: String(field), value: fieldValue(value ?? null) }], { actor: { kind: "user", name: "openprod-test" } });
+        await w.settle();
+      });
       return null;
     }),
     "__t.triggers_fired": sync(async () => {
@@ -176,11 +188,14 @@ export async function runTestFile(input: FileRunInput, file: string): Promise<Fi
       const list = w.store.query(String(q), Array.isArray(params) ? params : []);
       return hostValue(list.map((e) => ({ ...shortFields(e.fields), id: e.id })));
     }),
-    "__t.clock_now": sync(() => clock.now()),
-    "__t.clock_advance": sync(([ms]) => {
-      if (typeof ms !== "number") throw new InvalidOperation(`clock.advance(ms) needs a number of milliseconds (got ${JSON.stringify(ms)})`, {});
-      return clock.advance(ms);
+    "__t.clock_now": sync(() => world.clock.now()),
+    "__t.clock_advance": sync(async ([ms]) => {
+      const n = ms instanceof LuaFloat ? ms.value : ms;
+      if (typeof n !== "number") throw new InvalidOperation(`clock.advance(ms) needs a number of milliseconds (got ${JSON.stringify(ms)})`, {});
+      return world.clock.advance(n);
     }),
+    "__t.clock_sleeping": sync(() => world.clock.sleeping()),
+    ...simBindings({ current, outcome }),
     "__t.dialog_answer": sync(([message, value]) => {
       current().answers.push({ message: String(message), value: value ?? null });
       return null;
@@ -212,26 +227,6 @@ export async function runTestFile(input: FileRunInput, file: string): Promise<Fi
   } finally {
     await closeWs();
   }
-}
-
-/** A Lua value as a field value: the host values a field can hold (floats unwrapped). */
-function fieldValue(v: HostValue): FieldValue {
-  if (v instanceof LuaFloat) return v.value;
-  if (Array.isArray(v)) return v.map(fieldValue);
-  if (isObj(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fieldValue(x)]));
-  return v;
-}
-
-/** script.run's third argument: the trigger context a run sees and its execution mode. */
-function runOptions(v: HostValue): Pick<RunOptions, "context" | "mode"> {
-  if (!isObj(v)) return {};
-  const out: Pick<RunOptions, "context" | "mode"> = {};
-  if (isObj(v.context)) out.context = v.context;
-  if (v.mode !== undefined) {
-    if (v.mode !== "session" && v.mode !== "autoCommit") throw new InvalidOperation(`script.run: mode must be "session" or "autoCommit" (got ${JSON.stringify(v.mode)})`, {});
-    out.mode = v.mode;
-  }
-  return out;
 }
 
 /** Fields by their short name (`number`), as scripts see them, beside the qualified ones. */

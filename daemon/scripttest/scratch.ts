@@ -15,6 +15,8 @@ import { createScriptRuntime, showScripts } from "../scripts/runtime/index.ts";
 import type { DialogRequest, RuntimeEvent, ScriptRuntime } from "../scripts/runtime/index.ts";
 import { createRuntimeTriggerRunner, createTriggerDispatcher, describeFiring, loadShowTriggers } from "../triggers/index.ts";
 import type { ShowTriggers, TriggerDispatcher, TriggerRunner } from "../triggers/index.ts";
+import { RunQuiet, ScriptSpies, SimHttp, SimMidi, SimOsc } from "./sim/index.ts";
+import { virtualClock } from "./virtual-clock.ts";
 import type { VirtualClock } from "./virtual-clock.ts";
 
 /** What the show gives every scratch workspace: loaded once per run of the runner. */
@@ -47,6 +49,38 @@ export interface DialogAnswer {
   value: unknown;
 }
 
+/**
+ * The one place a scratch store is made: a fresh store with the show's schema, its time from
+ * the test's clock. (An in-memory persistence backend plugs in here.)
+ */
+export async function openScratchStore(input: { show: ShowConfig; clock: VirtualClock; parentDir: string }): Promise<{ store: WorkspaceStore; dispose: () => void }> {
+  const dir = mkdtempSync(path.join(input.parentDir, "ws-"));
+  const store = await WorkspaceStore.open({
+    dir,
+    schema: input.show.schema,
+    workspaceId: input.show.config.workspace.id,
+    peerId: "peer-test",
+    now: input.clock.now,
+    random: input.clock.random,
+  });
+  return { store, dispose: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** The simulated world of one test. */
+export interface TestWorld {
+  clock: VirtualClock;
+  quiet: RunQuiet;
+  osc: SimOsc;
+  http: SimHttp;
+  midi: SimMidi;
+  spies: ScriptSpies;
+}
+
+export function testWorld(): TestWorld {
+  const quiet = new RunQuiet();
+  return { clock: virtualClock(quiet), quiet, osc: new SimOsc(), http: new SimHttp(), midi: new SimMidi(), spies: new ScriptSpies() };
+}
+
 export class ScratchWorkspace {
   readonly events: RuntimeEvent[] = [];
   readonly asked: DialogRequest[] = [];
@@ -56,11 +90,39 @@ export class ScratchWorkspace {
   /** While set, changes do not reach the triggers (a fixture is the state a test starts from, not an edit). */
   private muted = false;
   private dispatcher: TriggerDispatcher | null = null;
+  /** Runs the test is waiting for (started during a waitFor): their sleeps elapse at once. */
+  private readonly waited = new Set<string>();
+  private waiting = 0;
   private constructor(
     readonly store: WorkspaceStore,
     readonly runtime: ScriptRuntime,
-    private readonly dir: string,
+    readonly world: TestWorld,
+    private readonly dispose: () => void,
   ) {}
+
+  /** What the runtime tells: kept for the test, and it says when runs start and end. */
+  private heard(e: RuntimeEvent): void {
+    this.events.push(e);
+    if (e.type === "run.started" && this.waiting > 0) this.waited.add(e.runId);
+    if (e.type === "run.finished") {
+      this.world.clock.ended(e.runId);
+      this.world.quiet.quiet(e.runId);
+    }
+  }
+
+  /**
+   * Waits for `p` (a run, or changes whose triggers run) with virtual time moving for the runs
+   * it waits for: `runId` and every run started meanwhile (triggered ones).
+   */
+  async waitFor<T>(p: Promise<T> | (() => Promise<T>), runId?: string): Promise<T> {
+    this.waiting++;
+    if (runId) this.waited.add(runId);
+    try {
+      return await this.world.clock.whileWaiting(typeof p === "function" ? p() : p, (id) => this.waited.has(id));
+    } finally {
+      this.waiting--;
+    }
+  }
 
   private startTriggers(show: ShowTriggers, now: () => number): void {
     const inner = createRuntimeTriggerRunner(this.runtime);
@@ -106,31 +168,27 @@ export class ScratchWorkspace {
     await this.dispatcher?.idle();
   }
 
-  static async open(input: { show: ShowUnderTest; engine: LuaEngine; clock: VirtualClock; parentDir: string }): Promise<ScratchWorkspace> {
+  static async open(input: { show: ShowUnderTest; engine: LuaEngine; world: TestWorld; parentDir: string }): Promise<ScratchWorkspace> {
     const { show, triggers } = input.show;
-    const dir = mkdtempSync(path.join(input.parentDir, "ws-"));
-    const store = await WorkspaceStore.open({
-      dir,
-      schema: show.schema,
-      workspaceId: show.config.workspace.id,
-      peerId: "peer-test",
-      now: input.clock.now,
-      random: input.clock.random,
-    });
+    const { clock, quiet, osc, http, midi } = input.world;
+    const { store, dispose } = await openScratchStore({ show, clock, parentDir: input.parentDir });
     const holder: { ws: ScratchWorkspace | null } = { ws: null };
     const runtime = createScriptRuntime({
       store,
-      engine: input.engine,
+      engine: input.world.spies.engine(input.engine),
       scripts: showScripts({ root: show.dir.root, config: show.config, modules: show.modules, readFile: (f) => readFile(f, "utf8") }),
-      events: { emit: (e) => void holder.ws?.events.push(e) },
+      events: { emit: (e) => holder.ws?.heard(e) },
       dialogs: { ask: async (req) => (holder.ws ? holder.ws.answer(req) : null) },
-      clock: input.clock.now,
-      random: input.clock.random,
+      clock: clock.now,
+      random: clock.random,
       capabilities: (s) => triggers.capabilities.get(s.id) ?? CapabilitySet.none,
+      sleep: (ms, runId) => clock.sleep(ms, runId),
+      midi,
+      ioSeams: (runId) => ({ udp: osc.socketsFor(runId), fetch: http.fetch, waiting: () => quiet.quiet(runId) }),
     });
-    const ws = new ScratchWorkspace(store, runtime, dir);
+    const ws = new ScratchWorkspace(store, runtime, input.world, dispose);
     holder.ws = ws;
-    ws.startTriggers(triggers, input.clock.now);
+    ws.startTriggers(triggers, clock.now);
     return ws;
   }
 
@@ -143,10 +201,11 @@ export class ScratchWorkspace {
 
   async close(): Promise<void> {
     this.dispatcher?.stop();
-    await this.settle();
+    // Runs still going (a listener, a sleeping trigger run) are stopped before waiting for them.
     await this.runtime.shutdown("test finished");
+    await this.settle();
     await this.store.close();
-    rmSync(this.dir, { recursive: true, force: true });
+    this.dispose();
   }
 }
 

@@ -9,7 +9,7 @@ import { pathToFileURL } from "node:url";
 import { LUA_REGISTRYINDEX } from "./lua-values.ts";
 import type { LuaVm, PhaseTable, PollStatus, RunPrims, Sandbox } from "./lua-vm.ts";
 import { RunProfiler } from "./profiler.ts";
-import { TIMING_BINDING } from "./types.ts";
+import { SLEEP_BINDING, TIMING_BINDING } from "./types.ts";
 import type { HostValue, RunError, WorkerModuleContext } from "./types.ts";
 import { epochNow, F64_DEADLINE, fromWire, SLOT_CANCEL, SLOT_KILL, SLOT_REPLY, toRunError, toWire } from "./wire.ts";
 import type { FromWorker, PhaseResult, RunSpec, SyncReply } from "./wire.ts";
@@ -265,6 +265,16 @@ export class WorkerRun implements RunPrims {
     this.profiler?.labelFuture(id, "sleep");
     // A replay does not wait: what a sleep decided (a race's winner) is replayed from the record.
     if (this.spec.replayTiming !== null) ms = 0;
+    if (ms > 0 && this.bindingKinds.get(SLEEP_BINDING) === "async") {
+      // A clock of the host's (a test's virtual time) decides when the sleep is over.
+      const r = this.hostAsync(SLEEP_BINDING, [ms]);
+      const done = (): void => {
+        this.noteTiming("sleep", ms);
+        this.settle(id, "ok", null);
+      };
+      if (r.ok) this.futures.get(r.id)?.listeners.push(done);
+      return id;
+    }
     if (!(ms > 0)) {
       const im = setImmediate(() => {
         this.immediates.delete(im);

@@ -8,12 +8,12 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { EntityNotFound, InvalidOperation, PermissionDenied } from "../../crdt/index.ts";
 import type { Schema, SchemaSource, WorkspaceStore } from "../../crdt/index.ts";
-import { TIMING_BINDING } from "../engine/index.ts";
+import { SLEEP_BINDING, TIMING_BINDING } from "../engine/index.ts";
 import type { HostBinding, HostValue, LuaEngine, RunError, RunHandle, ShutdownOutcome, SyntaxProblem } from "../engine/index.ts";
 import { InputTape, recordedRaces, replayedBindings } from "./input-tape.ts";
 import type { TapeRanOut } from "./input-tape.ts";
 import { createNativeMidiPort } from "../io/index.ts";
-import type { MidiPort } from "../io/index.ts";
+import type { IoSeams, MidiPort } from "../io/index.ts";
 import { BackgroundScripts, STOP_GRACE_MS } from "./background.ts";
 import type { BackgroundStatus, ReloadResult, StartBackgroundOptions } from "./background.ts";
 import { backgroundPreludeLua, PHASE_BINDING } from "./background-prelude.ts";
@@ -71,6 +71,10 @@ export interface ScriptRuntimeOptions {
   stopGraceMs?: number;
   /** Timers for restart backoff and stop escalation (tests may control them). */
   timers?: { setTimeout: (fn: () => void, ms: number) => unknown; clearTimeout: (t: unknown) => void };
+  /** Times core.sleep (and so core.race timeouts) of every run; default: real time in the worker. */
+  sleep?: (ms: number, runId: string) => Promise<void>;
+  /** The network a run's osc/http modules use (simulated in openprod test); default: the real one. */
+  ioSeams?: (runId: string) => IoSeams;
 }
 
 export interface RunOptions {
@@ -254,6 +258,10 @@ function externalBindings(all: Record<string, HostBinding>, io: Record<string, H
  */
 const BACKGROUND_TIMEOUT_MS = 2_000_000_000;
 
+function sleepBinding(sleep: (ms: number, runId: string) => Promise<void>, runId: string): HostBinding {
+  return { kind: "async", expose: false, fn: async ([ms]) => (await sleep(Number(ms), runId), null) };
+}
+
 export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
   const { store, engine, events, dialogs } = opts;
   let scripts = opts.scripts;
@@ -309,6 +317,7 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
       midi: caps.has("net.midi") && !replaying ? await midi() : NO_MIDI,
       log: (level, msg) => sr.logLine(level, [msg]),
       record: (input) => sr.inputs.push({ kind: input.kind, value: input.data }),
+      seams: opts.ioSeams?.(runId),
     });
   };
 
@@ -426,6 +435,7 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
         ...io.bindings,
         [PHASE_BINDING]: { kind: "event", fn: (a) => void (a[0] === "shutdown" && sr.enterShutdown()) },
         [TIMING_BINDING]: { kind: "event", expose: false, fn: (a) => tape.note(a[0] === "race" ? "core.race" : "core.sleep", a[1] ?? null) },
+        ...(opts.sleep ? { [SLEEP_BINDING]: sleepBinding(opts.sleep, runId) } : {}),
       };
       // Calls that reach outside the snapshot: recorded on the tape; in a replay answered from it.
       const external = externalBindings(direct, io.bindings, gate.bindings);
