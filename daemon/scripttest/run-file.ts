@@ -7,11 +7,11 @@ import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { InvalidOperation } from "../crdt/index.ts";
-import type { FieldValue } from "../crdt/index.ts";
 import { LuaFloat } from "../scripts/engine/index.ts";
 import type { HostBinding, HostValue, LuaEngine } from "../scripts/engine/index.ts";
-import type { RunOptions, RunResult } from "../scripts/runtime/index.ts";
+import type { RunResult } from "../scripts/runtime/index.ts";
 import { loadFixture } from "./fixture.ts";
+import type { FixtureIds } from "./fixture.ts";
 import type { FileResult, TestFailure, TestResult } from "./results.ts";
 import { ScratchWorkspace, testWorld } from "./scratch.ts";
 import type { ShowUnderTest, TestWorld } from "./scratch.ts";
@@ -81,6 +81,8 @@ export async function runTestFile(input: FileRunInput, file: string): Promise<Fi
   let testStarted = 0;
   /** Fixture names of the current test's entities, for readable ops. */
   let names = new Map<string, string>();
+  /** Every fixture entity of the current test, for refs across fixture files. */
+  let loaded: FixtureIds = {};
   const closeWs = async (): Promise<void> => {
     const w = ws;
     ws = null;
@@ -107,6 +109,7 @@ export async function runTestFile(input: FileRunInput, file: string): Promise<Fi
       if (!wanted(p)) return false;
       world = testWorld();
       names = new Map();
+      loaded = {};
       testStarted = performance.now();
       ws = await ScratchWorkspace.open({ show: input.show, engine: input.engine, world, parentDir: input.scratchDir });
       return true;
@@ -144,8 +147,11 @@ export async function runTestFile(input: FileRunInput, file: string): Promise<Fi
     "__t.fixture_load": sync(async ([f]) => {
       const w = current();
       const abs = path.resolve(path.dirname(file), String(f));
-      const ids = await w.quietly(() => loadFixture(w.store, abs, String(f)));
-      for (const [table, byName] of Object.entries(ids)) for (const [n, id] of Object.entries(byName)) names.set(id, `${table}.${n}`);
+      const ids = await w.quietly(() => loadFixture(w.store, abs, String(f), loaded));
+      for (const [table, byName] of Object.entries(ids)) {
+        loaded[table] = { ...loaded[table], ...byName };
+        for (const [n, id] of Object.entries(byName)) names.set(id, `${table}.${n}`);
+      }
       return hostValue(ids);
     }),
     "__t.set_field": sync(async ([id, field, value]) => {

@@ -78,7 +78,8 @@ export interface TestWorld {
 
 export function testWorld(): TestWorld {
   const quiet = new RunQuiet();
-  return { clock: virtualClock(quiet), quiet, osc: new SimOsc(), http: new SimHttp(), midi: new SimMidi(), spies: new ScriptSpies() };
+  const clock = virtualClock(quiet);
+  return { clock, quiet, osc: new SimOsc(), http: new SimHttp(clock.sleep), midi: new SimMidi(), spies: new ScriptSpies() };
 }
 
 export class ScratchWorkspace {
@@ -184,7 +185,7 @@ export class ScratchWorkspace {
       capabilities: (s) => triggers.capabilities.get(s.id) ?? CapabilitySet.none,
       sleep: (ms, runId) => clock.sleep(ms, runId),
       midi,
-      ioSeams: (runId) => ({ udp: osc.socketsFor(runId), fetch: http.fetch, waiting: () => quiet.quiet(runId) }),
+      ioSeams: (runId) => ({ udp: osc.socketsFor(runId), fetch: http.fetchFor(runId), waiting: () => quiet.quiet(runId) }),
     });
     const ws = new ScratchWorkspace(store, runtime, input.world, dispose);
     holder.ws = ws;

@@ -27,8 +27,8 @@ function listOf(v: HostValue | undefined, what: string): HostValue[] {
 }
 
 function responseOf(v: HostValue | undefined): SimResponse {
-  if (typeof v === "string") return { status: 200, body: v, headers: {} };
-  if (!isObj(v)) throw new InvalidOperation(`sim.http.respond: the response must be a body string or { status = 200, body = "...", headers = {...}, json = {...} } (got ${JSON.stringify(v ?? null)})`, {});
+  if (typeof v === "string") return { status: 200, body: v, headers: {}, delayMs: 0 };
+  if (!isObj(v)) throw new InvalidOperation(`sim.http.respond: the response must be a body string or { status = 200, body = "...", headers = {...}, json = {...}, delay = ms } (got ${JSON.stringify(v ?? null)})`, {});
   const status = num(v.status) ?? 200;
   if (!Number.isInteger(status) || status < 100 || status > 599) throw new InvalidOperation(`sim.http.respond: status must be an integer 100-599 (got ${status})`, {});
   const headers: Record<string, string> = {};
@@ -39,7 +39,9 @@ function responseOf(v: HostValue | undefined): SimResponse {
     headers["content-type"] ??= "application/json";
   } else if (typeof v.body === "string") body = v.body;
   else if (v.body !== undefined && v.body !== null) throw new InvalidOperation("sim.http.respond: body must be a string (json = {...} sends a table as JSON)", {});
-  return { status, body, headers };
+  const delayMs = num(v.delay) ?? 0;
+  if (!(delayMs >= 0)) throw new InvalidOperation(`sim.http.respond: delay must be a number of ms >= 0 (got ${JSON.stringify(v.delay)})`, {});
+  return { status, body, headers, delayMs };
 }
 
 function plain(v: HostValue): unknown {

@@ -10,6 +10,8 @@ export interface SimResponse {
   status: number;
   body: string;
   headers: Record<string, string>;
+  /** Virtual ms the answer takes (a slow server: a core.race timeout can win). */
+  delayMs: number;
 }
 
 export interface SeenRequest {
@@ -25,6 +27,9 @@ function globRegExp(pattern: string): RegExp {
 }
 
 export class SimHttp {
+  /** `sleep` is the test's virtual time, for responses that take a while. */
+  constructor(private readonly sleep: (ms: number, runId: string) => Promise<void>) {}
+
   private readonly responders: { pattern: string; re: RegExp; method: string | null; response: SimResponse }[] = [];
   private readonly seen: SeenRequest[] = [];
 
@@ -38,7 +43,12 @@ export class SimHttp {
     this.responders.unshift({ pattern, re: globRegExp(url), method: m ? m[1] : null, response });
   }
 
-  readonly fetch = async (r: HttpClientRequest): Promise<HttpClientResponse> => {
+  /** The outgoing-HTTP seam of one run. */
+  fetchFor(runId: string): (r: HttpClientRequest) => Promise<HttpClientResponse> {
+    return (r) => this.fetch(r, runId);
+  }
+
+  private async fetch(r: HttpClientRequest, runId: string): Promise<HttpClientResponse> {
     this.seen.push({ method: r.method, url: r.url, headers: { ...r.headers }, body: r.body });
     const hit = this.responders.find((x) => x.re.test(r.url) && (x.method === null || x.method === r.method));
     if (!hit) {
@@ -46,8 +56,9 @@ export class SimHttp {
       throw new NetworkError(`HTTP ${r.method} ${r.url} failed: no sim.http.respond matches it (responders: ${known}) (simulated network)`, { url: r.url });
     }
     const headers = Object.fromEntries(Object.entries(hit.response.headers).map(([k, v]) => [k.toLowerCase(), v]));
+    if (hit.response.delayMs > 0) await this.sleep(hit.response.delayMs, runId);
     return { status: hit.response.status, headers, body: hit.response.body };
-  };
+  }
 
   requests(): SeenRequest[] {
     return this.seen.map((s) => ({ ...s }));
