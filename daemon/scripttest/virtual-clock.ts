@@ -38,6 +38,8 @@ interface Sleeper {
 
 /** Two turns of the event loop: replies already posted to workers go out first. */
 const turn = (): Promise<void> => new Promise((r) => setImmediate(() => setImmediate(r)));
+/** A millisecond of real time: calls a worker made together (a race's inputs) have all arrived. */
+const beat = (): Promise<void> => new Promise((r) => setTimeout(r, 1));
 
 /** `quiet` hears every sleep; advance() waits on it for a woken run to sleep again, wait for input or end. */
 export function virtualClock(quiet: RunQuiet = new RunQuiet(), start = EPOCH_MS): VirtualClock {
@@ -68,12 +70,22 @@ export function virtualClock(quiet: RunQuiet = new RunQuiet(), start = EPOCH_MS)
     draining = true;
     try {
       for (;;) {
-        await turn();
+        // Until no new sleep came for a beat: the earliest of a race's sleeps is then known.
+        let seen = -1;
+        while (seen !== seq) {
+          seen = seq;
+          await turn();
+          await beat();
+        }
         const w = waiting;
         if (!w) return;
         const s = take((x) => w.accepts(x.runId));
         if (!s) return;
+        // The next sleeper wakes only once this run went quiet: when it ends first, its other
+        // sleepers (a race's losing timeout) are dropped and move no time.
+        const next = quiet.until(s.runId);
         wakeOne(s);
+        await next;
       }
     } finally {
       draining = false;
