@@ -13,7 +13,7 @@
  * `@name` column (optional) the names the test refers to rows by (else "1", "2"... by row).
  * Cells are typed by the schema; a bad cell is an error naming its row and column.
  */
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { InvalidOperation } from "../crdt/index.ts";
@@ -69,7 +69,28 @@ function csvFixture(file: string, rel: string, text: string, schema: Schema): Re
   return { [table]: group };
 }
 
+/**
+ * Parsed fixtures by file, kept while the file is unchanged: most tests load the same few
+ * fixtures again and again.
+ */
+const parsed = new Map<string, { mtimeMs: number; size: number; schema: Schema; doc: Record<string, unknown> }>();
+
 async function readFixture(file: string, rel: string, schema: Schema): Promise<Record<string, unknown>> {
+  let st;
+  try {
+    st = await stat(file);
+  } catch {
+    throw new InvalidOperation(`fixture ${rel} not found (looked at ${file})`, { file });
+  }
+  const hit = parsed.get(file);
+  if (hit && hit.mtimeMs === st.mtimeMs && hit.size === st.size && hit.schema === schema) return hit.doc;
+  const doc = await parseFixture(file, rel, schema);
+  if (parsed.size > 256) parsed.clear();
+  parsed.set(file, { mtimeMs: st.mtimeMs, size: st.size, schema, doc });
+  return doc;
+}
+
+async function parseFixture(file: string, rel: string, schema: Schema): Promise<Record<string, unknown>> {
   let text: string;
   try {
     text = await readFile(file, "utf8");

@@ -3,7 +3,7 @@
  * script runtime over it with the show's scripts and capabilities. Nothing of the real show's
  * store is opened; dialogs are answered from what the test said, time is a virtual clock.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -12,7 +12,7 @@ import { WorkspaceStore } from "../crdt/index.ts";
 import { CapabilitySet } from "../scripts/capabilities/index.ts";
 import type { LuaEngine } from "../scripts/engine/index.ts";
 import { createScriptRuntime, showScripts } from "../scripts/runtime/index.ts";
-import type { DialogRequest, RuntimeEvent, ScriptRuntime } from "../scripts/runtime/index.ts";
+import type { DialogRequest, RuntimeEvent, ScriptCatalog, ScriptRuntime } from "../scripts/runtime/index.ts";
 import { createRuntimeTriggerRunner, createTriggerDispatcher, describeFiring, loadShowTriggers } from "../triggers/index.ts";
 import type { ShowTriggers, TriggerDispatcher, TriggerRunner } from "../triggers/index.ts";
 import { RunQuiet, ScriptSpies, SimHttp, SimMidi, SimOsc } from "./sim/index.ts";
@@ -24,10 +24,20 @@ export interface ShowUnderTest {
   show: ShowConfig;
   /** The show's triggers and every script's capabilities, as the daemon loads them. */
   triggers: ShowTriggers;
+  /** The show's scripts; each file is read once per run of the runner (tests do not edit them). */
+  scripts: ScriptCatalog;
 }
 
 export function showUnderTest(show: ShowConfig): ShowUnderTest {
-  return { show, triggers: loadShowTriggers(show) };
+  const files = new Map<string, Promise<string>>();
+  const read = (f: string): Promise<string> => {
+    let p = files.get(f);
+    if (!p) files.set(f, (p = readFile(f, "utf8")));
+    // A failed read is not kept: the next run says so again.
+    p.catch(() => files.delete(f));
+    return p;
+  };
+  return { show, triggers: loadShowTriggers(show), scripts: showScripts({ root: show.dir.root, config: show.config, modules: show.modules, readFile: read }) };
 }
 
 /** A trigger that fired in the scratch workspace: what changed, what ran, how it ended. */
@@ -63,7 +73,8 @@ export async function openScratchStore(input: { show: ShowConfig; clock: Virtual
     now: input.clock.now,
     random: input.clock.random,
   });
-  return { store, dispose: () => rmSync(dir, { recursive: true, force: true }) };
+  // Removed with the runner's scratch root at the end: unlinking per test costs more than it saves.
+  return { store, dispose: () => undefined };
 }
 
 /** The simulated world of one test. */
@@ -177,7 +188,7 @@ export class ScratchWorkspace {
     const runtime = createScriptRuntime({
       store,
       engine: input.world.spies.engine(input.engine),
-      scripts: showScripts({ root: show.dir.root, config: show.config, modules: show.modules, readFile: (f) => readFile(f, "utf8") }),
+      scripts: input.show.scripts,
       events: { emit: (e) => holder.ws?.heard(e) },
       dialogs: { ask: async (req) => (holder.ws ? holder.ws.answer(req) : null) },
       clock: clock.now,
