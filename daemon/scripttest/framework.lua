@@ -165,7 +165,11 @@ script = {
     return setmetatable(host.script_start(tostring(name), args or {}, opts or {}), Running)
   end,
 }
-fixture = { load = function(file) return host.fixture_load(tostring(file)) end }
+fixture = {
+  load = function(file) return host.fixture_load(tostring(file)) end,
+  -- A file beside the test as text (e.g. a sample export to hand to sim.fs.write).
+  read = function(file) return host.fixture_read(tostring(file)) end,
+}
 workspace = {
   get = function(id) return host.entity(tostring(id)) end,
   -- A change as a person makes it: committed at once, and the show's triggers fire on it.
@@ -213,6 +217,12 @@ sim = {
       if name ~= nil then return all[name] or {} end
       return all
     end,
+  },
+  fs = {
+    -- Files of the scratch show (a copy of the show folder): put back after each test.
+    write = function(path, content) host.fs_write(tostring(path), content) end,
+    remove = function(path) host.fs_remove(tostring(path)) end,
+    read = function(path) return host.fs_read(tostring(path)) end,
   },
   http = {
     -- pattern: a URL with * wildcards, optionally "METHOD url"; response: a body, or

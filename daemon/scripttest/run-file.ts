@@ -17,6 +17,7 @@ import { ScratchWorkspace, testWorld } from "./scratch.ts";
 import type { ShowUnderTest, TestWorld } from "./scratch.ts";
 import { hostValue, opLine, runOutcome } from "./session-view.ts";
 import { simBindings } from "./sim-bindings.ts";
+import { ShowFiles } from "./sim/index.ts";
 import { fieldValue, isObj, runOptions } from "./test-values.ts";
 
 const FRAMEWORK = readFileSync(new URL("./framework.lua", import.meta.url), "utf8");
@@ -24,6 +25,8 @@ const FRAMEWORK = readFileSync(new URL("./framework.lua", import.meta.url), "utf
 export interface FileRunInput {
   engine: LuaEngine;
   show: ShowUnderTest;
+  /** The show's own folder (test files are named relative to it); scripts run from a copy. */
+  showRoot: string;
   /** Where scratch stores are made (a temp folder of the runner's). */
   scratchDir: string;
   /** Only tests whose full name ("describe it") matches run. */
@@ -65,7 +68,7 @@ function asReport(v: HostValue): Report {
 
 export async function runTestFile(input: FileRunInput, file: string): Promise<FileResult> {
   const started = performance.now();
-  const root = input.show.show.dir.root;
+  const root = input.showRoot;
   // How Lua errors name the file: relative to the show when it is in it, else to where the runner was started.
   const inShow = path.relative(root, file);
   const chunkName = inShow.startsWith("..") || path.isAbsolute(inShow) ? path.relative(process.cwd(), file) : inShow;
@@ -99,6 +102,7 @@ export async function runTestFile(input: FileRunInput, file: string): Promise<Fi
     const ops = sessions.find((s) => s.id === result.sessionId)?.ops ?? [];
     return runOutcome({ result, events: w.events, ops }, nameOf);
   };
+  const files = new ShowFiles(input.show.show.dir.root);
   const sync = (fn: (args: HostValue[]) => HostValue | Promise<HostValue>): HostBinding => ({ kind: "sync", fn });
 
   const wanted = (p: HostValue): boolean => !input.filter || input.filter.test(Array.isArray(p) ? p.map(String).join(" ") : String(p));
@@ -154,6 +158,14 @@ export async function runTestFile(input: FileRunInput, file: string): Promise<Fi
       }
       return hostValue(ids);
     }),
+    "__t.fixture_read": sync(async ([f]) => {
+      const abs = path.resolve(path.dirname(file), String(f));
+      try {
+        return await readFile(abs, "utf8");
+      } catch {
+        throw new InvalidOperation(`fixture.read: ${String(f)} not found (looked at ${abs})`, { file: abs });
+      }
+    }),
     "__t.set_field": sync(async ([id, field, value]) => {
       const w = current();
       await w.waitFor(async () => {
@@ -201,7 +213,7 @@ export async function runTestFile(input: FileRunInput, file: string): Promise<Fi
       return world.clock.advance(n);
     }),
     "__t.clock_sleeping": sync(() => world.clock.sleeping()),
-    ...simBindings({ current, outcome }),
+    ...simBindings({ current, outcome, files }),
     "__t.dialog_answer": sync(([message, value]) => {
       current().answers.push({ message: String(message), value: value ?? null });
       return null;

@@ -3,7 +3,8 @@
  * turn on one Lua engine, every `it` in its own scratch workspace. Needs no daemon; the show's
  * own store is never opened.
  */
-import { rmSync } from "node:fs";
+import { cpSync, rmSync } from "node:fs";
+import path from "node:path";
 import { loadShow } from "../config/index.ts";
 import { createLuaEngine } from "../scripts/engine/index.ts";
 import { findTestFiles } from "./discover.ts";
@@ -30,16 +31,20 @@ export interface RunTestsOptions {
 
 export async function runTests(opts: RunTestsOptions): Promise<SuiteResult> {
   const started = performance.now();
-  const show = showUnderTest(await loadShow(opts.showDir));
-  const files = findTestFiles(show.show.dir.root, opts.paths ?? []);
+  const real = await loadShow(opts.showDir);
+  const files = findTestFiles(real.dir.root, opts.paths ?? []);
   const filter = opts.filter === undefined ? undefined : new RegExp(opts.filter);
+  const scratchDir = scratchRoot();
+  // Scripts run from a copy of the show's files: what they (and sim.fs) write never reaches the show.
+  const copy = path.join(scratchDir, "show");
+  cpSync(real.dir.root, copy, { recursive: true, filter: (src) => path.basename(src) !== ".openprod" });
+  const show = showUnderTest(await loadShow(copy));
   // A test file blocks its worker while a script it drives runs on another: two workers at least.
   const engine = createLuaEngine({ maxWorkers: 3, warmWorkers: 2 });
-  const scratchDir = scratchRoot();
   const results: FileResult[] = [];
   try {
     for (const f of files) {
-      const r = await runTestFile({ engine, show, scratchDir, filter, timeoutMs: opts.fileTimeoutMs ?? 300_000 }, f);
+      const r = await runTestFile({ engine, show, showRoot: real.dir.root, scratchDir, filter, timeoutMs: opts.fileTimeoutMs ?? 300_000 }, f);
       results.push(r);
       opts.onFile?.(r);
     }

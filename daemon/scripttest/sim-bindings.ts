@@ -8,14 +8,18 @@ import { InvalidOperation } from "../crdt/index.ts";
 import type { HostBinding, HostValue } from "../scripts/engine/index.ts";
 import type { RunResult, RunStart } from "../scripts/runtime/index.ts";
 import type { ScratchWorkspace } from "./scratch.ts";
-import type { SimResponse } from "./sim/index.ts";
+import type { ShowFiles, SimResponse } from "./sim/index.ts";
 import { hostValue } from "./session-view.ts";
 import { isObj, num, runOptions } from "./test-values.ts";
 
 export interface SimBindingDeps {
   current: () => ScratchWorkspace;
   outcome: (w: ScratchWorkspace, r: RunResult) => Promise<HostValue>;
+  files: ShowFiles;
 }
+
+/** Real ms a watching run has to react to a file sim.fs changed (chokidar's latency and more). */
+const FS_WATCH_GRACE_MS = 400;
 
 const sync = (fn: (args: HostValue[]) => HostValue | Promise<HostValue>): HostBinding => ({ kind: "sync", fn });
 
@@ -79,6 +83,13 @@ export function simBindings(deps: SimBindingDeps): Record<string, HostBinding> {
     await w.settle();
   };
 
+  /** A run watching files hears of a change through a real file watcher: give it that time. */
+  const watched = async (w: ScratchWorkspace): Promise<void> => {
+    if (w.runtime.running().length === 0) return;
+    await w.world.quiet.until(null, FS_WATCH_GRACE_MS);
+    await w.settle();
+  };
+
   return {
     "__t.script_start": sync(async ([name, args, opts]) => {
       const w = current();
@@ -127,6 +138,20 @@ export function simBindings(deps: SimBindingDeps): Record<string, HostBinding> {
       return null;
     }),
     "__t.http_requests": sync(() => hostValue(current().world.http.requests())),
+    "__t.fs_write": sync(async ([rel, content]) => {
+      const w = current();
+      if (typeof content !== "string") throw new InvalidOperation(`sim.fs.write(path, content): content must be a string (got ${typeof content})`, {});
+      await deps.files.write(String(rel), content);
+      await watched(w);
+      return null;
+    }),
+    "__t.fs_remove": sync(async ([rel]) => {
+      const w = current();
+      await deps.files.remove(String(rel));
+      await watched(w);
+      return null;
+    }),
+    "__t.fs_read": sync(([rel]) => deps.files.read(String(rel))),
     "__t.spy_on": sync(([path, stub, value]) => {
       current().world.spies.on(String(path), stub === true, value ?? null);
       return null;

@@ -6,3 +6,4 @@ export type { SeenRequest, SimResponse } from "./http.ts";
 export { SimMidi } from "./midi.ts";
 export { RunQuiet, QUIET_GRACE_MS } from "./quiet.ts";
 export { ScriptSpies } from "./spies.ts";
+export { ShowFiles } from "./show-files.ts";
