@@ -175,6 +175,8 @@ workspace = {
   -- A change as a person makes it: committed at once, and the show's triggers fire on it.
   set = function(id, field, value) host.set_field(tostring(id), tostring(field), value) end,
   query = function(q, ...) return host.query(tostring(q), { ... }) end,
+  -- The store's conflicts: { fields = { ... }, bulk = { ... } } (concurrent writes of two peers).
+  conflicts = function() return host.conflicts() end,
 }
 triggers = {
   fired = function()
@@ -217,6 +219,14 @@ sim = {
       if name ~= nil then return all[name] or {} end
       return all
     end,
+  },
+  peer = {
+    -- Another peer of the show (its own Automerge actor), joined at first use with the state then.
+    -- edit: a change made there from what it knew at its last sync, merged in (concurrent with
+    -- anything changed here since); sync: both know everything again; get: the entity there.
+    edit = function(id, field, value) host.peer_edit(tostring(id), tostring(field), value) end,
+    sync = function() host.peer_sync() end,
+    get = function(id) return host.peer_get(tostring(id)) end,
   },
   fs = {
     -- Files of the scratch show (a copy of the show folder): put back after each test.

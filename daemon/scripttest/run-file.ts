@@ -18,7 +18,7 @@ import type { ShowUnderTest, TestWorld } from "./scratch.ts";
 import { hostValue, opLine, runOutcome } from "./session-view.ts";
 import { simBindings } from "./sim-bindings.ts";
 import { ShowFiles } from "./sim/index.ts";
-import { fieldValue, isObj, runOptions } from "./test-values.ts";
+import { fieldValue, isObj, runOptions, shortFields } from "./test-values.ts";
 
 const FRAMEWORK = readFileSync(new URL("./framework.lua", import.meta.url), "utf8");
 
@@ -245,14 +245,4 @@ export async function runTestFile(input: FileRunInput, file: string): Promise<Fi
   } finally {
     await closeWs();
   }
-}
-
-/** Fields by their short name (`number`), as scripts see them, beside the qualified ones. */
-function shortFields(fields: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(fields)) {
-    const short = k.split(".").pop() ?? k;
-    if (!(short in out)) out[short] = v;
-  }
-  return out;
 }

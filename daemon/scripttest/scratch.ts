@@ -15,8 +15,8 @@ import { createScriptRuntime, showScripts } from "../scripts/runtime/index.ts";
 import type { DialogRequest, RuntimeEvent, ScriptCatalog, ScriptRuntime } from "../scripts/runtime/index.ts";
 import { createRuntimeTriggerRunner, createTriggerDispatcher, describeFiring, loadShowTriggers } from "../triggers/index.ts";
 import type { ShowTriggers, TriggerDispatcher, TriggerRunner } from "../triggers/index.ts";
-import { RunQuiet, ScriptSpies, SimHttp, SimMidi, SimOsc } from "./sim/index.ts";
-import { virtualClock } from "./virtual-clock.ts";
+import { RunQuiet, ScriptSpies, SIM_PEER_ID, SimHttp, SimMidi, SimOsc, SimPeer } from "./sim/index.ts";
+import { EPOCH_MS, virtualClock } from "./virtual-clock.ts";
 import type { VirtualClock } from "./virtual-clock.ts";
 
 /** What the show gives every scratch workspace: loaded once per run of the runner. */
@@ -63,13 +63,18 @@ export interface DialogAnswer {
  * The one place a scratch store is made: a fresh store with the show's schema, its time from
  * the test's clock. (An in-memory persistence backend plugs in here.)
  */
-export async function openScratchStore(input: { show: ShowConfig; clock: VirtualClock; parentDir: string }): Promise<{ store: WorkspaceStore; dispose: () => void }> {
+export async function openScratchStore(input: {
+  show: ShowConfig;
+  clock: Pick<VirtualClock, "now" | "random">;
+  parentDir: string;
+  peerId?: string;
+}): Promise<{ store: WorkspaceStore; dispose: () => void }> {
   const dir = mkdtempSync(path.join(input.parentDir, "ws-"));
   const store = await WorkspaceStore.open({
     dir,
     schema: input.show.schema,
     workspaceId: input.show.config.workspace.id,
-    peerId: "peer-test",
+    peerId: input.peerId ?? "peer-test",
     now: input.clock.now,
     random: input.clock.random,
   });
@@ -105,12 +110,20 @@ export class ScratchWorkspace {
   /** Runs the test is waiting for (started during a waitFor): their sleeps elapse at once. */
   private readonly waited = new Set<string>();
   private waiting = 0;
+  private simPeer: Promise<SimPeer> | null = null;
   private constructor(
     readonly store: WorkspaceStore,
     readonly runtime: ScriptRuntime,
     readonly world: TestWorld,
     private readonly dispose: () => void,
+    private readonly openPeerStore: () => Promise<WorkspaceStore>,
   ) {}
+
+  /** The other peer of this test (sim.peer), joined at its first use with what the store holds then. */
+  peer(): Promise<SimPeer> {
+    this.simPeer ??= SimPeer.join(this.store, this.openPeerStore);
+    return this.simPeer;
+  }
 
   /** What the runtime tells: kept for the test, and it says when runs start and end. */
   private heard(e: RuntimeEvent): void {
@@ -198,7 +211,11 @@ export class ScratchWorkspace {
       midi,
       ioSeams: (runId) => ({ udp: osc.socketsFor(runId), fetch: http.fetchFor(runId), waiting: () => quiet.quiet(runId) }),
     });
-    const ws = new ScratchWorkspace(store, runtime, input.world, dispose);
+    // Its own ids (another seed) and peer id; the same virtual time.
+    const peerRandom = virtualClock(quiet, EPOCH_MS, 0xbee5).random;
+    const openPeer = async (): Promise<WorkspaceStore> =>
+      (await openScratchStore({ show, clock: { now: clock.now, random: peerRandom }, parentDir: input.parentDir, peerId: SIM_PEER_ID })).store;
+    const ws = new ScratchWorkspace(store, runtime, input.world, dispose, openPeer);
     holder.ws = ws;
     ws.startTriggers(triggers, clock.now);
     return ws;
@@ -216,6 +233,7 @@ export class ScratchWorkspace {
     // Runs still going (a listener, a sleeping trigger run) are stopped before waiting for them.
     await this.runtime.shutdown("test finished");
     await this.settle();
+    if (this.simPeer) await (await this.simPeer).close();
     await this.store.close();
     this.dispose();
   }

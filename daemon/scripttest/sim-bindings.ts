@@ -10,7 +10,7 @@ import type { RunResult, RunStart } from "../scripts/runtime/index.ts";
 import type { ScratchWorkspace } from "./scratch.ts";
 import type { ShowFiles, SimResponse } from "./sim/index.ts";
 import { hostValue } from "./session-view.ts";
-import { isObj, num, runOptions } from "./test-values.ts";
+import { fieldValue, isObj, num, runOptions, shortFields } from "./test-values.ts";
 
 export interface SimBindingDeps {
   current: () => ScratchWorkspace;
@@ -152,6 +152,33 @@ export function simBindings(deps: SimBindingDeps): Record<string, HostBinding> {
       return null;
     }),
     "__t.fs_read": sync(([rel]) => deps.files.read(String(rel))),
+    "__t.peer_sync": sync(async () => {
+      const w = current();
+      const peer = await w.peer();
+      await w.waitFor(async () => {
+        await peer.sync();
+        await w.settle();
+      });
+      return null;
+    }),
+    "__t.peer_edit": sync(async ([id, field, value]) => {
+      const w = current();
+      const peer = await w.peer();
+      await w.waitFor(async () => {
+        await peer.edit([{ op: "SetField", id: String(id), field: String(field), value: fieldValue(value ?? null) }], "someone at another peer");
+        await w.settle();
+      });
+      return null;
+    }),
+    "__t.peer_get": sync(async ([id]) => {
+      const peer = await current().peer();
+      const e = peer.store.getEntity(String(id));
+      return hostValue({ ...shortFields(e.fields), id: e.id });
+    }),
+    "__t.conflicts": sync(() => {
+      const w = current();
+      return hostValue({ fields: w.store.conflicts(), bulk: w.store.bulkConflicts() });
+    }),
     "__t.spy_on": sync(([path, stub, value]) => {
       current().world.spies.on(String(path), stub === true, value ?? null);
       return null;

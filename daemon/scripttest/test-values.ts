@@ -30,3 +30,12 @@ export function runOptions(v: HostValue): Pick<RunOptions, "context" | "mode"> {
   return out;
 }
 
+/** Fields by their short name (`number`), as scripts see them, beside the qualified ones. */
+export function shortFields(fields: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(fields)) {
+    const short = k.split(".").pop() ?? k;
+    if (!(short in out)) out[short] = v;
+  }
+  return out;
+}

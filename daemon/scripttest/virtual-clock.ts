@@ -42,14 +42,14 @@ const turn = (): Promise<void> => new Promise((r) => setImmediate(() => setImmed
 const beat = (): Promise<void> => new Promise((r) => setTimeout(r, 1));
 
 /** `quiet` hears every sleep; advance() waits on it for a woken run to sleep again, wait for input or end. */
-export function virtualClock(quiet: RunQuiet = new RunQuiet(), start = EPOCH_MS): VirtualClock {
+export function virtualClock(quiet: RunQuiet = new RunQuiet(), start = EPOCH_MS, randomSeed = 0x5eed): VirtualClock {
   let t = start;
   let seq = 0;
   const sleepers: Sleeper[] = [];
   let waiting: { accepts: (runId: string) => boolean } | null = null;
   let draining = false;
   // mulberry32: small, fast and good enough for ids and seeds.
-  let seed = 0x5eed;
+  let seed = randomSeed;
 
   const take = (pick: (s: Sleeper) => boolean): Sleeper | null => {
     let best = -1;
