@@ -86,10 +86,13 @@ export async function runTestFile(input: FileRunInput, file: string): Promise<Fi
   let names = new Map<string, string>();
   /** Every fixture entity of the current test, for refs across fixture files. */
   let loaded: FixtureIds = {};
+  /** Files of the scratch show the test wrote (sim.fs): put back as each test ends. */
+  const files = new ShowFiles(input.show.show.dir.root);
   const closeWs = async (): Promise<void> => {
     const w = ws;
     ws = null;
     if (w) await w.close();
+    await files.restore();
   };
   const current = (): ScratchWorkspace => {
     if (!ws) throw new InvalidOperation("the workspace exists only inside an it(...) (or its before_each/after_each)", {});
@@ -102,7 +105,6 @@ export async function runTestFile(input: FileRunInput, file: string): Promise<Fi
     const ops = sessions.find((s) => s.id === result.sessionId)?.ops ?? [];
     return runOutcome({ result, events: w.events, ops }, nameOf);
   };
-  const files = new ShowFiles(input.show.show.dir.root);
   const sync = (fn: (args: HostValue[]) => HostValue | Promise<HostValue>): HostBinding => ({ kind: "sync", fn });
 
   const wanted = (p: HostValue): boolean => !input.filter || input.filter.test(Array.isArray(p) ? p.map(String).join(" ") : String(p));
