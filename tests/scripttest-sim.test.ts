@@ -181,6 +181,54 @@ async function until(what: string, check: () => boolean, ms: number): Promise<vo
   }
 }
 
+describe("openprod test --daemon", () => {
+  it("each test starts from the show's current state, named by fixture.snapshot(); the show's store is not changed", async () => {
+    const { loadShow } = await import("../daemon/config/index.ts");
+    const { WorkspaceStore } = await import("../daemon/crdt/index.ts");
+    const { loadFixture } = await import("../daemon/scripttest/index.ts");
+    const dir = mkdtempSync(path.join(tmpdir(), "openprod-scripttest-daemon-"));
+    try {
+      cpSync(path.join(ROOT, "examples", "show"), dir, { recursive: true, filter: (src) => path.basename(src) !== ".openprod" });
+      const cfg = await loadShow(dir);
+      const store = await WorkspaceStore.open({ dir: cfg.dir.storeDir, schema: cfg.schema, workspaceId: cfg.config.workspace.id, peerId: "peer-a" });
+      await loadFixture(store, path.join(dir, "workspace", "tests", "fixtures", "act1.toml"));
+      const heads = store.heads();
+      await store.close();
+      writeFileSync(
+        path.join(dir, "more_test.lua"),
+        `it("renumbers the show's act 1", function()
+           local snap = fixture.snapshot()
+           local act1 = snap.scenes["Act 1"]
+           assert.truthy(act1)
+           local run = script.run("renumber_cues", { scene_id = act1 })
+           assert.same({
+             "SetField lighting_cues.Q12 Blackout number = 3",
+             "SetField lighting_cues.Q3 Preset number = 2",
+             "SetField lighting_cues.Q7 House to half number = 1",
+           }, (function() local o = run.session.ops table.sort(o) return o end)())
+           assert.equals("committed", run.session:commit().status)
+         end)
+         it("starts again from the show's state", function()
+           assert.equals(7, workspace.get(fixture.snapshot().lighting_cues["Q7 House to half"]).number)
+         end)`,
+      );
+      const r = cli(["test", "--daemon", path.join(dir, "more_test.lua"), "--dir", dir], dir);
+      const code = await r.done;
+      if (code !== 0) throw new Error(r.out() + r.err());
+      expect(r.out()).toContain("2 passed, 0 failed");
+      const again = await WorkspaceStore.open({ dir: cfg.dir.storeDir, schema: cfg.schema, workspaceId: cfg.config.workspace.id, peerId: "peer-a" });
+      expect(again.heads()).toEqual(heads);
+      await again.close();
+      // Without --daemon there is no show state to take.
+      const plain = cli(["test", path.join(dir, "more_test.lua"), "--dir", dir], dir);
+      expect(await plain.done).toBe(1);
+      expect(plain.out()).toContain("fixture.snapshot() takes the show's current state: run openprod test --daemon");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("openprod test through the CLI", () => {
   it("the example show's tests (OSC, MIDI, HTTP, files, dialogs, peers, time) pass: exit 0", async () => {
     const r = cli(["test", "--reporter", "json"], show);

@@ -169,6 +169,8 @@ fixture = {
   load = function(file) return host.fixture_load(tostring(file)) end,
   -- A file beside the test as text (e.g. a sample export to hand to sim.fs.write).
   read = function(file) return host.fixture_read(tostring(file)) end,
+  -- openprod test --daemon: the show's entities this test starts with, by table and display name.
+  snapshot = function() return host.fixture_snapshot() end,
 }
 workspace = {
   get = function(id) return host.entity(tostring(id)) end,

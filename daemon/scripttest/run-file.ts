@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { InvalidOperation } from "../crdt/index.ts";
+import { entityName, InvalidOperation } from "../crdt/index.ts";
 import { LuaFloat } from "../scripts/engine/index.ts";
 import type { HostBinding, HostValue, LuaEngine } from "../scripts/engine/index.ts";
 import type { RunResult } from "../scripts/runtime/index.ts";
@@ -158,6 +158,23 @@ export async function runTestFile(input: FileRunInput, file: string): Promise<Fi
         loaded[table] = { ...loaded[table], ...byName };
         for (const [n, id] of Object.entries(byName)) names.set(id, `${table}.${n}`);
       }
+      return hostValue(ids);
+    }),
+    "__t.fixture_snapshot": sync(() => {
+      const w = current();
+      if (!input.show.state) throw new InvalidOperation("fixture.snapshot() takes the show's current state: run openprod test --daemon", {});
+      // Every entity the show holds, by table and display name ("Q7 House to half"); a name two share gets its id after it.
+      const ids: FixtureIds = {};
+      for (const table of w.store.schema.tables.keys()) {
+        for (const e of w.store.query(`table == '${table}'`)) {
+          const byName = (ids[table] ??= {});
+          let n = entityName(e, w.store.schema);
+          if (n in byName) n = `${n} ${e.id}`;
+          byName[n] = e.id;
+          names.set(e.id, `${table}.${n}`);
+        }
+      }
+      for (const [table, byName] of Object.entries(ids)) loaded[table] = { ...loaded[table], ...byName };
       return hostValue(ids);
     }),
     "__t.fixture_read": sync(async ([f]) => {

@@ -5,7 +5,10 @@
  */
 import { cpSync, rmSync } from "node:fs";
 import path from "node:path";
+import { existsSync } from "node:fs";
 import { loadShow } from "../config/index.ts";
+import type { ShowConfig } from "../config/index.ts";
+import { StorageError, WorkspaceStore } from "../crdt/index.ts";
 import { createLuaEngine } from "../scripts/engine/index.ts";
 import { findTestFiles } from "./discover.ts";
 import type { FileResult, SuiteResult } from "./results.ts";
@@ -25,6 +28,11 @@ export interface RunTestsOptions {
    * tests share it (the engine limits a whole Lua run), so it is generous for long files.
    */
   fileTimeoutMs?: number;
+  /**
+   * Each test starts from the show's current state (its store: a private copy, so a running
+   * daemon is not disturbed) instead of an empty workspace; fixture.snapshot() names it.
+   */
+  fromShow?: boolean;
   /** Called as each file finishes (reporters that stream). */
   onFile?: (f: FileResult) => void;
 }
@@ -38,7 +46,8 @@ export async function runTests(opts: RunTestsOptions): Promise<SuiteResult> {
   // Scripts run from a copy of the show's files: what they (and sim.fs) write never reaches the show.
   const copy = path.join(scratchDir, "show");
   cpSync(real.dir.root, copy, { recursive: true, filter: (src) => path.basename(src) !== ".openprod" });
-  const show = showUnderTest(await loadShow(copy));
+  const state = opts.fromShow ? await openShowState(real) : null;
+  const show = showUnderTest(await loadShow(copy), state);
   // A test file blocks its worker while a script it drives runs on another: two workers at least.
   const engine = createLuaEngine({ maxWorkers: 3, warmWorkers: 2 });
   const results: FileResult[] = [];
@@ -50,7 +59,23 @@ export async function runTests(opts: RunTestsOptions): Promise<SuiteResult> {
     }
   } finally {
     await engine.close();
+    await state?.close();
     rmSync(scratchDir, { recursive: true, force: true });
   }
   return suiteOf(results, performance.now() - started);
+}
+
+/** The show's store as it is now, read from a private copy (the offline read path): a running daemon keeps going. */
+async function openShowState(show: ShowConfig): Promise<WorkspaceStore> {
+  if (!existsSync(path.join(show.dir.storeDir, "CURRENT"))) {
+    throw new StorageError(`openprod test --daemon: the show has no workspace store yet (${show.dir.storeDir}); start the daemon once (openprod daemon) or run without --daemon`, { dir: show.dir.storeDir });
+  }
+  return WorkspaceStore.open({
+    dir: show.dir.storeDir,
+    schema: show.schema,
+    workspaceId: show.config.workspace.id,
+    peerId: "openprod-test",
+    acknowledgedFile: show.dir.acknowledgedFile,
+    readOnly: true,
+  });
 }

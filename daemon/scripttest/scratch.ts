@@ -15,7 +15,7 @@ import { createScriptRuntime, showScripts } from "../scripts/runtime/index.ts";
 import type { DialogRequest, RuntimeEvent, ScriptCatalog, ScriptRuntime } from "../scripts/runtime/index.ts";
 import { createRuntimeTriggerRunner, createTriggerDispatcher, describeFiring, loadShowTriggers } from "../triggers/index.ts";
 import type { ShowTriggers, TriggerDispatcher, TriggerRunner } from "../triggers/index.ts";
-import { RunQuiet, ScriptSpies, SIM_PEER_ID, SimHttp, SimMidi, SimOsc, SimPeer } from "./sim/index.ts";
+import { RunQuiet, ScriptSpies, SIM_PEER_ID, SimHttp, SimMidi, SimOsc, SimPeer, syncSessions } from "./sim/index.ts";
 import { EPOCH_MS, virtualClock } from "./virtual-clock.ts";
 import type { VirtualClock } from "./virtual-clock.ts";
 
@@ -26,9 +26,11 @@ export interface ShowUnderTest {
   triggers: ShowTriggers;
   /** The show's scripts; each file is read once per run of the runner (tests do not edit them). */
   scripts: ScriptCatalog;
+  /** `openprod test --daemon`: a private copy of the show's store; every scratch workspace starts with its state. */
+  state: WorkspaceStore | null;
 }
 
-export function showUnderTest(show: ShowConfig): ShowUnderTest {
+export function showUnderTest(show: ShowConfig, state: WorkspaceStore | null = null): ShowUnderTest {
   const files = new Map<string, Promise<string>>();
   const read = (f: string): Promise<string> => {
     let p = files.get(f);
@@ -37,7 +39,7 @@ export function showUnderTest(show: ShowConfig): ShowUnderTest {
     p.catch(() => files.delete(f));
     return p;
   };
-  return { show, triggers: loadShowTriggers(show), scripts: showScripts({ root: show.dir.root, config: show.config, modules: show.modules, readFile: read }) };
+  return { show, state, triggers: loadShowTriggers(show), scripts: showScripts({ root: show.dir.root, config: show.config, modules: show.modules, readFile: read }) };
 }
 
 /** A trigger that fired in the scratch workspace: what changed, what ran, how it ended. */
@@ -91,6 +93,9 @@ export interface TestWorld {
   midi: SimMidi;
   spies: ScriptSpies;
 }
+
+/** Scratch workspaces seeded from the show's state so far: each syncs as a peer of its own. */
+let seeded = 0;
 
 export function testWorld(): TestWorld {
   const quiet = new RunQuiet();
@@ -197,6 +202,8 @@ export class ScratchWorkspace {
     const { show, triggers } = input.show;
     const { clock, quiet, osc, http, midi } = input.world;
     const { store, dispose } = await openScratchStore({ show, clock, parentDir: input.parentDir });
+    // --daemon: the show's state, merged in before any trigger listens (it is where the test starts).
+    if (input.show.state) await syncSessions(await store.openSyncSession("show"), await input.show.state.openSyncSession(`test-${++seeded}`), "the show's store");
     const holder: { ws: ScratchWorkspace | null } = { ws: null };
     const runtime = createScriptRuntime({
       store,

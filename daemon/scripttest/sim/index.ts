@@ -7,4 +7,4 @@ export { SimMidi } from "./midi.ts";
 export { RunQuiet, QUIET_GRACE_MS } from "./quiet.ts";
 export { ScriptSpies } from "./spies.ts";
 export { ShowFiles } from "./show-files.ts";
-export { SimPeer, SIM_PEER_ID } from "./peer.ts";
+export { SimPeer, SIM_PEER_ID, syncSessions } from "./peer.ts";

@@ -29,15 +29,8 @@ export class SimPeer {
   }
 
   /** Both ways until neither has anything to send. */
-  async sync(): Promise<void> {
-    for (let i = 0; i < MAX_ROUNDS; i++) {
-      const toPeer = this.mine.generateMessage();
-      if (toPeer) await this.theirs.receiveMessage(toPeer);
-      const toScratch = this.theirs.generateMessage();
-      if (toScratch) await this.mine.receiveMessage(toScratch);
-      if (!toPeer && !toScratch) return;
-    }
-    throw new Error(`sim.peer: the scratch store and the simulated peer did not converge in ${MAX_ROUNDS} sync rounds`);
+  sync(): Promise<void> {
+    return syncSessions(this.mine, this.theirs, "the simulated peer");
   }
 
   /** Applies `ops` as a person at the other peer, then merges. */
@@ -51,4 +44,16 @@ export class SimPeer {
     await this.theirs.close();
     await this.store.close();
   }
+}
+
+/** Runs the sync protocol between two stores' sessions until neither has anything to send. */
+export async function syncSessions(a: SyncSession, b: SyncSession, what: string): Promise<void> {
+  for (let i = 0; i < MAX_ROUNDS; i++) {
+    const toB = a.generateMessage();
+    if (toB) await b.receiveMessage(toB);
+    const toA = b.generateMessage();
+    if (toA) await a.receiveMessage(toA);
+    if (!toA && !toB) return;
+  }
+  throw new Error(`openprod test: the scratch store and ${what} did not converge in ${MAX_ROUNDS} sync rounds`);
 }
