@@ -286,4 +286,15 @@ describe("docs/testing-scripts.md", () => {
     const t = await runOne("workspace/tests/docs_trigger_test.lua", block("trigger-test"));
     expectAllPass(t);
   });
+
+  it("every block marked example-test passes beside the example show's tests (files marked file: written first)", async () => {
+    const doc = readFileSync(path.join(ROOT, "docs", "testing-scripts.md"), "utf8");
+    for (const m of doc.matchAll(/<!-- file: (\S+) -->\n```\w+\n([\s\S]*?)```/g)) writeTest(path.join("workspace", "tests", m[1]), m[2]);
+    const blocks = [...doc.matchAll(/<!-- example-test -->\n```lua\n([\s\S]*?)```/g)].map((m) => m[1]);
+    expect(blocks.length).toBeGreaterThanOrEqual(6);
+    const files = blocks.map((b, i) => writeTest(`workspace/tests/docs_example_${i + 1}_test.lua`, b));
+    const s = await runTests({ showDir: show, paths: files });
+    expectAllPass(s);
+    expect(s.files.every((f) => f.tests.length > 0)).toBe(true);
+  });
 });

@@ -7,12 +7,19 @@
  *   scene = "@scenes.act1"        # "@table.name": the id of another fixture entity
  *   [[edges]]                     # type, source, target (refs), properties
  *   [[ordered_edges]]             # same, created in file order (the order of the edge list)
+ *
+ * A CSV fixture holds the members of one table: the file is named after it
+ * (`lighting_fixtures.csv`, or `rig.lighting_fixtures.csv`), the header names fields, and an
+ * `@name` column (optional) the names the test refers to rows by (else "1", "2"... by row).
+ * Cells are typed by the schema; a bad cell is an error naming its row and column.
  */
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { InvalidOperation } from "../crdt/index.ts";
-import type { FieldValue, Fields, Operation, WorkspaceStore } from "../crdt/index.ts";
+import type { FieldValue, Fields, Operation, Schema, WorkspaceStore } from "../crdt/index.ts";
+import { readRows, tableFields, typedRows } from "../cli/import-rows.ts";
+import { schemaResult } from "../server/schema-view.ts";
 
 /** table → fixture name → entity id; `edges` → name (or index) → edge id. */
 export type FixtureIds = Record<string, Record<string, string>>;
@@ -24,13 +31,73 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date);
 }
 
-async function readFixture(file: string, rel: string): Promise<Record<string, unknown>> {
+const NAME_COLUMN = "@name";
+
+/** The table a CSV fixture fills: its file name, or the last dotted part of it before .csv. */
+function csvTable(file: string, rel: string, schema: Schema): string {
+  const parts = path.basename(file).replace(/\.csv$/i, "").split(".");
+  const table = [...parts].reverse().find((p) => schema.tables.has(p));
+  if (!table) {
+    throw new InvalidOperation(`fixture ${rel}: a CSV fixture is named after its table, e.g. lighting_fixtures.csv or rig.lighting_fixtures.csv (tables: ${[...schema.tables.keys()].join(", ")})`, { file });
+  }
+  return table;
+}
+
+/** One table's rows as the fixture document TOML would give: { table: { name: fields } }, cells typed. */
+function csvFixture(file: string, rel: string, text: string, schema: Schema): Record<string, unknown> {
+  const table = csvTable(file, rel, schema);
+  const { rows, columns } = readRows(rel, text);
+  const fieldColumns = columns.filter((c) => c !== NAME_COLUMN);
+  const named = rows.map((r) => {
+    const { [NAME_COLUMN]: name, ...cells } = r.cells;
+    return { name: typeof name === "string" && name.trim() !== "" ? name.trim() : String(r.row), row: { ...r, cells } };
+  });
+  const typed = typedRows(named.map((n) => n.row), fieldColumns, tableFields(schemaResult(schema), table));
+  if (typed.errors.length > 0) {
+    const where = (e: { row: number; line: number | null; column: string }): string => (e.row === 0 ? `header, column ${e.column}` : `row ${e.row}${e.line ? ` (line ${e.line})` : ""}, column ${e.column}`);
+    const shown = typed.errors.slice(0, 5).map((e) => `${where(e)}: ${e.message}`);
+    const more = typed.errors.length > 5 ? ` (and ${typed.errors.length - 5} more)` : "";
+    const first = typed.errors[0];
+    throw new InvalidOperation(`fixture ${rel}: ${shown.join("; ")}${more}`, { file, row: first.row, column: first.column });
+  }
+  const group: Record<string, unknown> = {};
+  typed.rows.forEach((r, i) => {
+    const name = named[i].name;
+    if (name in group) throw new InvalidOperation(`fixture ${rel}: row ${r.row}: the name "${name}" (${NAME_COLUMN}) is used twice`, { file, row: r.row });
+    group[name] = r.fields;
+  });
+  return { [table]: group };
+}
+
+/**
+ * Parsed fixtures by file, kept while the file is unchanged: most tests load the same few
+ * fixtures again and again.
+ */
+const parsed = new Map<string, { mtimeMs: number; size: number; schema: Schema; doc: Record<string, unknown> }>();
+
+async function readFixture(file: string, rel: string, schema: Schema): Promise<Record<string, unknown>> {
+  let st;
+  try {
+    st = await stat(file);
+  } catch {
+    throw new InvalidOperation(`fixture ${rel} not found (looked at ${file})`, { file });
+  }
+  const hit = parsed.get(file);
+  if (hit && hit.mtimeMs === st.mtimeMs && hit.size === st.size && hit.schema === schema) return hit.doc;
+  const doc = await parseFixture(file, rel, schema);
+  if (parsed.size > 256) parsed.clear();
+  parsed.set(file, { mtimeMs: st.mtimeMs, size: st.size, schema, doc });
+  return doc;
+}
+
+async function parseFixture(file: string, rel: string, schema: Schema): Promise<Record<string, unknown>> {
   let text: string;
   try {
     text = await readFile(file, "utf8");
   } catch {
     throw new InvalidOperation(`fixture ${rel} not found (looked at ${file})`, { file });
   }
+  if (/\.csv$/i.test(file)) return csvFixture(file, rel, text, schema);
   try {
     const doc: unknown = file.endsWith(".json") ? JSON.parse(text) : parseToml(text);
     if (!isRecord(doc)) throw new Error("the top level must be a table of tables");
@@ -49,11 +116,12 @@ function toField(v: unknown): FieldValue {
 
 /**
  * Loads `file` (TOML, or JSON when it ends in .json) into `store`; returns the names' ids.
- * `label` is how errors name the file (the path as the test wrote it).
+ * `label` is how errors name the file (the path as the test wrote it); `@table.name` refs may
+ * also name entities of fixtures loaded before (`known`).
  */
-export async function loadFixture(store: WorkspaceStore, file: string, label = path.basename(file)): Promise<FixtureIds> {
+export async function loadFixture(store: WorkspaceStore, file: string, label = path.basename(file), known: FixtureIds = {}): Promise<FixtureIds> {
   const rel = label;
-  const doc = await readFixture(file, rel);
+  const doc = await readFixture(file, rel, store.schema);
   const ids: FixtureIds = {};
   const ops: Operation[] = [];
   const pendingFields: { table: string; name: string; fields: Record<string, unknown> }[] = [];
@@ -75,7 +143,8 @@ export async function loadFixture(store: WorkspaceStore, file: string, label = p
     if (typeof v !== "string") return v;
     const m = REF.exec(v);
     if (!m) return v;
-    const id = ids[m[1]]?.[m[2]];
+    // Names of this file first, then of fixtures the test loaded before it.
+    const id = ids[m[1]]?.[m[2]] ?? known[m[1]]?.[m[2]];
     if (!id) throw new InvalidOperation(`fixture ${rel}: ${where} refers to ${v}, which the fixture does not declare`, { file, ref: v });
     return id;
   };

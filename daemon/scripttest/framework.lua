@@ -144,20 +144,41 @@ local function wrap_session(s)
   return s
 end
 
+local function outcome(out)
+  out.session = wrap_session(out.session)
+  return out
+end
+
+-- A run script.start left going (a listener): :wait() for its end, :stop() to cancel it.
+local Running = {}
+Running.__index = Running
+function Running:wait() return outcome(host.script_wait(self.run_id)) end
+function Running:stop() return outcome(host.script_stop(self.run_id)) end
+
 script = {
   -- opts: { context = { trigger_entity = id, ... }, mode = "session" | "autoCommit" }
   run = function(name, args, opts)
-    local out = host.run_script(tostring(name), args or {}, opts or {})
-    out.session = wrap_session(out.session)
-    return out
+    return outcome(host.run_script(tostring(name), args or {}, opts or {}))
+  end,
+  -- Starts a run and returns once it waits for input, sleeps or ended.
+  start = function(name, args, opts)
+    return setmetatable(host.script_start(tostring(name), args or {}, opts or {}), Running)
   end,
 }
-fixture = { load = function(file) return host.fixture_load(tostring(file)) end }
+fixture = {
+  load = function(file) return host.fixture_load(tostring(file)) end,
+  -- A file beside the test as text (e.g. a sample export to hand to sim.fs.write).
+  read = function(file) return host.fixture_read(tostring(file)) end,
+  -- openprod test --daemon: the show's entities this test starts with, by table and display name.
+  snapshot = function() return host.fixture_snapshot() end,
+}
 workspace = {
   get = function(id) return host.entity(tostring(id)) end,
   -- A change as a person makes it: committed at once, and the show's triggers fire on it.
   set = function(id, field, value) host.set_field(tostring(id), tostring(field), value) end,
   query = function(q, ...) return host.query(tostring(q), { ... }) end,
+  -- The store's conflicts: { fields = { ... }, bulk = { ... } } (concurrent writes of two peers).
+  conflicts = function() return host.conflicts() end,
 }
 triggers = {
   fired = function()
@@ -168,12 +189,149 @@ triggers = {
 }
 clock = {
   now = function() return host.clock_now() end,
+  -- Moves virtual time, waking the scripts' sleeps due by then, in order.
   advance = function(ms) return host.clock_advance(ms) end,
+  -- Sleeps of runs not yet over.
+  sleeping = function() return host.clock_sleeping() end,
 }
-sim = { dialog = {
-  answer = function(message, value) host.dialog_answer(tostring(message), value) end,
-  asked = function() return host.dialogs_asked() end,
-} }
+
+local MidiInput = {}
+MidiInput.__index = MidiInput
+function MidiInput:note_on(channel, note, velocity) host.midi_play(self.name, "note_on", channel, note, velocity or 127) return self end
+function MidiInput:note_off(channel, note, velocity) host.midi_play(self.name, "note_off", channel, note, velocity or 0) return self end
+function MidiInput:cc(channel, controller, value) host.midi_play(self.name, "cc", channel, controller, value) return self end
+function MidiInput:send(bytes) host.midi_play(self.name, bytes) return self end
+
+sim = {
+  dialog = {
+    answer = function(message, value) host.dialog_answer(tostring(message), value) end,
+    asked = function() return host.dialogs_asked() end,
+  },
+  osc = {
+    -- Into the script listening on `port`, as from a console at 127.0.0.1:9000.
+    send = function(port, path, args) host.osc_send(port, tostring(path), args or {}) end,
+    -- What scripts sent: { host, port, path, args } in order.
+    sent = function() return host.osc_sent() end,
+  },
+  midi = {
+    input = function(name) return setmetatable({ name = tostring(name) }, MidiInput) end,
+    -- What scripts sent: { [output] = { {bytes}, ... } }, or one output's list.
+    sent = function(name)
+      local all = host.midi_sent(name)
+      if name ~= nil then return all[name] or {} end
+      return all
+    end,
+  },
+  peer = {
+    -- Another peer of the show (its own Automerge actor), joined at first use with the state then.
+    -- edit: a change made there from what it knew at its last sync, merged in (concurrent with
+    -- anything changed here since); sync: both know everything again; get: the entity there.
+    edit = function(id, field, value) host.peer_edit(tostring(id), tostring(field), value) end,
+    sync = function() host.peer_sync() end,
+    get = function(id) return host.peer_get(tostring(id)) end,
+  },
+  fs = {
+    -- Files of the scratch show (a copy of the show folder): put back after each test.
+    write = function(path, content) host.fs_write(tostring(path), content) end,
+    remove = function(path) host.fs_remove(tostring(path)) end,
+    read = function(path) return host.fs_read(tostring(path)) end,
+  },
+  http = {
+    -- pattern: a URL with * wildcards, optionally "METHOD url"; response: a body, or
+    -- { status = 200, body = "...", json = {...}, headers = {...} }.
+    respond = function(pattern, response) host.http_respond(tostring(pattern), response) end,
+    requests = function() return host.http_requests() end,
+  },
+}
+
+-- Spies and stubs (busted's shape) ----------------------------------------------------------
+local SPY = {}
+local function make_spy(fn, revert)
+  local s = { [SPY] = true, calls = {} }
+  s.revert = revert or function() end
+  return setmetatable(s, { __call = function(self, ...)
+    insert(self.calls, table.pack(...))
+    if fn then return fn(...) end
+  end })
+end
+spy = {
+  new = function(fn) return make_spy(fn) end,
+  -- Replaces t[name] with a spy that calls the original; s:revert() puts it back.
+  on = function(t, name)
+    local original = t[name]
+    if type(original) ~= "function" and not (type(original) == "table" and original[SPY]) then
+      error(("spy.on: %s is not a function"):format(tostring(name)), 2)
+    end
+    local s
+    s = make_spy(function(...) return original(...) end, function() t[name] = original end)
+    t[name] = s
+    return s
+  end,
+}
+-- stub(t, name, ...): t[name] becomes a spy returning the values given (the original is not called).
+stub = setmetatable({
+  new = function(...) local r = table.pack(...) return make_spy(function() return table.unpack(r, 1, r.n) end) end,
+}, { __call = function(_, t, name, ...)
+  local original = t[name]
+  local r = table.pack(...)
+  local s = make_spy(function() return table.unpack(r, 1, r.n) end, function() t[name] = original end)
+  t[name] = s
+  return s
+end })
+
+local function pack_show(p) local parts = {} for i = 1, p.n do parts[i] = show(p[i]) end return "(" .. concat(parts, ", ") .. ")" end
+local function calls_text(s) local out = {} for _, c in ipairs(s.calls) do insert(out, pack_show(c)) end return #out == 0 and "no calls" or concat(out, ", ") end
+function A.spy(s)
+  if type(s) ~= "table" or not s[SPY] then fail("assert.spy needs a spy (spy.on, spy.new or stub)", "a spy", show(s)) end
+  if s.refresh then
+    s.calls = {}
+    for _, c in ipairs(s.refresh()) do
+      local p = { n = #c }
+      for i, v in ipairs(c) do p[i] = v end
+      insert(s.calls, p)
+    end
+  end
+  local checks = {}
+  -- was_called(): at least once; was_called(n): exactly n times.
+  function checks.was_called(n)
+    if n == nil then
+      if #s.calls == 0 then fail("expected the spy to be called", "at least one call", "no calls") end
+    elseif #s.calls ~= n then fail("expected the spy to be called " .. n .. " time(s)", tostring(n), #s.calls .. ": " .. calls_text(s)) end
+  end
+  function checks.was_not_called()
+    if #s.calls > 0 then fail("expected the spy not to be called", "no calls", calls_text(s)) end
+  end
+  function checks.was_called_with(...)
+    local want = table.pack(...)
+    for _, c in ipairs(s.calls) do
+      if c.n == want.n then
+        local ok = true
+        for i = 1, want.n do if not same(want[i], c[i]) then ok = false break end end
+        if ok then return end
+      end
+    end
+    fail("expected a call with these arguments", pack_show(want), calls_text(s))
+  end
+  checks.called = checks.was_called
+  checks.called_with = checks.was_called_with
+  return checks
+end
+
+-- Spies on what the show's scripts call: script.spy("core.set_field") records every call the
+-- scripts make of it in this test (arguments as the script passed them), without changing it;
+-- script.stub("core.query_one", value) makes it return `value` instead.
+function script.spy(name)
+  local s = make_spy(nil)
+  s.refresh = function() return host.spy_calls(tostring(name)) end
+  host.spy_on(tostring(name), false, nil)
+  return s
+end
+function script.stub(name, value)
+  local s = make_spy(nil)
+  s.refresh = function() return host.spy_calls(tostring(name)) end
+  host.spy_on(tostring(name), true, value)
+  return s
+end
 
 -- Running the tree --------------------------------------------------------------------------
 local function failure_of(e)

@@ -6,6 +6,8 @@
 export { runTests } from "./runner.ts";
 export type { RunTestsOptions } from "./runner.ts";
 export { findTestFiles } from "./discover.ts";
+export { watchTests } from "./watch.ts";
+export type { TestWatch, WatchTestsOptions } from "./watch.ts";
 export { loadFixture } from "./fixture.ts";
 export type { FixtureIds } from "./fixture.ts";
 export { report, textReport, tapReport, junitReport, jsonReport, REPORTERS } from "./reporters.ts";

@@ -6,24 +6,27 @@
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { InvalidOperation } from "../crdt/index.ts";
-import type { FieldValue } from "../crdt/index.ts";
+import { entityName, InvalidOperation } from "../crdt/index.ts";
 import { LuaFloat } from "../scripts/engine/index.ts";
 import type { HostBinding, HostValue, LuaEngine } from "../scripts/engine/index.ts";
-import type { RunOptions } from "../scripts/runtime/index.ts";
+import type { RunResult } from "../scripts/runtime/index.ts";
 import { loadFixture } from "./fixture.ts";
+import type { FixtureIds } from "./fixture.ts";
 import type { FileResult, TestFailure, TestResult } from "./results.ts";
-import { ScratchWorkspace } from "./scratch.ts";
-import type { ShowUnderTest } from "./scratch.ts";
+import { ScratchWorkspace, testWorld } from "./scratch.ts";
+import type { ShowUnderTest, TestWorld } from "./scratch.ts";
 import { hostValue, opLine, runOutcome } from "./session-view.ts";
-import { virtualClock } from "./virtual-clock.ts";
-import type { VirtualClock } from "./virtual-clock.ts";
+import { simBindings } from "./sim-bindings.ts";
+import { ShowFiles } from "./sim/index.ts";
+import { fieldValue, isObj, runOptions, shortFields } from "./test-values.ts";
 
 const FRAMEWORK = readFileSync(new URL("./framework.lua", import.meta.url), "utf8");
 
 export interface FileRunInput {
   engine: LuaEngine;
   show: ShowUnderTest;
+  /** The show's own folder (test files are named relative to it); scripts run from a copy. */
+  showRoot: string;
   /** Where scratch stores are made (a temp folder of the runner's). */
   scratchDir: string;
   /** Only tests whose full name ("describe it") matches run. */
@@ -40,7 +43,6 @@ interface Report {
   line?: number;
 }
 
-const isObj = (v: HostValue): v is { [k: string]: HostValue } => typeof v === "object" && v !== null && !Array.isArray(v);
 
 function asReport(v: HostValue): Report {
   if (!isObj(v) || !Array.isArray(v.path)) throw new InvalidOperation("malformed test report", {});
@@ -66,7 +68,7 @@ function asReport(v: HostValue): Report {
 
 export async function runTestFile(input: FileRunInput, file: string): Promise<FileResult> {
   const started = performance.now();
-  const root = input.show.show.dir.root;
+  const root = input.showRoot;
   // How Lua errors name the file: relative to the show when it is in it, else to where the runner was started.
   const inShow = path.relative(root, file);
   const chunkName = inShow.startsWith("..") || path.isAbsolute(inShow) ? path.relative(process.cwd(), file) : inShow;
@@ -78,20 +80,31 @@ export async function runTestFile(input: FileRunInput, file: string): Promise<Fi
   }
 
   let ws: ScratchWorkspace | null = null;
-  let clock: VirtualClock = virtualClock();
+  let world: TestWorld = testWorld();
   let testStarted = 0;
   /** Fixture names of the current test's entities, for readable ops. */
   let names = new Map<string, string>();
+  /** Every fixture entity of the current test, for refs across fixture files. */
+  let loaded: FixtureIds = {};
+  /** Files of the scratch show the test wrote (sim.fs): put back as each test ends. */
+  const files = new ShowFiles(input.show.show.dir.root);
   const closeWs = async (): Promise<void> => {
     const w = ws;
     ws = null;
     if (w) await w.close();
+    await files.restore();
   };
   const current = (): ScratchWorkspace => {
     if (!ws) throw new InvalidOperation("the workspace exists only inside an it(...) (or its before_each/after_each)", {});
     return ws;
   };
   const nameOf = (id: string): string => names.get(id) ?? id;
+  /** How the test sees a run that ended: its session's ops are read while still open. */
+  const outcome = async (w: ScratchWorkspace, result: RunResult): Promise<HostValue> => {
+    const sessions = result.sessionId ? await w.runtime.sessions() : [];
+    const ops = sessions.find((s) => s.id === result.sessionId)?.ops ?? [];
+    return runOutcome({ result, events: w.events, ops }, nameOf);
+  };
   const sync = (fn: (args: HostValue[]) => HostValue | Promise<HostValue>): HostBinding => ({ kind: "sync", fn });
 
   const wanted = (p: HostValue): boolean => !input.filter || input.filter.test(Array.isArray(p) ? p.map(String).join(" ") : String(p));
@@ -100,10 +113,11 @@ export async function runTestFile(input: FileRunInput, file: string): Promise<Fi
     "__t.begin": sync(async ([p]) => {
       await closeWs();
       if (!wanted(p)) return false;
-      clock = virtualClock();
+      world = testWorld();
       names = new Map();
+      loaded = {};
       testStarted = performance.now();
-      ws = await ScratchWorkspace.open({ show: input.show, engine: input.engine, clock, parentDir: input.scratchDir });
+      ws = await ScratchWorkspace.open({ show: input.show, engine: input.engine, world, parentDir: input.scratchDir });
       return true;
     }),
     "__t.report": sync(async ([r]) => {
@@ -114,17 +128,22 @@ export async function runTestFile(input: FileRunInput, file: string): Promise<Fi
     }),
     "__t.run_script": sync(async ([name, args, opts]) => {
       const w = current();
-      const result = await w.runtime.run(String(name), { ...runOptions(opts ?? null), args: isObj(args ?? null) ? (args as Record<string, unknown>) : {}, user: "openprod-test" }).done;
+      const start = w.runtime.run(String(name), { ...runOptions(opts ?? null), args: isObj(args ?? null) ? (args as Record<string, unknown>) : {}, user: "openprod-test" });
       // What an autoCommit run wrote fires triggers as it would live: let them finish first.
-      await w.settle();
-      const sessions = result.sessionId ? await w.runtime.sessions() : [];
-      const ops = sessions.find((s) => s.id === result.sessionId)?.ops ?? [];
-      return runOutcome({ result, events: w.events, ops }, nameOf);
+      const result = await w.waitFor(async () => {
+        const r = await start.done;
+        await w.settle();
+        return r;
+      }, start.runId);
+      return outcome(w, result);
     }),
     "__t.session_commit": sync(async ([id]) => {
       const w = current();
-      const out = await w.runtime.commitSession(String(id), "openprod-test");
-      await w.settle();
+      const out = await w.waitFor(async () => {
+        const o = await w.runtime.commitSession(String(id), "openprod-test");
+        await w.settle();
+        return o;
+      });
       return out.status === "committed" ? hostValue({ status: out.status, ops: out.ops }) : hostValue({ status: out.status, conflicts: out.conflicts, bulk: out.bulk });
     }),
     "__t.session_discard": sync(async ([id]) => {
@@ -134,14 +153,44 @@ export async function runTestFile(input: FileRunInput, file: string): Promise<Fi
     "__t.fixture_load": sync(async ([f]) => {
       const w = current();
       const abs = path.resolve(path.dirname(file), String(f));
-      const ids = await w.quietly(() => loadFixture(w.store, abs, String(f)));
-      for (const [table, byName] of Object.entries(ids)) for (const [n, id] of Object.entries(byName)) names.set(id, `${table}.${n}`);
+      const ids = await w.quietly(() => loadFixture(w.store, abs, String(f), loaded));
+      for (const [table, byName] of Object.entries(ids)) {
+        loaded[table] = { ...loaded[table], ...byName };
+        for (const [n, id] of Object.entries(byName)) names.set(id, `${table}.${n}`);
+      }
       return hostValue(ids);
+    }),
+    "__t.fixture_snapshot": sync(() => {
+      const w = current();
+      if (!input.show.state) throw new InvalidOperation("fixture.snapshot() takes the show's current state: run openprod test --daemon", {});
+      // Every entity the show holds, by table and display name ("Q7 House to half"); a name two share gets its id after it.
+      const ids: FixtureIds = {};
+      for (const table of w.store.schema.tables.keys()) {
+        for (const e of w.store.query(`table == '${table}'`)) {
+          const byName = (ids[table] ??= {});
+          let n = entityName(e, w.store.schema);
+          if (n in byName) n = `${n} ${e.id}`;
+          byName[n] = e.id;
+          names.set(e.id, `${table}.${n}`);
+        }
+      }
+      for (const [table, byName] of Object.entries(ids)) loaded[table] = { ...loaded[table], ...byName };
+      return hostValue(ids);
+    }),
+    "__t.fixture_read": sync(async ([f]) => {
+      const abs = path.resolve(path.dirname(file), String(f));
+      try {
+        return await readFile(abs, "utf8");
+      } catch {
+        throw new InvalidOperation(`fixture.read: ${String(f)} not found (looked at ${abs})`, { file: abs });
+      }
     }),
     "__t.set_field": sync(async ([id, field, value]) => {
       const w = current();
-      await w.store.apply([{ op: "SetField", id: String(id), field: String(field), value: fieldValue(value ?? null) }], { actor: { kind: "user", name: "openprod-test" } });
-      await w.settle();
+      await w.waitFor(async () => {
+        await w.store.apply([{ op: "SetField", id: String(id), field: String(field), value: fieldValue(value ?? null) }], { actor: { kind: "user", name: "openprod-test" } });
+        await w.settle();
+      });
       return null;
     }),
     "__t.triggers_fired": sync(async () => {
@@ -176,11 +225,14 @@ export async function runTestFile(input: FileRunInput, file: string): Promise<Fi
       const list = w.store.query(String(q), Array.isArray(params) ? params : []);
       return hostValue(list.map((e) => ({ ...shortFields(e.fields), id: e.id })));
     }),
-    "__t.clock_now": sync(() => clock.now()),
-    "__t.clock_advance": sync(([ms]) => {
-      if (typeof ms !== "number") throw new InvalidOperation(`clock.advance(ms) needs a number of milliseconds (got ${JSON.stringify(ms)})`, {});
-      return clock.advance(ms);
+    "__t.clock_now": sync(() => world.clock.now()),
+    "__t.clock_advance": sync(async ([ms]) => {
+      const n = ms instanceof LuaFloat ? ms.value : ms;
+      if (typeof n !== "number") throw new InvalidOperation(`clock.advance(ms) needs a number of milliseconds (got ${JSON.stringify(ms)})`, {});
+      return world.clock.advance(n);
     }),
+    "__t.clock_sleeping": sync(() => world.clock.sleeping()),
+    ...simBindings({ current, outcome, files }),
     "__t.dialog_answer": sync(([message, value]) => {
       current().answers.push({ message: String(message), value: value ?? null });
       return null;
@@ -212,34 +264,4 @@ export async function runTestFile(input: FileRunInput, file: string): Promise<Fi
   } finally {
     await closeWs();
   }
-}
-
-/** A Lua value as a field value: the host values a field can hold (floats unwrapped). */
-function fieldValue(v: HostValue): FieldValue {
-  if (v instanceof LuaFloat) return v.value;
-  if (Array.isArray(v)) return v.map(fieldValue);
-  if (isObj(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fieldValue(x)]));
-  return v;
-}
-
-/** script.run's third argument: the trigger context a run sees and its execution mode. */
-function runOptions(v: HostValue): Pick<RunOptions, "context" | "mode"> {
-  if (!isObj(v)) return {};
-  const out: Pick<RunOptions, "context" | "mode"> = {};
-  if (isObj(v.context)) out.context = v.context;
-  if (v.mode !== undefined) {
-    if (v.mode !== "session" && v.mode !== "autoCommit") throw new InvalidOperation(`script.run: mode must be "session" or "autoCommit" (got ${JSON.stringify(v.mode)})`, {});
-    out.mode = v.mode;
-  }
-  return out;
-}
-
-/** Fields by their short name (`number`), as scripts see them, beside the qualified ones. */
-function shortFields(fields: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(fields)) {
-    const short = k.split(".").pop() ?? k;
-    if (!(short in out)) out[short] = v;
-  }
-  return out;
 }

@@ -3,18 +3,20 @@
  * script runtime over it with the show's scripts and capabilities. Nothing of the real show's
  * store is opened; dialogs are answered from what the test said, time is a virtual clock.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { ShowConfig } from "../config/index.ts";
-import { WorkspaceStore, levelPersistence } from "../crdt/index.ts";
+import { WorkspaceStore, memoryPersistence } from "../crdt/index.ts";
 import { CapabilitySet } from "../scripts/capabilities/index.ts";
 import type { LuaEngine } from "../scripts/engine/index.ts";
 import { createScriptRuntime, showScripts } from "../scripts/runtime/index.ts";
-import type { DialogRequest, RuntimeEvent, ScriptRuntime } from "../scripts/runtime/index.ts";
+import type { DialogRequest, RuntimeEvent, ScriptCatalog, ScriptRuntime } from "../scripts/runtime/index.ts";
 import { createRuntimeTriggerRunner, createTriggerDispatcher, describeFiring, loadShowTriggers } from "../triggers/index.ts";
 import type { ShowTriggers, TriggerDispatcher, TriggerRunner } from "../triggers/index.ts";
+import { RunQuiet, ScriptSpies, SIM_PEER_ID, SimHttp, SimMidi, SimOsc, SimPeer, syncSessions } from "./sim/index.ts";
+import { EPOCH_MS, virtualClock } from "./virtual-clock.ts";
 import type { VirtualClock } from "./virtual-clock.ts";
 
 /** What the show gives every scratch workspace: loaded once per run of the runner. */
@@ -22,10 +24,22 @@ export interface ShowUnderTest {
   show: ShowConfig;
   /** The show's triggers and every script's capabilities, as the daemon loads them. */
   triggers: ShowTriggers;
+  /** The show's scripts; each file is read once per run of the runner (tests do not edit them). */
+  scripts: ScriptCatalog;
+  /** `openprod test --daemon`: a private copy of the show's store; every scratch workspace starts with its state. */
+  state: WorkspaceStore | null;
 }
 
-export function showUnderTest(show: ShowConfig): ShowUnderTest {
-  return { show, triggers: loadShowTriggers(show) };
+export function showUnderTest(show: ShowConfig, state: WorkspaceStore | null = null): ShowUnderTest {
+  const files = new Map<string, Promise<string>>();
+  const read = (f: string): Promise<string> => {
+    let p = files.get(f);
+    if (!p) files.set(f, (p = readFile(f, "utf8")));
+    // A failed read is not kept: the next run says so again.
+    p.catch(() => files.delete(f));
+    return p;
+  };
+  return { show, state, triggers: loadShowTriggers(show), scripts: showScripts({ root: show.dir.root, config: show.config, modules: show.modules, readFile: read }) };
 }
 
 /** A trigger that fired in the scratch workspace: what changed, what ran, how it ended. */
@@ -47,6 +61,46 @@ export interface DialogAnswer {
   value: unknown;
 }
 
+/**
+ * The one place a scratch store is made: a fresh in-memory store with the show's schema, its
+ * time from the test's clock. Nothing of a test reaches the disk, and a test's store is gone
+ * with the test.
+ */
+export async function openScratchStore(input: {
+  show: ShowConfig;
+  clock: Pick<VirtualClock, "now" | "random">;
+  peerId?: string;
+}): Promise<{ store: WorkspaceStore; dispose: () => void }> {
+  const store = await WorkspaceStore.open({
+    persistence: memoryPersistence(),
+    schema: input.show.schema,
+    workspaceId: input.show.config.workspace.id,
+    peerId: input.peerId ?? "peer-test",
+    now: input.clock.now,
+    random: input.clock.random,
+  });
+  return { store, dispose: () => undefined };
+}
+
+/** The simulated world of one test. */
+export interface TestWorld {
+  clock: VirtualClock;
+  quiet: RunQuiet;
+  osc: SimOsc;
+  http: SimHttp;
+  midi: SimMidi;
+  spies: ScriptSpies;
+}
+
+/** Scratch workspaces seeded from the show's state so far: each syncs as a peer of its own. */
+let seeded = 0;
+
+export function testWorld(): TestWorld {
+  const quiet = new RunQuiet();
+  const clock = virtualClock(quiet);
+  return { clock, quiet, osc: new SimOsc(), http: new SimHttp(clock.sleep), midi: new SimMidi(), spies: new ScriptSpies() };
+}
+
 export class ScratchWorkspace {
   readonly events: RuntimeEvent[] = [];
   readonly asked: DialogRequest[] = [];
@@ -56,11 +110,47 @@ export class ScratchWorkspace {
   /** While set, changes do not reach the triggers (a fixture is the state a test starts from, not an edit). */
   private muted = false;
   private dispatcher: TriggerDispatcher | null = null;
+  /** Runs the test is waiting for (started during a waitFor): their sleeps elapse at once. */
+  private readonly waited = new Set<string>();
+  private waiting = 0;
+  private simPeer: Promise<SimPeer> | null = null;
   private constructor(
     readonly store: WorkspaceStore,
     readonly runtime: ScriptRuntime,
-    private readonly dir: string,
+    readonly world: TestWorld,
+    private readonly dispose: () => void,
+    private readonly openPeerStore: () => Promise<WorkspaceStore>,
   ) {}
+
+  /** The other peer of this test (sim.peer), joined at its first use with what the store holds then. */
+  peer(): Promise<SimPeer> {
+    this.simPeer ??= SimPeer.join(this.store, this.openPeerStore);
+    return this.simPeer;
+  }
+
+  /** What the runtime tells: kept for the test, and it says when runs start and end. */
+  private heard(e: RuntimeEvent): void {
+    this.events.push(e);
+    if (e.type === "run.started" && this.waiting > 0) this.waited.add(e.runId);
+    if (e.type === "run.finished") {
+      this.world.clock.ended(e.runId);
+      this.world.quiet.quiet(e.runId);
+    }
+  }
+
+  /**
+   * Waits for `p` (a run, or changes whose triggers run) with virtual time moving for the runs
+   * it waits for: `runId` and every run started meanwhile (triggered ones).
+   */
+  async waitFor<T>(p: Promise<T> | (() => Promise<T>), runId?: string): Promise<T> {
+    this.waiting++;
+    if (runId) this.waited.add(runId);
+    try {
+      return await this.world.clock.whileWaiting(typeof p === "function" ? p() : p, (id) => this.waited.has(id));
+    } finally {
+      this.waiting--;
+    }
+  }
 
   private startTriggers(show: ShowTriggers, now: () => number): void {
     const inner = createRuntimeTriggerRunner(this.runtime);
@@ -106,31 +196,33 @@ export class ScratchWorkspace {
     await this.dispatcher?.idle();
   }
 
-  static async open(input: { show: ShowUnderTest; engine: LuaEngine; clock: VirtualClock; parentDir: string }): Promise<ScratchWorkspace> {
+  static async open(input: { show: ShowUnderTest; engine: LuaEngine; world: TestWorld; parentDir: string }): Promise<ScratchWorkspace> {
     const { show, triggers } = input.show;
-    const dir = mkdtempSync(path.join(input.parentDir, "ws-"));
-    const store = await WorkspaceStore.open({
-      persistence: levelPersistence({ dir }),
-      schema: show.schema,
-      workspaceId: show.config.workspace.id,
-      peerId: "peer-test",
-      now: input.clock.now,
-      random: input.clock.random,
-    });
+    const { clock, quiet, osc, http, midi } = input.world;
+    const { store, dispose } = await openScratchStore({ show, clock });
+    // --daemon: the show's state, merged in before any trigger listens (it is where the test starts).
+    if (input.show.state) await syncSessions(await store.openSyncSession("show"), await input.show.state.openSyncSession(`test-${++seeded}`), "the show's store");
     const holder: { ws: ScratchWorkspace | null } = { ws: null };
     const runtime = createScriptRuntime({
       store,
-      engine: input.engine,
-      scripts: showScripts({ root: show.dir.root, config: show.config, modules: show.modules, readFile: (f) => readFile(f, "utf8") }),
-      events: { emit: (e) => void holder.ws?.events.push(e) },
+      engine: input.world.spies.engine(input.engine),
+      scripts: input.show.scripts,
+      events: { emit: (e) => holder.ws?.heard(e) },
       dialogs: { ask: async (req) => (holder.ws ? holder.ws.answer(req) : null) },
-      clock: input.clock.now,
-      random: input.clock.random,
+      clock: clock.now,
+      random: clock.random,
       capabilities: (s) => triggers.capabilities.get(s.id) ?? CapabilitySet.none,
+      sleep: (ms, runId) => clock.sleep(ms, runId),
+      midi,
+      ioSeams: (runId) => ({ udp: osc.socketsFor(runId), fetch: http.fetchFor(runId), waiting: () => quiet.quiet(runId) }),
     });
-    const ws = new ScratchWorkspace(store, runtime, dir);
+    // Its own ids (another seed) and peer id; the same virtual time.
+    const peerRandom = virtualClock(quiet, EPOCH_MS, 0xbee5).random;
+    const openPeer = async (): Promise<WorkspaceStore> =>
+      (await openScratchStore({ show, clock: { now: clock.now, random: peerRandom }, peerId: SIM_PEER_ID })).store;
+    const ws = new ScratchWorkspace(store, runtime, input.world, dispose, openPeer);
     holder.ws = ws;
-    ws.startTriggers(triggers, input.clock.now);
+    ws.startTriggers(triggers, clock.now);
     return ws;
   }
 
@@ -143,10 +235,12 @@ export class ScratchWorkspace {
 
   async close(): Promise<void> {
     this.dispatcher?.stop();
-    await this.settle();
+    // Runs still going (a listener, a sleeping trigger run) are stopped before waiting for them.
     await this.runtime.shutdown("test finished");
+    await this.settle();
+    if (this.simPeer) await (await this.simPeer).close();
     await this.store.close();
-    rmSync(this.dir, { recursive: true, force: true });
+    this.dispose();
   }
 }
 

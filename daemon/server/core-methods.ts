@@ -11,6 +11,7 @@ import type { PeerNode } from "../peer/index.ts";
 import { EVENT_TYPES } from "../../protocol/events.ts";
 import type { EntityView, SchemaResult, StatusResult } from "../../protocol/index.ts";
 import type { MethodRegistry } from "./method-registry.ts";
+import { schemaResult } from "./schema-view.ts";
 import { InvalidParams, bool, int, list, nonEmpty, obj, oneOf, opt, record, str, value } from "./params.ts";
 import { operation } from "./operation-check.ts";
 
@@ -62,19 +63,7 @@ export function registerCoreMethods(methods: MethodRegistry, deps: CoreDeps): vo
     };
   });
 
-  methods.register("schema", empty, (): SchemaResult => {
-    const sc = store.schema;
-    return {
-      facets: [...sc.facets.values()].map((f) => ({
-        key: f.key,
-        module: f.module,
-        name: f.name,
-        fields: f.fields.map((d) => ({ name: d.name, key: d.key, type: d.type })),
-      })),
-      tables: [...sc.tables.values()].map((t) => ({ name: t.name, module: t.module, facets: [...t.facets] })),
-      edgeTypes: [...sc.edgeTypes.values()].map((e) => ({ name: e.name, module: e.module, ordered: e.ordered })),
-    };
-  });
+  methods.register("schema", empty, (): SchemaResult => schemaResult(store.schema));
 
   methods.register("query", obj({ expr: nonEmpty, params: opt(list(value)), limit: opt(int(0)), idsOnly: opt(bool) }), (p) => {
     const all = store.queryIds(p.expr, p.params ?? []);
@@ -222,3 +211,4 @@ export function registerCoreMethods(methods: MethodRegistry, deps: CoreDeps): vo
     return { ok: true };
   });
 }
+

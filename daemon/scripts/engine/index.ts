@@ -3,7 +3,7 @@
  * limits (time, memory, kill), an async bridge to host bindings, worker-side extensions.
  */
 export { createLuaEngine } from "./engine.ts";
-export { DEFAULT_SAMPLE_EVERY, LuaFloat, TIMING_BINDING } from "./types.ts";
+export { DEFAULT_SAMPLE_EVERY, LuaFloat, SLEEP_BINDING, TIMING_BINDING } from "./types.ts";
 export type {
   HostBinding,
   HostValue,

@@ -119,6 +119,13 @@ export interface RunProfile {
  */
 export const TIMING_BINDING = "engine.timing";
 
+/**
+ * The clock seam of core.sleep: give an async binding with this name (`[ms]` → resolves when
+ * the sleep is over) and the run's sleeps are timed by it instead of the worker's real timers
+ * (openprod test's virtual clock). Absent: real time.
+ */
+export const SLEEP_BINDING = "engine.sleep";
+
 export interface RunError {
   type: string;
   message: string;

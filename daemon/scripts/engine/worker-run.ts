@@ -11,7 +11,7 @@ import { DebugAgent } from "./debug-agent.ts";
 import { Futures } from "./futures.ts";
 import { toPhaseResult } from "./phase-result.ts";
 import { HostCallError, installWorkerModules } from "./worker-modules.ts";
-import { TIMING_BINDING } from "./types.ts";
+import { SLEEP_BINDING, TIMING_BINDING } from "./types.ts";
 import type { HostValue, RunError, WorkerModuleContext } from "./types.ts";
 import { epochNow, F64_DEADLINE, fromWire, SLOT_CANCEL, SLOT_KILL, SLOT_REPLY, toRunError, toWire } from "./wire.ts";
 import type { FromWorker, PhaseResult, RunSpec, SyncReply } from "./wire.ts";
@@ -270,6 +270,16 @@ export class WorkerRun implements RunPrims {
     this.profiler?.labelFuture(id, "sleep");
     // A replay does not wait: what a sleep decided (a race's winner) is replayed from the record.
     if (this.spec.replayTiming !== null) ms = 0;
+    if (ms > 0 && this.bindingKinds.get(SLEEP_BINDING) === "async") {
+      // A clock of the host's (a test's virtual time) decides when the sleep is over.
+      const r = this.hostAsync(SLEEP_BINDING, [ms]);
+      const done = (): void => {
+        this.noteTiming("sleep", ms);
+        this.settle(id, "ok", null);
+      };
+      if (r.ok) this.futures.get(r.id)?.listeners.push(done);
+      return id;
+    }
     if (!(ms > 0)) {
       const im = setImmediate(() => {
         this.immediates.delete(im);

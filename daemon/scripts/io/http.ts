@@ -39,7 +39,7 @@ export function httpBindings(ctx: IoContext): Record<string, HostBinding> {
     const body = opts.body;
     if (body !== null && body !== undefined && typeof body !== "string") throw new InvalidOperation(`${call}: body must be a string (use json.encode for tables), got ${typeof body}`, {});
     if (handles.closed) throw new InvalidOperation(`${call} ${url}: the run has ended`, { url });
-    const res = await httpFetch({
+    const res = await (ctx.fetch ?? httpFetch)({
       method,
       url,
       headers: headersFromLua(opts.headers, call),
@@ -79,6 +79,7 @@ export function httpBindings(ctx: IoContext): Record<string, HostBinding> {
     const server = handles.get(args[0], HttpServer, "HTTP server: accept");
     const max = typeof args[1] === "number" && args[1] > 0 ? Math.floor(args[1]) : 64;
     const timeout = typeof args[2] === "number" && args[2] >= 0 ? args[2] : undefined;
+    if (server.inbox.size === 0) ctx.waiting?.();
     const batch = await server.inbox.take(max, timeout);
     if (batch === null) return null;
     const out: HostValue[] = [];

@@ -3,7 +3,8 @@
  * function from an IoContext to host bindings; `ioPreludeLua` gives them their Lua objects.
  * See docs/show-io.md.
  */
-export type { IoContext, IoLogLevel } from "./io-context.ts";
+export type { IoContext, IoLogLevel, IoSeams, UdpSocket } from "./io-context.ts";
+export type { HttpClientRequest, HttpClientResponse } from "./http-client.ts";
 export { oscBindings } from "./osc.ts";
 export { midiBindings } from "./midi.ts";
 export { httpBindings, HTTP_DEFAULTS } from "./http.ts";

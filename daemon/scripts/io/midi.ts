@@ -119,6 +119,7 @@ export function midiBindings(ctx: IoContext): Record<string, HostBinding> {
         const input = handles.get(args[0], OpenInput, "MIDI input: recv");
         const max = typeof args[1] === "number" && args[1] > 0 ? Math.floor(args[1]) : 256;
         const timeout = typeof args[2] === "number" && args[2] >= 0 ? args[2] : undefined;
+        if (input.inbox.size === 0) ctx.waiting?.();
         const batch = await input.inbox.take(max, timeout);
         if (batch === null) return null;
         for (const event of batch) ctx.record({ kind: "midi.message", data: { port: input.name, ...event } });

@@ -8,7 +8,7 @@ import { LuaFloat } from "../engine/index.ts";
 import type { HostBinding, HostValue } from "../engine/index.ts";
 import { Handles } from "./handles.ts";
 import { Inbox } from "./inbox.ts";
-import type { IoContext } from "./io-context.ts";
+import type { IoContext, UdpSocket } from "./io-context.ts";
 import { decodePacket, encodeMessage } from "./osc-packet.ts";
 import { optionsTable, portArg } from "./script-args.ts";
 
@@ -20,7 +20,7 @@ const DEFAULT_BATCH = 256;
 const RECV_BUFFER_BYTES = 4 * 1024 * 1024;
 
 class OscSocket {
-  constructor(readonly socket: dgram.Socket, readonly inbox: Inbox<Delivered>) {}
+  constructor(readonly socket: UdpSocket, readonly inbox: Inbox<Delivered>) {}
 
   close(): Promise<void> {
     this.inbox.close();
@@ -36,7 +36,7 @@ class OscSocket {
 
 export function oscBindings(ctx: IoContext): Record<string, HostBinding> {
   const handles = new Handles(ctx.signal, (h, e) => ctx.log("warn", `closing ${h} failed: ${String(e)}`, { handle: h }));
-  let sender: dgram.Socket | null = null;
+  let sender: UdpSocket | null = null;
   ctx.signal.addEventListener("abort", () => {
     sender?.close();
     sender = null;
@@ -53,7 +53,7 @@ export function oscBindings(ctx: IoContext): Record<string, HostBinding> {
     const host = typeof opts.host === "string" ? opts.host : "0.0.0.0";
     const capacity = typeof opts.queue === "number" && opts.queue > 0 ? Math.floor(opts.queue) : DEFAULT_QUEUE;
     if (handles.closed) throw new InvalidOperation(`osc.listen(${port}): the run has ended`, { port });
-    const socket = dgram.createSocket({ type: host.includes(":") ? "udp6" : "udp4" });
+    const socket = (ctx.udp ?? dgram).createSocket(host.includes(":") ? "udp6" : "udp4");
     const inbox = new Inbox<Delivered>({
       capacity,
       onOverflow: () => ctx.log("warn", `OSC port ${port}: ${capacity} messages are waiting for recv(); new messages are dropped until the script catches up`, { port }),
@@ -101,6 +101,7 @@ export function oscBindings(ctx: IoContext): Record<string, HostBinding> {
     const s = handles.get(args[0], OscSocket, "osc socket: recv");
     const max = typeof args[1] === "number" && args[1] > 0 ? Math.floor(args[1]) : DEFAULT_BATCH;
     const timeout = typeof args[2] === "number" && args[2] >= 0 ? args[2] : undefined;
+    if (s.inbox.size === 0) ctx.waiting?.();
     const batch = await s.inbox.take(max, timeout);
     if (batch === null) return null;
     for (const m of batch) ctx.record({ kind: "osc.message", data: plain(m) });
@@ -115,7 +116,7 @@ export function oscBindings(ctx: IoContext): Record<string, HostBinding> {
     const buf = encodeMessage(path as string, argList(list));
     if (handles.closed) throw new InvalidOperation(`osc.send to ${host}:${port}: the run has ended`, { host, port });
     if (!sender) {
-      sender = dgram.createSocket(host.includes(":") ? "udp6" : "udp4");
+      sender = (ctx.udp ?? dgram).createSocket(host.includes(":") ? "udp6" : "udp4");
       sender.on("error", (e) => ctx.log("warn", `OSC send socket error: ${e.message}`));
       sender.unref();
     }

@@ -8,7 +8,7 @@ import type { CapabilitySet } from "../capabilities/index.ts";
 import type { Capability } from "../capabilities/index.ts";
 import type { HostBinding } from "../engine/index.ts";
 import { httpBindings, ioPreludeLua, midiBindings, oscBindings } from "../io/index.ts";
-import type { IoContext, IoLogLevel, MidiPort } from "../io/index.ts";
+import type { IoContext, IoLogLevel, IoSeams, MidiPort } from "../io/index.ts";
 
 /** Inputs kept whole in a run record; the next ones keep only their kind and content hash. */
 export const FULL_INPUTS = 1000;
@@ -96,12 +96,15 @@ export interface RunIoInput {
   midi: MidiPort;
   log: (level: IoLogLevel, msg: string, fields?: Record<string, unknown>) => void;
   record: (input: { kind: string; data: unknown }) => void;
+  /** Simulated network for the run (openprod test); absent: the real one. */
+  seams?: IoSeams;
 }
 
 export function wireRunIo(input: RunIoInput): RunIo {
   const caps = input.capabilities();
   const controller = new AbortController();
   const ctx: IoContext = {
+    ...input.seams,
     get capabilities() {
       return input.capabilities();
     },

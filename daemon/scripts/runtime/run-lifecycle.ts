@@ -6,10 +6,10 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Operation, Schema, SchemaSource, WorkspaceStore } from "../../crdt/index.ts";
-import { TIMING_BINDING } from "../engine/index.ts";
+import { SLEEP_BINDING, TIMING_BINDING } from "../engine/index.ts";
 import type { DebugLink, HostBinding, HostValue, LuaEngine, RunError, RunHandle } from "../engine/index.ts";
 import { CapabilitySet } from "../capabilities/index.ts";
-import type { MidiPort } from "../io/index.ts";
+import type { IoSeams, MidiPort } from "../io/index.ts";
 import type { NativeRegistry } from "../native/index.ts";
 import { backgroundPreludeLua, PHASE_BINDING } from "./background-prelude.ts";
 import type { Dialogs, RuntimeEvent } from "./events.ts";
@@ -55,6 +55,10 @@ export interface RunContext {
   forget(s: Session): void;
   /** The MIDI system (opened on first use). */
   midi(): Promise<MidiPort>;
+  /** Times core.sleep (and so core.race timeouts) of every run; absent: real time in the worker. */
+  sleep?: (ms: number, runId: string) => Promise<void>;
+  /** The network a run's osc/http modules use (simulated in openprod test); absent: the real one. */
+  ioSeams?: (runId: string) => IoSeams;
   /** Whether a debugger waits for this run (`openprod debug --attach`): see ScriptRuntimeOptions.debugger. */
   debugger?: (run: { runId: string; script: string; chunkName: string }) => DebugLink | undefined;
 }
@@ -109,6 +113,10 @@ function externalBindings(all: Record<string, HostBinding>, io: Record<string, H
  */
 const BACKGROUND_TIMEOUT_MS = 2_000_000_000;
 
+function sleepBinding(sleep: (ms: number, runId: string) => Promise<void>, runId: string): HostBinding {
+  return { kind: "async", expose: false, fn: async ([ms]) => (await sleep(Number(ms), runId), null) };
+}
+
 async function runIo(ctx: RunContext, runId: string, sr: ScriptRun, gate: RunGate, replaying: boolean): Promise<RunIo> {
   const caps = gate.current();
   return wireRunIo({
@@ -118,6 +126,7 @@ async function runIo(ctx: RunContext, runId: string, sr: ScriptRun, gate: RunGat
     midi: caps.has("net.midi") && !replaying ? await ctx.midi() : NO_MIDI,
     log: (level, msg) => sr.logLine(level, [msg]),
     record: (input) => sr.inputs.push({ kind: input.kind, value: input.data }),
+    seams: ctx.ioSeams?.(runId),
   });
 }
 
@@ -241,6 +250,7 @@ export function startRun(ctx: RunContext, scriptId: string, ro: RunOptions = {})
       ...io.bindings,
       [PHASE_BINDING]: { kind: "event", fn: (a) => void (a[0] === "shutdown" && sr.enterShutdown()) },
       [TIMING_BINDING]: { kind: "event", expose: false, fn: (a) => tape.note(a[0] === "race" ? "core.race" : "core.sleep", a[1] ?? null) },
+      ...(ctx.sleep ? { [SLEEP_BINDING]: sleepBinding(ctx.sleep, runId) } : {}),
     };
     // Calls that reach outside the snapshot: recorded on the tape; in a replay answered from it.
     const external = externalBindings(direct, io.bindings, gate.bindings);

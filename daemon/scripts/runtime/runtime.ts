@@ -8,7 +8,7 @@ import { EntityNotFound, PermissionDenied } from "../../crdt/index.ts";
 import type { WorkspaceStore, WriteGate } from "../../crdt/index.ts";
 import type { DebugLink, LuaEngine, RunError, SyntaxProblem } from "../engine/index.ts";
 import { createNativeMidiPort } from "../io/index.ts";
-import type { MidiPort } from "../io/index.ts";
+import type { IoSeams, MidiPort } from "../io/index.ts";
 import { CapabilitySet, writeGate } from "../capabilities/index.ts";
 import type { NativeRegistry } from "../native/index.ts";
 import { BackgroundScripts, STOP_GRACE_MS } from "./background.ts";
@@ -58,6 +58,10 @@ export interface ScriptRuntimeOptions {
   writeFile?: (file: string, text: string) => Promise<void>;
   /** Every configured script id (see configuredScriptIds): what startAutostart() looks through. */
   scriptIds?: () => readonly string[];
+  /** Times core.sleep (and so core.race timeouts) of every run; default: real time in the worker. */
+  sleep?: (ms: number, runId: string) => Promise<void>;
+  /** The network a run's osc/http modules use (simulated in openprod test); default: the real one. */
+  ioSeams?: (runId: string) => IoSeams;
   /**
    * Asked at each run's start whether a debugger waits for it (`openprod debug --attach`):
    * a link makes the run wait for that debugger and run under it.
@@ -178,6 +182,8 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
     forget: (s) => sessions.forget(s),
     midi: () => (midiPort ??= Promise.resolve(opts.midi ?? createNativeMidiPort())),
     debugger: opts.debugger,
+    sleep: opts.sleep,
+    ioSeams: opts.ioSeams,
   };
 
   function run(scriptId: string, ro: RunOptions = {}): RunStart {
