@@ -26,6 +26,8 @@ import {
   registerCoreMethods,
   startConsole,
 } from "./server/index.ts";
+import { SocketMethods } from "./server/socket-methods.ts";
+import { registerInviteMethods } from "./server/invite-service.ts";
 import type { LogFormat, Logger, ScriptsServiceOptions } from "./server/index.ts";
 import { MAX_SOCKET_PATH_BYTES, socketPath } from "../protocol/socket-path.ts";
 import { DAEMON_VERSION } from "../protocol/version.ts";
@@ -169,7 +171,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
 
     // We hold the store's lock, so a socket file left here is from a daemon that died.
     fs.rmSync(socket, { force: true });
-    const server = await RpcServer.listen({ path: socket, methods, events, log });
+    const socketMethods = new SocketMethods(methods);
+    const invites = registerInviteMethods(socketMethods, { show, settings, peer, log });
+    cleanups.push(() => invites.stop());
+    const server = await RpcServer.listen({ path: socket, methods: socketMethods, events, log });
     const grace = opts.shutdownGraceMs ?? 10_000;
     cleanups.push(async () => {
       await server.close(grace);
@@ -261,6 +266,11 @@ async function openStoreOnce(show: ShowConfig, peerId: string): Promise<Workspac
   }
 }
 
+/** `connect = ["<addr>"]`: a TOML line as printed (a basic string, JSON-escaped like TOML's). */
+export function connectLine(addr: string): string {
+  return `connect = [${JSON.stringify(addr)}]`;
+}
+
 function writeBanner(
   out: NodeJS.WritableStream | null,
   b: { show: ShowConfig; socket: string; peerId: string; addresses: string[]; keyFile: string; consoleUrl: string | null },
@@ -278,10 +288,9 @@ function writeBanner(
   if (dial) {
     lines.push(
       "",
-      "To add a second peer: copy this show directory (without .openprod/) to the other machine or folder,",
-      `copy the workspace key ${b.keyFile} to the same place under it (.openprod/workspace.key),`,
-      "give it its own [peer] listen port, and set in the [peer] section of its openprod.toml:",
-      `  connect = ["${dial}"]`,
+      "To add a second peer: run `openprod invite` here and the command it prints on the new machine.",
+      "A show directory set up by hand (the same modules and workspace key) connects here with this line in [peer]:",
+      `  ${connectLine(dial)}`,
     );
   }
   out.write(lines.join("\n") + "\n");

@@ -15,3 +15,4 @@ export { SCRIPT_EVENT_TYPES } from "./script-events.ts";
 export type { DialogEvent, DialogClosed, TriggerFired } from "./script-events.ts";
 export type * from "./script-methods.ts";
 export type * from "./console-methods.ts";
+export type * from "./invite-methods.ts";

@@ -19,6 +19,9 @@ import { EDIT_COMMANDS } from "./edit-commands.ts";
 import { QUERY_FORMATS, entityTable, tableColumns } from "./entity-table.ts";
 import { CONSOLE_COMMAND } from "./console-command.ts";
 import { TEST_COMMAND } from "./test-command.ts";
+import { LISTEN_FLAG, listenFlag } from "./listen-flag.ts";
+import { JOIN_COMMAND, JOIN_FLAGS, runJoin } from "./join-command.ts";
+import { INVITE_COMMAND } from "./invite-command.ts";
 
 export interface CommandContext {
   dir: string;
@@ -126,35 +129,19 @@ function intFlag(ctx: CommandContext, name: string): number | undefined {
   return n;
 }
 
-const LISTEN_FLAG: FlagSpec = {
-  type: "string",
-  repeat: true,
-  help: "where the peer listens instead of [peer] listen: a port (4102: the configured address on that port) or a multiaddr (/ip4/0.0.0.0/tcp/4102); repeatable",
-};
-
-/** The `--listen` values, each checked; undefined when none was given. */
-async function listenFlag(ctx: CommandContext, command: string): Promise<string[] | undefined> {
-  const values = ctx.args.lists.listen;
-  if (values === undefined) return undefined;
-  const { listenValueProblem } = await import("../peer/listen-ports.ts");
-  for (const v of values) {
-    const problem = listenValueProblem(v);
-    if (problem !== null) throw new UsageError(`--listen: ${problem}`, command);
-  }
-  return values;
-}
 
 export const COMMANDS: Command[] = [
   {
     name: "init",
-    usage: "openprod init <dir> [--listen <port or multiaddr>]",
+    usage: "openprod init <dir> [--listen <port or multiaddr>] [--join <peer address> --code <code>]",
     summary: "create a new show directory with a working example of everything",
     details:
       "Copies the example show (config, modules, scripts, triggers; comments kept), gives it a fresh workspace id and a new workspace key (.openprod/workspace.key). --listen sets its [peer] listen (a second show on this machine needs its own port).",
-    examples: ["openprod init ~/shows/hamlet", "openprod init ~/shows/hamlet --listen 4102"],
-    flags: { listen: LISTEN_FLAG },
+    examples: ["openprod init ~/shows/hamlet", "openprod init ~/shows/hamlet --listen 4102", "openprod init ~/shows/hamlet --join /ip4/192.168.1.10/tcp/40871/p2p/12D3KooW... --code 7F3K-9QXA"],
+    flags: { ...JOIN_FLAGS, join: { type: "string", help: "instead of the example show, join a running show (as `openprod join`; `openprod invite` there prints the address and code)" } },
     args: [1, 1],
     async run(ctx) {
+      if (typeof ctx.args.flags.join === "string") return runJoin(ctx, ctx.args.positional[0], ctx.args.flags.join, "init");
       const { initShow } = await import("./init-show.ts");
       const r = await initShow(ctx.args.positional[0], { listen: await listenFlag(ctx, "init") });
       return {
@@ -465,6 +452,8 @@ export const COMMANDS: Command[] = [
   ...SCRIPT_COMMANDS,
   CONSOLE_COMMAND,
   TEST_COMMAND,
+  INVITE_COMMAND,
+  JOIN_COMMAND,
 ];
 
 async function recoverCommand(ctx: CommandContext): Promise<{ doc: unknown; text: string }> {
