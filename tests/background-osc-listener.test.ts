@@ -5,7 +5,8 @@ import { encode, Message } from "node-osc";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseHlc } from "../daemon/crdt/index.ts";
 import { freeUdpPort, until } from "./fixtures/io-kit/ports.ts";
-import { EXAMPLE_SHOW, LISTENER, listenerShow } from "./fixtures/background-show/show.ts";
+import { LISTENER, listenerShow } from "./fixtures/background-show/show.ts";
+import { specExample } from "./fixtures/spec-examples.ts";
 import type { ListenerShow } from "./fixtures/background-show/show.ts";
 
 // The specification's "Module Script (OSC Listener)" example, unchanged, as a background
@@ -17,7 +18,7 @@ const USER = { actor: { kind: "user" as const, name: "lighting-programmer" } };
 
 beforeAll(async () => {
   port = await freeUdpPort();
-  show = await listenerShow(port);
+  show = await listenerShow(port, { listener: specExample("modules/lighting/scripts/osc_listener.lua") });
 });
 afterAll(async () => {
   console_.close();
@@ -32,9 +33,9 @@ describe("the spec's OSC listener drives the cue list from a lighting console", 
   let cue12: string;
   let cue13: string;
 
-  it("is the example file, unchanged, and starts listening on the port it is given", async () => {
+  it("is the spec's example, unchanged, and starts listening on the port it is given", async () => {
     const file = path.join("modules", "lighting", "scripts", "osc_listener.lua");
-    expect(fs.readFileSync(path.join(show.root, file), "utf8")).toBe(fs.readFileSync(path.join(EXAMPLE_SHOW, file), "utf8"));
+    expect(fs.readFileSync(path.join(show.root, file), "utf8")).toBe(specExample("modules/lighting/scripts/osc_listener.lua"));
     const created = await show.store.apply(
       [
         { op: "CreateEntity", tables: ["lighting_cues"], fields: { number: 12, status: "standby", label: "Preset" } },
