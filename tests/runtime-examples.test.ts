@@ -1,7 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readFileSync } from "node:fs";
-import path from "node:path";
-import { EXAMPLE_SHOW, USER, openKit } from "./fixtures/runtime-kit/kit.ts";
+import { USER, openKit } from "./fixtures/runtime-kit/kit.ts";
 import { specExample } from "./fixtures/spec-examples.ts";
 import type { Kit } from "./fixtures/runtime-kit/kit.ts";
 

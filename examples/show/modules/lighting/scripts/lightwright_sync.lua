@@ -37,7 +37,7 @@ function main()
         )
 
         if existing then
-            local changed = false
+            local changed, asked = false, false
 
             for _, field in ipairs(SYNCED) do
                 local paper, here, last = lw_fixture[field], existing[field], existing["lw_" .. field]
@@ -46,6 +46,7 @@ function main()
                         kept_count = kept_count + 1
                     elseif last ~= nil and here ~= last then
                         table.insert(local_changes, { fixture = existing, field = field, here = here, paper = paper })
+                        asked = true
                     else
                         core.set_field(existing.id, field, paper)
                         changed = true
@@ -58,7 +59,7 @@ function main()
 
             if changed then
                 updated = updated + 1
-            else
+            elseif not asked then
                 unchanged = unchanged + 1
             end
         else
@@ -104,6 +105,7 @@ function main()
                 c.fixture.keep_local = keep
                 core.set_field(c.fixture.id, "keep_local", keep)
                 kept_count = kept_count + 1
+                unchanged = unchanged + 1
                 log.info(string.format("kept %s %s = %s (the paperwork says %s)", name_of(c.fixture), c.field, tostring(c.here), tostring(c.paper)))
             end
         end
