@@ -47,6 +47,8 @@ export async function requestJoin(opts: JoinRequestOptions): Promise<JoinOffer> 
     } catch (err) {
       throw new NetworkError(`${opts.address} did not answer the join: ${(err as Error).message}`, { address: opts.address });
     }
+    // Our side closes first: the inviter's close then needs nothing more from us.
+    await stream.close().catch(() => stream.abort(new Error("join done")));
     if (answer.kind === FrameKind.Error) {
       const r = answer.message as Partial<JoinRefusal>;
       const message = `${opts.address} refused the join: ${typeof r.message === "string" ? r.message : "no reason given"}`;
@@ -54,8 +56,21 @@ export async function requestJoin(opts: JoinRequestOptions): Promise<JoinOffer> 
     }
     return offerOf(answer.message, opts.address);
   } finally {
-    await node.stop();
+    await stopWithin(node, STOP_GRACE_MS);
   }
+}
+
+const STOP_GRACE_MS = 3000;
+
+/**
+ * libp2p's stop can wait on a connection close that never comes once the inviter hung up; with
+ * nothing else pending, Node would then exit mid-command. The answer is in hand: give stop a
+ * moment, then go on.
+ */
+async function stopWithin(node: { stop(): void | Promise<void> }, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.resolve(node.stop()).catch(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
 
 /** The offer, checked field by field: the joiner writes files from it. */
