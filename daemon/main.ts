@@ -26,7 +26,8 @@ import {
   registerCoreMethods,
   startConsole,
 } from "./server/index.ts";
-import { SocketMethods } from "./server/socket-methods.ts";
+import { ServedMethods } from "./server/socket-methods.ts";
+import { storeNames, withEntityNames } from "./server/entity-naming.ts";
 import { registerInviteMethods } from "./server/invite-service.ts";
 import type { LogFormat, Logger, ScriptsServiceOptions } from "./server/index.ts";
 import { MAX_SOCKET_PATH_BYTES, socketPath } from "../protocol/socket-path.ts";
@@ -152,6 +153,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     }
 
     const methods = new MethodRegistry();
+    // What clients (socket and console) call: the same methods, with entity names beside ids in errors.
+    const nameOf = storeNames(store);
+    const served = new ServedMethods(methods, { describeError: (e) => withEntityNames(e, nameOf) });
     registerCoreMethods(methods, {
       store,
       peer,
@@ -171,7 +175,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
 
     // We hold the store's lock, so a socket file left here is from a daemon that died.
     fs.rmSync(socket, { force: true });
-    const socketMethods = new SocketMethods(methods);
+    const socketMethods = new ServedMethods(served);
     const invites = registerInviteMethods(socketMethods, { show, settings, peer, log });
     cleanups.push(() => invites.stop());
     const server = await RpcServer.listen({ path: socket, methods: socketMethods, events, log });
@@ -186,7 +190,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       stateDir: show.dir.stateDir,
       configFile: show.config.file,
       assetsDir: opts.consoleAssets ?? path.join(path.dirname(path.dirname(fileURLToPath(import.meta.url))), "dist", "console"),
-      methods,
+      methods: served,
       events,
       log,
     });

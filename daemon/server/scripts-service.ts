@@ -10,6 +10,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { EntityNotFound, InvalidOperation } from "../crdt/errors.ts";
 import { entityName } from "../crdt/index.ts";
+import { nameIdsIn, storeNames } from "./entity-naming.ts";
+import type { NameOf } from "./entity-naming.ts";
 import { checkScriptArgs } from "../config/index.ts";
 import type { FieldValue, Operation, WorkspaceStore } from "../crdt/index.ts";
 import type { ShowConfig } from "../config/index.ts";
@@ -62,6 +64,7 @@ export function createScriptsService(opts: ScriptsServiceOptions = {}): ScriptsS
     },
     async start(ctx) {
       const { show, store, methods, events, log } = ctx;
+      const nameOf = storeNames(store);
       const now = opts.now ?? Date.now;
       const catalog = showScripts({ root: show.dir.root, config: show.config, modules: show.modules, readFile: opts.readFile ?? ((f) => readFile(f, "utf8")) });
       // The same capability sets the trigger cycle check saw: the graph it checked is the one scripts are held to.
@@ -121,7 +124,7 @@ export function createScriptsService(opts: ScriptsServiceOptions = {}): ScriptsS
           const user = p.user ?? call.clientName;
           const start = rt.run(p.script, { args, user, ...(p.profile === undefined ? {} : { profile: p.profile }) });
           const finished = start.done.then(async (r) => {
-            const s = summarize(r);
+            const s = summarize(r, nameOf);
             if (p.commit && r.status === "ok" && r.sessionId !== undefined && r.sessionStatus === "open") {
               s.commit = await rt.commitSession(r.sessionId, user);
               if (s.commit.status === "committed") s.sessionStatus = "committed";
@@ -137,13 +140,13 @@ export function createScriptsService(opts: ScriptsServiceOptions = {}): ScriptsS
       methods.register("runs.wait", obj({ runId: nonEmpty }), async (p) => {
         const live = runs.get(p.runId);
         if (live) return live;
-        return summarize(await recordOf(rt, p.runId));
+        return summarize(await recordOf(rt, p.runId), nameOf);
       });
 
       methods.register("runs.cancel", obj({ target: nonEmpty, keepOverlay: opt(bool) }), async (p, call) => {
         const stopped = await rt.cancel(p.target, `cancelled by ${call.clientName}`, { keepOverlay: p.keepOverlay === true });
         log.info(`${call.clientName} cancelled ${stopped.map((r) => `${r.runId} (${r.script}, ${r.kind})`).join(", ")}`, { target: p.target });
-        return { cancelled: stopped.map((r) => ({ ...summarize(r.result), kind: r.kind })) };
+        return { cancelled: stopped.map((r) => ({ ...summarize(r.result, nameOf), kind: r.kind })) };
       });
 
       methods.register("runs.get", obj({ runId: nonEmpty }), async (p) => ({ record: await recordOf(rt, p.runId) }));
@@ -261,7 +264,7 @@ class RunTracker {
 }
 
 /** A run's outcome on the wire, from its live result or its stored record (same fields). */
-function summarize(r: RunResult | RunRecord): RunSummary {
+function summarize(r: RunResult | RunRecord, nameOf: NameOf): RunSummary {
   const s: RunSummary = {
     runId: r.runId,
     script: r.script,
@@ -270,9 +273,9 @@ function summarize(r: RunResult | RunRecord): RunSummary {
     sessionStatus: r.sessionStatus ?? null,
     ops: r.ops,
     bundles: r.bundles,
-    skips: r.skips.map((k) => ({ binding: k.binding, error: { type: k.error.type, message: k.error.message } })),
+    skips: r.skips.map((k) => ({ binding: k.binding, error: { type: k.error.type, message: nameIdsIn(k.error.message, nameOf) } })),
   };
-  if (r.error) s.error = { type: r.error.type, message: r.error.message, file: r.error.file, line: r.error.line };
+  if (r.error) s.error = { type: r.error.type, message: nameIdsIn(r.error.message, nameOf), file: r.error.file, line: r.error.line };
   return s;
 }
 
