@@ -90,6 +90,13 @@ describe("a second machine joins a running show with a one-time invite", () => {
       return rows.length === 1 ? rows[0] : undefined;
     });
     expect(found.name).toBe("Q7 Sunrise");
+    // Counts that compare across peers: with the same heads, both report the same number of bundles.
+    const both = await until("equal heads", async () => {
+      const [x, y] = await Promise.all([desk, booth].map(async (d) => (await kit.run(["status", "--dir", d, "--json"])).json<{ heads: string[]; bundles: number; changes: number }>()));
+      return [...x.heads].sort().join() === [...y.heads].sort().join() ? [x, y] : undefined;
+    });
+    expect(both[1].bundles).toBe(both[0].bundles);
+    expect(both[0].bundles).toBeGreaterThan(0);
     const peers = await kit.run(["peers", "--dir", desk]);
     expect(peers.stdout).toContain("Booth (");
     await b.stop();
