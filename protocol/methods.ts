@@ -27,6 +27,8 @@ export interface EntityView extends EntityState {
   fields: Record<string, FieldValue>;
   /** How the entity is shown: its table's `display` template filled in, or the fallback (daemon/crdt/entity-name.ts). */
   name: string;
+  /** Tables of the entity that this peer's modules do not declare (another peer runs other modules): their fields are not shown. */
+  undeclaredTables?: string[];
 }
 
 /** What a write returns: the bundle made (hash null when nothing changed). */

@@ -76,3 +76,20 @@ describe("errors and the log name entities beside their ids", () => {
     expect(log).toMatch(new RegExp(`trigger relabel_on_hold: the run for Q12 Blackout \\(${cue}\\) failed: PermissionDenied`));
   }, 30_000);
 });
+
+describe("an entity of a table this peer's modules do not declare", () => {
+  it("is shown as such, not as an empty entity", async () => {
+    const other = await kit.newShow();
+    const d = await kit.daemon(other, ["--no-network"]);
+    const created = await kit.run(["create", "contacts", "name=Ann", "--dir", other]);
+    expect(created.code, created.stderr).toBe(0);
+    await d.stop();
+    // This peer no longer runs the stage-management module that declares `contacts`.
+    fs.rmSync(path.join(other, "modules", "sm"), { recursive: true });
+    const r = await kit.run(["get", created.stdout.trim(), "--dir", other]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("warning: table contacts is not declared by this peer's modules");
+    const j = await kit.run(["get", created.stdout.trim(), "--dir", other, "--json"]);
+    expect(j.json<{ entity: { undeclaredTables: string[] } }>().entity.undeclaredTables).toEqual(["contacts"]);
+  }, 60_000);
+});
