@@ -39,7 +39,7 @@ export async function run(report: Report): Promise<void> {
   const manifest = path.join(root, "modules", "lighting", "module.toml");
   fs.writeFileSync(
     manifest,
-    fs.readFileSync(manifest, "utf8").replace('"net.osc:8000-8010"', `"net.osc:${port}"`).replace("[script.osc_listener]\n", '[script.osc_listener]\nmode = "background"\n'),
+    fs.readFileSync(manifest, "utf8").replace('"net.osc:8000-8010"', `"net.osc:${port}"`).replace('port = { type = "int", default = 8000,', `port = { type = "int", default = ${port},`),
   );
   const show = await loadShow(root);
   const { capabilities } = loadShowTriggers({ config: show.config, modules: show.modules, schema: show.schema });

@@ -27,6 +27,9 @@ import {
   startConsole,
   startScriptHost,
 } from "./server/index.ts";
+import { ServedMethods } from "./server/socket-methods.ts";
+import { storeNames, withEntityNames } from "./server/entity-naming.ts";
+import { registerInviteMethods } from "./server/invite-service.ts";
 import type { DaemonService, LogFormat, Logger, ScriptsServiceOptions } from "./server/index.ts";
 import { MAX_SOCKET_PATH_BYTES, socketPath } from "../protocol/socket-path.ts";
 import { DAEMON_VERSION } from "../protocol/version.ts";
@@ -138,6 +141,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     }
 
     const methods = new MethodRegistry();
+    // What clients (socket and console) call: the same methods, with entity names beside ids in errors.
+    const nameOf = storeNames(store);
+    const served = new ServedMethods(methods, { describeError: (e) => withEntityNames(e, nameOf) });
     registerCoreMethods(methods, {
       store,
       peer,
@@ -159,7 +165,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
 
     // We hold the store's lock, so a socket file left here is from a daemon that died.
     fs.rmSync(socket, { force: true });
-    const server = await RpcServer.listen({ path: socket, methods, events, log });
+    const socketMethods = new ServedMethods(served);
+    const invites = registerInviteMethods(socketMethods, { show, settings, peer, log });
+    cleanups.push(() => invites.stop());
+    const server = await RpcServer.listen({ path: socket, methods: socketMethods, events, log });
     const grace = opts.shutdownGraceMs ?? 10_000;
     cleanups.push(async () => {
       await server.close(grace);
@@ -171,7 +180,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       stateDir: show.dir.stateDir,
       configFile: show.config.file,
       assetsDir: opts.consoleAssets ?? path.join(path.dirname(path.dirname(fileURLToPath(import.meta.url))), "dist", "console"),
-      methods,
+      methods: served,
       events,
       log,
     });
@@ -254,6 +263,11 @@ async function openStoreOnce(show: ShowConfig, peerId: string): Promise<Workspac
   }
 }
 
+/** `connect = ["<addr>"]`: a TOML line as printed (a basic string, JSON-escaped like TOML's). */
+export function connectLine(addr: string): string {
+  return `connect = [${JSON.stringify(addr)}]`;
+}
+
 function writeBanner(
   out: NodeJS.WritableStream | null,
   b: { show: ShowConfig; socket: string; peerId: string; addresses: string[]; keyFile: string; consoleUrl: string | null },
@@ -271,10 +285,9 @@ function writeBanner(
   if (dial) {
     lines.push(
       "",
-      "To add a second peer: copy this show directory (without .openprod/) to the other machine or folder,",
-      `copy the workspace key ${b.keyFile} to the same place under it (.openprod/workspace.key),`,
-      "give it its own [peer] listen port, and set in the [peer] section of its openprod.toml:",
-      `  connect = ["${dial}"]`,
+      "To add a second peer: run `openprod invite` here and the command it prints on the new machine.",
+      "A show directory set up by hand (the same modules and workspace key) connects here with this line in [peer]:",
+      `  ${connectLine(dial)}`,
     );
   }
   out.write(lines.join("\n") + "\n");

@@ -19,6 +19,8 @@ export interface EntityData extends EntityState {
 export interface EntityView extends EntityData {
   /** How the entity is shown: its table's `display` template filled in, or the fallback (daemon/crdt/entity-name.ts). */
   name: string;
+  /** Tables of the entity that this peer's modules do not declare (another peer runs other modules): their fields are not shown. */
+  undeclaredTables?: string[];
 }
 
 export interface EdgeState {

@@ -34,3 +34,4 @@ export { SCRIPT_ARG_TYPES } from "./script-args.ts";
 export type { ScriptArgSpec, ScriptArgType } from "./script-args.ts";
 export { parseHlc, compareHlc } from "./hlc.ts";
 export type { HlcTimestamp } from "./hlc.ts";
+export type * from "./invite-methods.ts";

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseHlc } from "../daemon/crdt/index.ts";
 import { freeUdpPort, until } from "./fixtures/io-kit/ports.ts";
 import { LISTENER, listenerShow } from "./fixtures/background-show/show.ts";
-import type { ListenerShow } from "./fixtures/background-show/show.ts";
 import { specExample } from "./fixtures/spec-examples.ts";
+import type { ListenerShow } from "./fixtures/background-show/show.ts";
 
 // The specification's "Module Script (OSC Listener)" example, unchanged, as a background
 // script of the example show, fed by real UDP packets on loopback.
@@ -19,7 +19,7 @@ const USER = { actor: { kind: "user" as const, name: "lighting-programmer" } };
 
 beforeAll(async () => {
   port = await freeUdpPort();
-  show = await listenerShow(port);
+  show = await listenerShow(port, { listener: specExample("modules/lighting/scripts/osc_listener.lua") });
 });
 afterAll(async () => {
   console_.close();

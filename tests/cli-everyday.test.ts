@@ -74,13 +74,14 @@ describe("import fills a table from a CSV or JSON file in one bundle", () => {
   });
 
   it("every bad cell is named by row, line and column, and nothing is written", async () => {
-    const csv = file("bad.csv", "number,label\nabc,x\n2,y\n4.5,z\n");
+    // Cue numbers are floats (point cues such as 4.5 are valid), so a bad one is no number at all.
+    const csv = file("bad.csv", "number,label\nabc,x\n2,y\n4.5.1,z\n");
     const before = (await op("status", "--json")).json<{ bundles: number }>().bundles;
     const r = await op("import", csv, "--table", "lighting_cues");
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("InvalidOperation: ");
-    expect(r.stderr).toContain('row 1 (line 2), column number: "abc" is not a whole number (int field)');
-    expect(r.stderr).toContain('row 3 (line 4), column number: "4.5" is not a whole number (int field)');
+    expect(r.stderr).toContain('row 1 (line 2), column number: "abc" is not a number (float field)');
+    expect(r.stderr).toContain('row 3 (line 4), column number: "4.5.1" is not a number (float field)');
     const unknown = await op("import", file("typo.csv", "number,labl\n1,x\n"), "--table", "lighting_cues", "--json");
     expect(unknown.json<{ error: { type: string; message: string } }>().error.message).toContain('header, column labl: unknown field "labl" (did you mean "label"?)');
     expect((await op("import", csv, "--json")).json<{ error: { type: string } }>().error.type).toBe("UsageError");

@@ -132,6 +132,10 @@ describe("the console's WebSocket speaks the socket's JSON-RPC methods and event
     await expect.poll(() => seen.some((e) => e.type === "bundle" && e.origin === "local")).toBe(true);
   });
 
+  it("does not hand out invites: invite.create (the workspace key) is on the owner-only socket only", async () => {
+    await expect(ws.request("invite.create", {})).rejects.toThrow(/unknown method "invite.create"/);
+  });
+
   it("a bad request gets the socket's typed error", async () => {
     await expect(ws.request("get", { id: "nope" })).rejects.toMatchObject({ data: { type: "EntityNotFound" } });
     await expect(ws.call("no.such.method")).rejects.toThrow(/unknown method "no.such.method"/);

@@ -192,7 +192,7 @@ describe("a replay says in words where it parted from the recorded run", () => {
     await sm.request("entity.set", { id: cue, field: "number", value: 8 });
     const r = (await sm.request("runs.replay", { runId: run.runId })) as ReplayResult;
     expect(r.same).toBe(false);
-    expect(r.firstDifference).toMatchObject({ index: 0, recorded: { op: "SetField", value: "number 7" }, replayed: { op: "SetField", value: "number 8" } });
+    expect(r.firstDifference).toMatchObject({ index: 0, recorded: { op: "SetField", value: "number 7.0" }, replayed: { op: "SetField", value: "number 8.0" } });
     expect(r.firstDifference?.precedingInput).toMatch(/^input #1: rt\.context\.hlc_time → /);
     const cli = await op("replay", run.runId);
     expect(cli.stdout).toContain(`replay of ${run.runId} did NOT match`);

@@ -58,9 +58,10 @@ describe("comparing a field with a value of another kind is an InvalidOperation,
     }
   });
 
-  it("an int field against a string, and text matching on a number field, too", () => {
-    expect(() => store.query("table == 'lighting_cues' AND number == '5'")).toThrow(/field lighting\.cue\.number is int and cannot equal the string "5" \(write the number without quotes\)/);
-    expect(() => store.query("table == 'lighting_cues' AND number CONTAINS '5'")).toThrow(/CONTAINS matches text, and field lighting\.cue\.number is int/);
+  it("an int or float field against a string, and text matching on a number field, too", () => {
+    expect(() => store.query("table == 'lighting_fixtures' AND channel == '5'")).toThrow(/field lighting\.fixture\.channel is int and cannot equal the string "5" \(write the number without quotes\)/);
+    expect(() => store.query("table == 'lighting_cues' AND number == '5.5'")).toThrow(/field lighting\.cue\.number is float and cannot equal the string "5.5" \(write the number without quotes\)/);
+    expect(() => store.query("table == 'lighting_cues' AND number CONTAINS '5'")).toThrow(/CONTAINS matches text, and field lighting\.cue\.number is float/);
     expect(() => store.query("table == 'lighting_cues' AND label IN ('a', 2)")).toThrow(/cannot equal the number 2/);
   });
 

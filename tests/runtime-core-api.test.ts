@@ -85,11 +85,11 @@ describe("every mutation of the core API works in a session and lands in canonic
       local e3 = core.create_ordered_edge("in_cue_list", c3.id, list.id, { after = e1.id })
       local e2 = core.create_ordered_edge("in_cue_list", c2.id, list.id, { before = e3.id, properties = { call_text = "STANDBY" } })
       local order = {}
-      for _, x in ipairs(core.query_ordered_edges(list.id, "in_cue_list")) do order[#order + 1] = core.get_field(x.source_id, "number") end
+      for _, x in ipairs(core.query_ordered_edges(list.id, "in_cue_list")) do order[#order + 1] = string.format("%g", core.get_field(x.source_id, "number")) end
       assert(table.concat(order, ",") == "1,2,3", table.concat(order, ","))
       core.move_ordered_edge(e1.id, { after = e3.id })
       order = {}
-      for _, x in ipairs(core.query_ordered_edges(list.id, "in_cue_list")) do order[#order + 1] = core.get_field(x.source_id, "number") end
+      for _, x in ipairs(core.query_ordered_edges(list.id, "in_cue_list")) do order[#order + 1] = string.format("%g", core.get_field(x.source_id, "number")) end
       assert(table.concat(order, ",") == "2,3,1", table.concat(order, ","))
 
       local a = core.create_entity({ table = "contacts", fields = { name = "Jane", email = "j@x" } })

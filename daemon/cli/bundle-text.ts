@@ -6,6 +6,9 @@ import type { EntityNames } from "./display.ts";
 export function entityText(e: EntityView): string {
   const lines = [`${e.name}  ${e.id}${e.deleted ? " (deleted)" : ""}`, `  tables: ${Object.keys(e.tables).join(", ") || "-"}`];
   for (const [k, v] of Object.entries(e.fields)) lines.push(`  ${k} = ${showValue(v)}`);
+  if (e.undeclaredTables?.length) {
+    lines.push(`  warning: table ${e.undeclaredTables.join(", ")} is not declared by this peer's modules (a peer with other modules made it); its fields are not shown here. Install the same modules as the other peers (openprod peers shows module differences)`);
+  }
   return lines.join("\n");
 }
 

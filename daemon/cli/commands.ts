@@ -18,6 +18,8 @@ import { CANCEL_COMMAND, PS_COMMAND, START_COMMAND, STOP_COMMAND } from "./backg
 import { CONSOLE_COMMAND } from "./console-command.ts";
 import { TEST_COMMAND } from "./test-command.ts";
 import { DEBUG_COMMAND } from "./debug-command.ts";
+import { INVITE_COMMAND } from "./invite-command.ts";
+import { JOIN_COMMAND } from "./join-command.ts";
 
 /** Kept for command files written against the old layout; new ones import these types from ./command.ts. */
 export type { Command, CommandContext } from "./command.ts";
@@ -55,4 +57,6 @@ export const COMMANDS: Command[] = [
   CONSOLE_COMMAND,
   TEST_COMMAND,
   DEBUG_COMMAND,
+  INVITE_COMMAND,
+  JOIN_COMMAND,
 ];

@@ -42,12 +42,8 @@ export async function initShow(dir: string, opts: InitOptions = {}): Promise<Ini
     .replace(/^id = "[^"]*"/m, `id = "${workspaceId}"`)
     .replace(/^name = "[^"]*"/m, `name = ${JSON.stringify(workspaceName)}`);
   if (opts.listen !== undefined && opts.listen.length > 0) {
-    const { listenOverride } = await listenPorts();
-    // The example's line is a TOML array of plain strings, which is also JSON.
-    const line = /^listen = (\[.*\])$/m.exec(text);
-    const configured = line === null ? [] : (JSON.parse(line[1]) as string[]);
-    const listen = `listen = ${JSON.stringify(listenOverride(opts.listen, configured)).replaceAll(",", ", ")}`;
-    text = line === null ? text.replace(/^\[peer\]$/m, `[peer]\n${listen}`) : text.replace(line[0], listen);
+    const [{ listenOverride }, { editPeerSection, peerList }] = await Promise.all([listenPorts(), import("./peer-section.ts")]);
+    text = editPeerSection(text, { set: { listen: listenOverride(opts.listen, peerList(text, "listen")) } });
   }
   fs.writeFileSync(configFile, text);
 

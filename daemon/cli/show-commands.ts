@@ -2,17 +2,19 @@
 import type { Command } from "./command.ts";
 import { UsageError } from "./args.ts";
 import { LISTEN_FLAG, listenFlag } from "./flags.ts";
+import { JOIN_FLAGS, runJoin } from "./join-command.ts";
 
 export const INIT_COMMAND: Command = {
   name: "init",
-  usage: "openprod init <dir> [--listen <port or multiaddr>]",
+  usage: "openprod init <dir> [--listen <port or multiaddr>] [--join <peer address> --code <code>]",
   summary: "create a new show directory with a working example of everything",
   details:
     "Copies the example show (config, modules, scripts, triggers; comments kept), gives it a fresh workspace id and a new workspace key (.openprod/workspace.key). --listen sets its [peer] listen (a second show on this machine needs its own port).",
-  examples: ["openprod init ~/shows/hamlet", "openprod init ~/shows/hamlet --listen 4102"],
-  flags: { listen: LISTEN_FLAG },
+  examples: ["openprod init ~/shows/hamlet", "openprod init ~/shows/hamlet --listen 4102", "openprod init ~/shows/hamlet --join /ip4/192.168.1.10/tcp/40871/p2p/12D3KooW... --code 7F3K-9QXA"],
+  flags: { ...JOIN_FLAGS, join: { type: "string", help: "instead of the example show, join a running show (as `openprod join`; `openprod invite` there prints the address and code)" } },
   args: [1, 1],
   async run(ctx) {
+    if (typeof ctx.args.flags.join === "string") return runJoin(ctx, ctx.args.positional[0], ctx.args.flags.join, "init");
     const { initShow } = await import("./init-show.ts");
     const r = await initShow(ctx.args.positional[0], { listen: await listenFlag(ctx, "init") });
     return {

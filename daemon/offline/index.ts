@@ -30,5 +30,8 @@ export { profileTable, speedscopeFile } from "../scripts/runtime/run-profile.ts"
 
 /** `--listen` and `[peer] listen` checks (multiaddr parsing is loaded on first use). */
 export const listenPorts = () => import("../peer/listen-ports.ts");
+/** Joining a running show (`openprod join`): the join protocol's client, a new identity, the workspace key (libp2p is loaded on first use). */
+export const joining = () => import("../peer/index.ts");
+export type { JoinOffer } from "../peer/index.ts";
 /** The workspace key `openprod init` writes. */
 export const workspaceKeys = () => import("../peer/workspace-key.ts");

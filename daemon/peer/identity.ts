@@ -24,12 +24,23 @@ export async function loadOrCreateIdentity(stateDir: string): Promise<PrivateKey
       });
     }
   }
-  fs.mkdirSync(stateDir, { recursive: true });
   const key = await generateKeyPair("Ed25519");
+  saveIdentity(stateDir, key);
+  return key;
+}
+
+/** A fresh identity, not yet saved (`openprod join` dials with it, then saves it with the show). */
+export function newIdentity(): Promise<PrivateKey> {
+  return generateKeyPair("Ed25519");
+}
+
+/** Writes the identity file atomically, readable by the owner only. */
+export function saveIdentity(stateDir: string, key: PrivateKey): void {
+  const file = path.join(stateDir, IDENTITY_FILE);
+  fs.mkdirSync(stateDir, { recursive: true });
   const tmp = `${file}.tmp`;
   fs.writeFileSync(tmp, privateKeyToProtobuf(key), { mode: 0o600 });
   fs.renameSync(tmp, file);
-  return key;
 }
 
 /** The peer id this state dir stands for (creating the identity on first use); the store stamps it on every bundle. */

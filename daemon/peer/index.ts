@@ -7,10 +7,17 @@ export type { PeerInfo, PeerDown, SyncErrorEvent, PeerNodeEvents, PeerLog, LogLe
 export type { SyncChannelLimits } from "./sync-channel.ts";
 export type { Backoff } from "./static-peers.ts";
 export { generateWorkspaceKey, parseWorkspaceKey, readWorkspaceKey, writeWorkspaceKey } from "./workspace-key.ts";
-export { loadOrCreateIdentity, loadOrCreatePeerId, IDENTITY_FILE } from "./identity.ts";
+export { loadOrCreateIdentity, loadOrCreatePeerId, newIdentity, saveIdentity, IDENTITY_FILE } from "./identity.ts";
 export { SYNC_PROTOCOL_ID, SYNC_PROTOCOL_VERSION } from "./hello.ts";
 export { encodeFrame, FrameKind } from "./frame.ts";
 export { createTransport } from "./transport.ts";
 export type { TransportOptions } from "./transport.ts";
 export { storeSyncDocument } from "./store-sync-document.ts";
 export type { SyncableStore } from "./store-sync-document.ts";
+export { InviteBook, normalizeInviteCode, INVITE_TTL_MS, MAX_WRONG_CODES } from "./invite-book.ts";
+export type { Invite, InviteRefusal } from "./invite-book.ts";
+export { createJoinListener } from "./join-listener.ts";
+export type { JoinListener } from "./join-listener.ts";
+export { requestJoin } from "./join-client.ts";
+export { JOIN_PROTOCOL_ID } from "./join-protocol.ts";
+export type { JoinOffer, ShowFile } from "./join-protocol.ts";

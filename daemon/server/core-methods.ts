@@ -31,7 +31,8 @@ export function registerCoreMethods(methods: MethodRegistry, deps: CoreDeps): vo
   const now = deps.now ?? Date.now;
   const named = (id: string): EntityView => {
     const e = store.getEntity(id);
-    return { ...e, name: entityName(e, store.schema) };
+    const undeclared = Object.keys(e.tables).filter((t) => !store.schema.tables.has(t));
+    return { ...e, name: entityName(e, store.schema), ...(undeclared.length ? { undeclaredTables: undeclared } : {}) };
   };
 
   methods.register("hello", obj({ name: nonEmpty, user: opt(nonEmpty) }), (p, ctx) => {

@@ -3,6 +3,8 @@
  * (from its live result or its stored record), the runs started through the
  * socket until they end, and a run record looked up by id.
  */
+import { nameIdsIn } from "./entity-naming.ts";
+import type { NameOf } from "./entity-naming.ts";
 import { EntityNotFound } from "../crdt/errors.ts";
 import type { RunRecord, RunResult, ScriptRuntime } from "../scripts/runtime/index.ts";
 import type { RunSummary } from "../../protocol/index.ts";
@@ -33,7 +35,7 @@ export class RunTracker {
 }
 
 /** A run's outcome on the wire, from its live result or its stored record (same fields). */
-export function summarize(r: RunResult | RunRecord): RunSummary {
+export function summarize(r: RunResult | RunRecord, nameOf: NameOf): RunSummary {
   const s: RunSummary = {
     runId: r.runId,
     script: r.script,
@@ -42,9 +44,9 @@ export function summarize(r: RunResult | RunRecord): RunSummary {
     sessionStatus: r.sessionStatus ?? null,
     ops: r.ops,
     bundles: r.bundles,
-    skips: r.skips.map((k) => ({ binding: k.binding, error: { type: k.error.type, message: k.error.message } })),
+    skips: r.skips.map((k) => ({ binding: k.binding, error: { type: k.error.type, message: nameIdsIn(k.error.message, nameOf) } })),
   };
-  if (r.error) s.error = { type: r.error.type, message: r.error.message, file: r.error.file, line: r.error.line };
+  if (r.error) s.error = { type: r.error.type, message: nameIdsIn(r.error.message, nameOf), file: r.error.file, line: r.error.line };
   return s;
 }
 

@@ -15,6 +15,7 @@ import type { DaemonService } from "./service.ts";
 import { RunTracker, recordOf, summarize } from "./run-summaries.ts";
 import { describeOps, sessionInfo, sessionOf } from "./session-review.ts";
 import { listScripts } from "./script-list.ts";
+import { storeNames } from "./entity-naming.ts";
 import { bool, int, nonEmpty, obj, oneOf, opt, record, value } from "./params.ts";
 
 /** What the daemon's options may set for the scripts (see ScriptHostOptions). */
@@ -32,6 +33,7 @@ export function createScriptsService(host: ScriptsServiceHost): DaemonService {
     async start(ctx) {
       const { store, methods, log } = ctx;
       const { runtime: rt, dialogs, debugging, watcher: watching } = host;
+      const nameOf = storeNames(store);
       // Runs started through scripts.run, until they end: runs.cancel stops them.
       const runs = new RunTracker();
       /** The catalog in force now: edits to the show's files replace it. */
@@ -60,7 +62,7 @@ export function createScriptsService(host: ScriptsServiceHost): DaemonService {
           const user = p.user ?? call.clientName;
           const start = rt.run(p.script, { args, user, ...(p.profile === undefined ? {} : { profile: p.profile }) });
           const finished = start.done.then(async (r) => {
-            const s = summarize(r);
+            const s = summarize(r, nameOf);
             if (p.commit && r.status === "ok" && r.sessionId !== undefined && r.sessionStatus === "open") {
               s.commit = await rt.commitSession(r.sessionId, user);
               if (s.commit.status === "committed") s.sessionStatus = "committed";
@@ -76,13 +78,13 @@ export function createScriptsService(host: ScriptsServiceHost): DaemonService {
       methods.register("runs.wait", obj({ runId: nonEmpty }), async (p) => {
         const live = runs.get(p.runId);
         if (live) return live;
-        return summarize(await recordOf(rt, p.runId));
+        return summarize(await recordOf(rt, p.runId), nameOf);
       });
 
       methods.register("runs.cancel", obj({ target: nonEmpty, keepOverlay: opt(bool) }), async (p, call) => {
         const stopped = await rt.cancel(p.target, `cancelled by ${call.clientName}`, { keepOverlay: p.keepOverlay === true });
         log.info(`${call.clientName} cancelled ${stopped.map((r) => `${r.runId} (${r.script}, ${r.kind})`).join(", ")}`, { target: p.target });
-        return { cancelled: stopped.map((r) => ({ ...summarize(r.result), kind: r.kind })) };
+        return { cancelled: stopped.map((r) => ({ ...summarize(r.result, nameOf), kind: r.kind })) };
       });
 
       methods.register("runs.get", obj({ runId: nonEmpty }), async (p) => ({ record: await recordOf(rt, p.runId) }));

@@ -11,6 +11,7 @@
  * change that would form a cycle or names a missing script is refused with the
  * reason and the trigger set in force stays.
  */
+import { nameIdsIn, storeNames } from "./entity-naming.ts";
 import { ConfigError, EntityNotFound } from "../crdt/errors.ts";
 import { createRuntimeTriggerRunner, createTriggerDispatcher, describeFiring, loadShowTriggers, triggerReloadRefusal } from "../triggers/index.ts";
 import type { TriggerRunner } from "../triggers/index.ts";
@@ -30,6 +31,7 @@ export function createTriggersService(opts: TriggersServiceOptions): DaemonServi
   return {
     name: "triggers",
     async start({ store, methods, events, log }) {
+      const nameOf = storeNames(store);
       const { runtime } = opts.host;
       // Loaded once, by the script host: the capabilities scripts run with come from the same load.
       const loaded = opts.host.showTriggers;
@@ -63,8 +65,9 @@ export function createTriggersService(opts: TriggersServiceOptions): DaemonServi
         runner,
         now: opts.now,
         events: (e) => {
-          if (e.type === "trigger.run_failed") log.warn(`trigger ${e.trigger}: the run for ${e.entity} failed: ${e.error.type}: ${e.error.message}`, { trigger: e.trigger, runId: e.runId });
-          else log.error(`trigger ${e.trigger}: ${e.message}`, { trigger: e.trigger, chain: e.chain.id });
+          // The log names the entity beside its id, as every place that shows one does.
+          if (e.type === "trigger.run_failed") log.warn(nameIdsIn(`trigger ${e.trigger}: the run for ${e.entity} failed: ${e.error.type}: ${e.error.message}`, nameOf), { trigger: e.trigger, runId: e.runId, entity: e.entity });
+          else log.error(nameIdsIn(`trigger ${e.trigger}: ${e.message}`, nameOf), { trigger: e.trigger, chain: e.chain.id });
           events.publish(e);
         },
       });

@@ -4,6 +4,7 @@
  * it with backoff after a crash when configured, and tells people what happened.
  */
 import { InvalidOperation } from "../../crdt/index.ts";
+import { checkScriptArgs } from "../../config/index.ts";
 import type { RunError, SyntaxProblem } from "../engine/index.ts";
 import type { BackgroundEvent, BackgroundState } from "./background-events.ts";
 import type { RunOptions, RunResult, RunStart } from "./run-types.ts";
@@ -96,6 +97,8 @@ export class BackgroundScripts {
     }
     let e = this.entries.get(id);
     if (e && e.run) return this.statusOf(e);
+    // Declared args get their defaults and checks here, so an autostart gets them as `openprod run` would.
+    const args = checkScriptArgs(id, script.config.args, opts.args ?? e?.args ?? {});
     if (!e) {
       e = {
         id, state: "stopped", run: null, runId: null, since: this.deps.clock(), startedAt: 0, restarts: 0, crashes: 0, lastError: null,
@@ -104,7 +107,7 @@ export class BackgroundScripts {
       this.entries.set(id, e);
     }
     this.clearTimer(e);
-    if (opts.args) e.args = opts.args;
+    e.args = args;
     if (opts.user !== undefined) e.user = opts.user;
     e.restart = script.config.restart;
     e.shutdownMs = script.config.shutdownTimeoutMs;

@@ -14,7 +14,8 @@ function main()
         return
     end
     local running = core.query_one("table == 'lighting_cues' AND status == 'running'")
-    local ours = running and tostring(running.number) or "none"
+    -- Cue numbers are floats (point cues): %g prints 7 as "7" and 5.5 as "5.5", as consoles do.
+    local ours = running and running.number and string.format("%g", running.number) or "none"
     if res.body == ours then
         ui.toast("console and workspace agree: cue " .. ours)
     else

@@ -9,6 +9,7 @@ function main()
 
     core.set_field(cue_id, "fired_at", context.hlc_time())
 
-    log.info(string.format("Cue %s started%s", tostring(number),
+    -- Cue numbers are floats (point cues): %g prints 12 as "12" and 5.5 as "5.5".
+    log.info(string.format("Cue %s started%s", number and string.format("%g", number) or "?",
         label and (": " .. label) or ""))
 end
