@@ -345,11 +345,29 @@ class Node implements PeerNode {
     if (contested && existing.openerPeerId < opener) {
       channel.start();
       void channel.close("duplicate conversation with the same peer", { code: "Duplicate", message: "duplicate sync conversation" });
+      this.retireConnection(channel, connection, existing.connection);
       return;
     }
-    if (contested) void existing.close("replaced by a newer conversation with the same peer");
+    if (contested) {
+      void existing.close("replaced by a newer conversation with the same peer");
+      this.retireConnection(existing, existing.connection, connection);
+    }
     this.channels.set(remote, channel);
     channel.start();
+  }
+
+  /**
+   * When both peers dialled each other, the losing conversation's connection would stay open and
+   * idle beside the winner's: its dialler closes it once that conversation has ended (one TCP
+   * connection per pair; the peer stays connected through the other, so nothing is redialled).
+   */
+  private retireConnection(loser: SyncChannel, connection: Connection, winner: Connection): void {
+    if (connection === winner || connection.direction !== "outbound") return;
+    void loser.closed.then(() => {
+      if (connection.status !== "open" || winner.status !== "open") return;
+      for (const c of this.channels.values()) if (c.connection === connection) return;
+      connection.close().catch((err: unknown) => connection.abort(err as Error));
+    });
   }
 
   private onChannelUp(channel: SyncChannel): void {
