@@ -760,6 +760,9 @@ export class WorkspaceStore {
     }
   }
 
+  /** The compaction a bundle started, while it runs. */
+  private compaction: Promise<void> | null = null;
+
   private async persist(
     changes: { hash: string; bytes: Uint8Array }[],
     infos: BundleInfo[],
@@ -784,7 +787,11 @@ export class WorkspaceStore {
     }
     this.bundlesSinceCompaction += changes.length;
     for (const c of changes) this.bytesSinceCompaction += c.bytes.byteLength;
-    if (this.compactionDue()) await this.compact();
+    // One compaction at a time: every bundle of a group-committed batch sees it due at once.
+    if (this.compaction === null && this.compactionDue()) {
+      this.compaction = this.compact().finally(() => (this.compaction = null));
+      await this.compaction;
+    }
     for (const l of this.syncListeners) l();
   }
 
