@@ -10,8 +10,9 @@
  * - sync.join_200k_history.ms: a fresh peer over loopback libp2p until it holds the same heads.
  * - sync.join.max_event_loop_gap.ms: the longest event-loop gap meanwhile (both peers run in this
  *   process, so it bounds what the joiner's socket would wait).
- * - sync.join.rss_vs_source: the process's RSS growth while the joiner joined, divided by its
- *   growth while the source's history was opened (both in this one process).
+ * - sync.join.rss_vs_source: the process's RSS growth while the joiner joined, divided by the
+ *   source's footprint: RSS with the source open and serving over RSS before this suite opened
+ *   any store (both peers run in this one process; `.mb` figures give the two sides).
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -49,6 +50,7 @@ export async function run(report: Report): Promise<void> {
   const stateB = path.join(root, "b", ".openprod");
   const storeDir = path.join(stateA, "store");
   const open: { node?: PeerNode; store?: WorkspaceStore }[] = [];
+  const rssAtStart = rss();
   try {
     fs.mkdirSync(stateA, { recursive: true });
     const peerA = await loadOrCreatePeerId(stateA);
@@ -86,7 +88,6 @@ export async function run(report: Report): Promise<void> {
     report("history.recent20.ms@200k_history.no_daemon", performance.now() - t0, "ms");
     if (listed !== 20) throw new Error(`history without a daemon listed ${listed} bundles, expected 20`);
 
-    const rssBeforeSource = rss();
     t0 = performance.now();
     const source = await openTestStore(storeDir, { peerId: peerA });
     source.queryIds("table == 'lighting_fixtures' AND unit_number == ?", ["U7"]);
@@ -94,7 +95,7 @@ export async function run(report: Report): Promise<void> {
     const key = generateWorkspaceKey();
     const serving = await createPeerNode({ stateDir: stateA, listen: LOOPBACK, workspaceKey: key, store: source, log: () => undefined });
     open.push({ node: serving, store: source });
-    const sourceGrowth = rss() - rssBeforeSource;
+    const sourceBytes = rss() - rssAtStart;
 
     fs.mkdirSync(stateB, { recursive: true });
     const rssBeforeJoin = rss();
@@ -121,7 +122,10 @@ export async function run(report: Report): Promise<void> {
     }
     report("sync.join_200k_history.ms", performance.now() - t0, "ms");
     report("sync.join.max_event_loop_gap.ms", maxGapMs, "ms");
-    report("sync.join.rss_vs_source", (rss() - rssBeforeJoin) / Math.max(1, sourceGrowth), "ratio");
+    const joinerBytes = rss() - rssBeforeJoin;
+    report("sync.join.source_rss.mb", sourceBytes / 2 ** 20, "MB");
+    report("sync.join.joiner_rss_growth.mb", joinerBytes / 2 ** 20, "MB");
+    report("sync.join.rss_vs_source", joinerBytes / Math.max(2 ** 20, sourceBytes), "ratio");
   } finally {
     for (const p of open.reverse()) {
       await p.node?.stop();
