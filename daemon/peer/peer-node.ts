@@ -270,6 +270,9 @@ class Node implements PeerNode {
       const onConnectionClose = (): void => {
         setTimeout(() => {
           if (this.upPeers.has(peerId)) return;
+          // Both sides dialled: this connection was the duplicate one retired, and the
+          // conversation goes on over the other (peer:up or the timeout settles the wait).
+          if (this.libp2p?.getConnections(connection.remotePeer).some((c) => c.status === "open")) return;
           done();
           reject(
             new NetworkError(`${addr} closed the connection before sync started (is this peer on its allow-list? is it stopping?)`, {
