@@ -26,6 +26,7 @@ interface Row {
 
 const suites: Suite[] = [
   { name: "store", load: () => import("./store.ts") },
+  { name: "history", load: () => import("./history.ts") },
   { name: "query", load: () => import("./query.ts") },
   { name: "persistence", load: () => import("./persistence.ts") },
   { name: "peer", load: () => import("./peer.ts") },

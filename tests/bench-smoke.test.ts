@@ -32,7 +32,7 @@ function bench(args: string[]): Promise<BenchRun> {
   });
 }
 
-const SUITES = ["store", "query", "persistence", "peer", "lua-engine", "triggers", "runtime", "io", "rpc", "packaging", "background", "scripttest", "debug"];
+const SUITES = ["store", "history", "query", "persistence", "peer", "lua-engine", "triggers", "runtime", "io", "rpc", "packaging", "background", "scripttest", "debug"];
 
 describe("every bench suite still produces its figures", () => {
   it("npm run bench -- --smoke --json: each suite reports finite figures, and the run exits 0", async () => {

@@ -18,6 +18,8 @@ export class Durability {
   lastSeq = 0;
   private readonly compaction: Compaction;
   private readonly syncListeners = new Set<() => void>();
+  /** The compaction a bundle started, while it runs. */
+  private compacting: Promise<void> | null = null;
 
   constructor(
     private readonly ctx: StoreContext,
@@ -51,7 +53,11 @@ export class Durability {
       status.pendingDurable--;
     }
     this.compaction.stored(changes);
-    if (this.compaction.due()) await this.compact();
+    // One compaction at a time: every bundle of a group-committed batch sees it due at once.
+    if (this.compacting === null && this.compaction.due()) {
+      this.compacting = this.compact().finally(() => (this.compacting = null));
+      await this.compacting;
+    }
     for (const l of this.syncListeners) l();
   }
 

@@ -115,19 +115,28 @@ export class WorkspaceDoc {
     return found;
   }
 
+  /**
+   * One `keys()` read of the entity map answers both questions a write asks first: is it live
+   * (the presence of `@deleted` / `@merged_into`), and which facets it carries. The bench's and a
+   * show's writes spread over many entities, so the per-entity caches often miss; without this a
+   * miss cost four Automerge reads (entity, merged, deleted, keys), now two.
+   */
   private resolveLive(id: string, heads?: Heads): { id: string; obj: Obj } {
+    const cacheable = !heads && !this.isolated;
     let current = id;
     for (let hops = 0; hops < 64; hops++) {
       const obj = this.entityObj(current, heads);
       if (!obj) throw new EntityNotFound(`entity ${id} does not exist`, { entity: id });
-      const merged = (heads ? undefined : this.provisionalMerge(current)) ?? this.be.get(obj, K_MERGED_INTO, heads);
+      const keys = this.be.keys(obj, heads);
+      const merged = (heads ? undefined : this.provisionalMerge(current)) ?? (keys.includes(K_MERGED_INTO) ? this.be.get(obj, K_MERGED_INTO, heads) : undefined);
       if (typeof merged === "string") {
         current = merged;
         continue;
       }
-      if (this.be.get(obj, K_DELETED, heads) !== undefined) {
+      if (keys.includes(K_DELETED)) {
         throw new EntityNotFound(`entity ${id} was deleted`, { entity: id, deleted: true });
       }
+      if (cacheable && !this.facetCache.has(current)) this.facetCache.set(current, this.facetsFromKeys(obj, keys, heads));
       return { id: current, obj };
     }
     throw new EntityNotFound(`entity ${id}: merge redirects form a loop`, { entity: id });
@@ -175,9 +184,13 @@ export class WorkspaceDoc {
   }
 
   private readFacets(obj: Obj, heads?: Heads): string[] {
+    return this.facetsFromKeys(obj, this.be.keys(obj, heads), heads);
+  }
+
+  private facetsFromKeys(obj: Obj, keys: string[], heads?: Heads): string[] {
     const set = new Set<string>();
     const detached: string[] = [];
-    for (const k of this.be.keys(obj, heads)) {
+    for (const k of keys) {
       if (k.startsWith(TABLE_PREFIX)) {
         const t = this.schema.tables.get(k.slice(TABLE_PREFIX.length));
         if (t) for (const f of t.facets) set.add(f);

@@ -270,6 +270,9 @@ class Node implements PeerNode {
       const onConnectionClose = (): void => {
         setTimeout(() => {
           if (this.upPeers.has(peerId)) return;
+          // Both sides dialled: this connection was the duplicate one retired, and the
+          // conversation goes on over the other (peer:up or the timeout settles the wait).
+          if (this.libp2p?.getConnections(connection.remotePeer).some((c) => c.status === "open")) return;
           done();
           reject(
             new NetworkError(`${addr} closed the connection before sync started (is this peer on its allow-list? is it stopping?)`, {
@@ -345,11 +348,29 @@ class Node implements PeerNode {
     if (contested && existing.openerPeerId < opener) {
       channel.start();
       void channel.close("duplicate conversation with the same peer", { code: "Duplicate", message: "duplicate sync conversation" });
+      this.retireConnection(channel, connection, existing.connection);
       return;
     }
-    if (contested) void existing.close("replaced by a newer conversation with the same peer");
+    if (contested) {
+      void existing.close("replaced by a newer conversation with the same peer");
+      this.retireConnection(existing, existing.connection, connection);
+    }
     this.channels.set(remote, channel);
     channel.start();
+  }
+
+  /**
+   * When both peers dialled each other, the losing conversation's connection would stay open and
+   * idle beside the winner's: its dialler closes it once that conversation has ended (one TCP
+   * connection per pair; the peer stays connected through the other, so nothing is redialled).
+   */
+  private retireConnection(loser: SyncChannel, connection: Connection, winner: Connection): void {
+    if (connection === winner || connection.direction !== "outbound") return;
+    void loser.closed.then(() => {
+      if (connection.status !== "open" || winner.status !== "open") return;
+      for (const c of this.channels.values()) if (c.connection === connection) return;
+      connection.close().catch((err: unknown) => connection.abort(err as Error));
+    });
   }
 
   private onChannelUp(channel: SyncChannel): void {

@@ -75,6 +75,11 @@ export class SyncChannel {
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
   }
 
+  /** The transport connection the conversation runs on. */
+  get connection(): Connection {
+    return this.init.connection;
+  }
+
   get isUp(): boolean {
     return this.up && !this.ended;
   }

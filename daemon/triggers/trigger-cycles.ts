@@ -41,32 +41,54 @@ export function triggerCycles(nodes: readonly TriggerNode[], writesOf: (script: 
   });
 
   const out = new Map<number, string>();
+  // One breadth-first search per trigger on a cycle: O(V·E) over a component, so the search works
+  // on typed arrays reused across searches (a stamp per search instead of clearing a Map).
+  const scratch = newScratch(nodes.length);
+  let compId = 0;
   for (const comp of stronglyConnectedComponents(nodes.length, (v) => successors[v])) {
+    compId++;
     if (comp.length === 1 && !successors[comp[0]].includes(comp[0])) continue;
-    const members = new Set(comp);
-    for (const v of [...comp].sort((a, b) => a - b)) out.set(v, spell(nodes, shortestCycle(v, successors, members)));
+    for (const v of comp) scratch.component[v] = compId;
+    for (const v of [...comp].sort((a, b) => a - b)) out.set(v, spell(nodes, shortestCycle(v, successors, compId, scratch)));
   }
   return out;
 }
 
+interface Scratch {
+  /** The component id of each trigger on a cycle (0: none). */
+  component: Int32Array;
+  parent: Int32Array;
+  /** Which search last reached a trigger: `parent` is valid only where this equals the current one. */
+  seenBy: Int32Array;
+  queue: Int32Array;
+  search: number;
+}
+
+function newScratch(n: number): Scratch {
+  return { component: new Int32Array(n), parent: new Int32Array(n), seenBy: new Int32Array(n), queue: new Int32Array(n), search: 0 };
+}
+
 /** Breadth-first search from v's successors back to v, within its component. */
-function shortestCycle(v: number, successors: readonly number[][], members: ReadonlySet<number>): number[] {
-  const parent = new Map<number, number>();
-  const queue: number[] = [v];
-  for (let head = 0; head < queue.length; head++) {
+function shortestCycle(v: number, successors: readonly number[][], compId: number, s: Scratch): number[] {
+  const search = ++s.search;
+  const { component, parent, seenBy, queue } = s;
+  queue[0] = v;
+  let tail = 1;
+  for (let head = 0; head < tail; head++) {
     const u = queue[head];
     for (const w of successors[u]) {
-      if (!members.has(w)) continue;
+      if (component[w] !== compId) continue;
       if (w === v) {
         const path = [v];
-        for (let x = u; x !== v; x = parent.get(x) as number) path.push(x);
+        for (let x = u; x !== v; x = parent[x]) path.push(x);
         path.push(v);
         // path is v, back-pointers..., v reversed except its ends: put it in firing order.
         return [v, ...path.slice(1, -1).reverse(), v];
       }
-      if (!parent.has(w)) {
-        parent.set(w, u);
-        queue.push(w);
+      if (seenBy[w] !== search) {
+        seenBy[w] = search;
+        parent[w] = u;
+        queue[tail++] = w;
       }
     }
   }

@@ -15,10 +15,11 @@
  * as `gobo`/`gobo_2`. Whole numbers become integers (channel 12, not 12.0), decimals floats;
  * text with a leading zero (a Rosco gobo "00123") stays text. Empty cells are left out.
  */
-import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { InvalidOperation } from "../../../crdt/errors.ts";
 import { LuaFloat } from "../../engine/index.ts";
 import type { HostValue } from "../../engine/index.ts";
+import { XmlSyntaxError, parseXmlTree } from "./xml-tree.ts";
+import type { XmlObject } from "./xml-tree.ts";
 
 type Obj = { [k: string]: HostValue };
 
@@ -58,8 +59,6 @@ function cell(text: string): HostValue {
   if (DECIMAL.test(text)) return new LuaFloat(Number(text));
   return text;
 }
-
-const parser = new XMLParser({ ignoreAttributes: true, parseTagValue: false, trimValues: true, ignoreDeclaration: true, processEntities: true, jPath: false });
 
 function asRecord(v: unknown): Record<string, unknown> | null {
   return v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
@@ -101,12 +100,14 @@ function convert(raw: unknown, seen: Map<string, string>, key?: string): HostVal
 
 /** Parses the export; `file` names it in errors. */
 export function parseLightwrightXml(xml: string, file: string): Obj {
-  const valid = XMLValidator.validate(xml);
-  if (valid !== true) {
-    const { line, col, msg } = valid.err;
-    throw new InvalidOperation(`lightwright.parse("${file}"): not well-formed XML at line ${line}, column ${col}: ${msg}`, { path: file, line, column: col });
+  let tree: XmlObject;
+  try {
+    tree = parseXmlTree(xml);
+  } catch (e) {
+    if (!(e instanceof XmlSyntaxError)) throw e;
+    throw new InvalidOperation(`lightwright.parse("${file}"): not well-formed XML at line ${e.line}, column ${e.column}: ${e.reason}`, { path: file, line: e.line, column: e.column });
   }
-  const doc = asRecord(parser.parse(xml));
+  const doc = asRecord(tree);
   const root = asRecord(doc?.SLData);
   if (root === null) {
     const top = doc ? Object.keys(doc).join(", ") : "";
