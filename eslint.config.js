@@ -1,5 +1,6 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
+import { publicFaces } from "./tools/eslint/public-faces.js";
 
 const CLI_LAYER =
   "daemon/cli reaches the daemon through protocol/ (a running daemon) or daemon/offline/index.ts (what the CLI runs in its own process); daemon/config it may read.";
@@ -98,6 +99,13 @@ export default tseslint.config(
         },
       ],
     },
+  },
+  // Every import that crosses into another folder goes through that folder's public face (index.ts,
+  // or crdt's light vocabulary.ts), so a folder's insides can change without its users noticing.
+  {
+    files: ["daemon/**/*.ts", "protocol/**/*.ts", "console/**/*.ts", "console/**/*.tsx"],
+    plugins: { openprod: { rules: { "public-faces": publicFaces } } },
+    rules: { "openprod/public-faces": "error" },
   },
   {
     files: ["bin/**/*.js"],

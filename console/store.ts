@@ -4,8 +4,8 @@
  * actions; none of them keeps its own copy of daemon state.
  */
 import { batch, signal } from "@preact/signals";
-import type { Client } from "../protocol/rpc-channel.ts";
-import type { DaemonEvent } from "../protocol/events.ts";
+import type { Client } from "../protocol/index.ts";
+import type { DaemonEvent } from "../protocol/index.ts";
 import type {
   BackgroundInfo,
   BulkConflict,

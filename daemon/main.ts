@@ -27,12 +27,12 @@ import {
   startConsole,
   startScriptHost,
 } from "./server/index.ts";
-import { ServedMethods } from "./server/socket-methods.ts";
-import { storeNames, withEntityNames } from "./server/entity-naming.ts";
-import { registerInviteMethods } from "./server/invite-service.ts";
+import { ServedMethods } from "./server/index.ts";
+import { storeNames, withEntityNames } from "./server/index.ts";
+import { registerInviteMethods } from "./server/index.ts";
 import type { DaemonService, LogFormat, Logger, ScriptsServiceOptions } from "./server/index.ts";
-import { MAX_SOCKET_PATH_BYTES, socketPath } from "../protocol/socket-path.ts";
-import { DAEMON_VERSION } from "../protocol/version.ts";
+import { MAX_SOCKET_PATH_BYTES, socketPath } from "../protocol/index.ts";
+import { DAEMON_VERSION } from "../protocol/index.ts";
 
 // Declared beside the services (which import them) and re-exported here, where they are wired.
 export type { DaemonService, ServiceContext } from "./server/index.ts";

@@ -72,4 +72,23 @@ describe("lint enforces the direction of the layers", () => {
     ];
     for (const line of allowed) expect(await refusals("daemon/cli/zz-layer.ts", code(line)), line).toEqual([]);
   });
+
+  it("a folder is entered through its index.ts (or crdt's vocabulary.ts), never past it", async () => {
+    const faces = async (file: string, line: string): Promise<string[]> => {
+      const [result] = await eslint.lintText(code(line), { filePath: path.join(ROOT, file) });
+      return result.messages.filter((m) => m.ruleId === "openprod/public-faces").map((m) => m.message);
+    };
+    expect(await faces("daemon/server/zz-face.ts", 'import { x } from "../crdt/errors.ts";')).toEqual([
+      '"../crdt/errors.ts" reaches past the public face of daemon/crdt: import it from daemon/crdt/index.ts (or its light face), exporting it there if need be.',
+    ]);
+    expect(await faces("daemon/triggers/zz-face.ts", 'const x = () => import("../scripts/runtime/run-types.ts");')).toHaveLength(1);
+    expect(await faces("daemon/zz-face.ts", 'export { x } from "./server/socket-methods.ts";')).toHaveLength(1);
+    expect(await faces("console/zz-face.tsx", 'import { x } from "./components/App.tsx";')).toHaveLength(1);
+    for (const ok of ['import { x } from "../crdt/vocabulary.ts";', 'import { x } from "../crdt/index.ts";', 'import { x } from "./params.ts";', 'import { x } from "../../protocol/index.ts";']) {
+      expect(await faces("daemon/server/zz-face.ts", ok), ok).toEqual([]);
+    }
+    // A file reaches its own rooms (the folders above it), and a face gathers what lies beneath it.
+    expect(await faces("daemon/crdt/persistence/zz-face.ts", 'import { x } from "../errors.ts";')).toEqual([]);
+    expect(await faces("daemon/scripts/native/index.ts", 'export { x } from "./lightwright/lightwright-xml.ts";')).toEqual([]);
+  });
 });

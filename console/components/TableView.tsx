@@ -7,7 +7,7 @@
  */
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { EntityData, SchemaResult } from "../../protocol/index.ts";
-import { RpcError } from "../../protocol/errors.ts";
+import { RpcError } from "../../protocol/index.ts";
 import { ask, call, changed, learnName, nameOf, schema } from "../store.ts";
 import { go, rememberTable, route } from "../route.ts";
 import { entityLabel, parseInput, showValue, shortField } from "../format.ts";

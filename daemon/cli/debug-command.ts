@@ -9,7 +9,7 @@ import type { Command, CommandContext } from "./command.ts";
 import { UsageError } from "./args.ts";
 import { daemonClient } from "./connection.ts";
 import { scriptArgs } from "./run-script.ts";
-import type { DebugEnd, DebugStarted } from "../../protocol/debug-methods.ts";
+import type { DebugEnd, DebugStarted } from "../../protocol/index.ts";
 
 export const DEBUG_COMMAND: Command = {
   name: "debug",

@@ -9,8 +9,8 @@ import { EntityNames, hlcTime } from "./display.ts";
 import { InvalidOperation, fieldOf } from "../offline/index.ts";
 import type { BundleResult, EntityView, FieldValue, Operation } from "../../protocol/index.ts";
 import fs from "node:fs";
-import { readRows, tableFields, typedRows } from "./import-rows.ts";
-import type { RowError } from "./import-rows.ts";
+import { readRows, tableFields, typedRows } from "../offline/index.ts";
+import type { RowError } from "../offline/index.ts";
 import { showValue } from "./display.ts";
 
 export const EDIT_COMMANDS: Command[] = [
@@ -52,7 +52,7 @@ export const EDIT_COMMANDS: Command[] = [
           const names = await EntityNames.load(c, [source, target]);
           what = `${type} edge ${names.label(source)} → ${names.label(target)}`;
           if (edgeIds.length === 0) {
-            const { RpcError, RPC_CODES } = await import("../../protocol/errors.ts");
+            const { RpcError, RPC_CODES } = await import("../../protocol/index.ts");
             throw new RpcError(RPC_CODES.InvalidOperation, { type: "InvalidOperation", message: `there is no ${what}`, details: { type, source, target } });
           }
         }

@@ -1,5 +1,5 @@
 /** What a command prints: one JSON document with --json, readable text otherwise; errors the same way, on stderr for text. */
-import { DaemonNotRunning } from "../../protocol/errors.ts";
+import { DaemonNotRunning } from "../../protocol/index.ts";
 import { UsageError } from "./args.ts";
 
 export interface CliIO {

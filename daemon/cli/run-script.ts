@@ -8,10 +8,10 @@ import readline from "node:readline/promises";
 import type { CommandContext } from "./command.ts";
 import { UsageError, jsonObject, parseValue } from "./args.ts";
 import { cliUser, daemonClient } from "./connection.ts";
-import { RpcError } from "../../protocol/errors.ts";
-import type { Client } from "../../protocol/client.ts";
-import type { DaemonEvent } from "../../protocol/events.ts";
-import type { DialogEvent } from "../../protocol/script-events.ts";
+import { RpcError } from "../../protocol/index.ts";
+import type { Client } from "../../protocol/index.ts";
+import type { DaemonEvent } from "../../protocol/index.ts";
+import type { DialogEvent } from "../../protocol/index.ts";
 import type { RunSummary } from "../../protocol/index.ts";
 import { profileReport, topRows } from "./profile-output.ts";
 

@@ -8,9 +8,9 @@
 import { promises as fs } from "node:fs";
 import type { Dirent } from "node:fs";
 import path from "node:path";
-import { InvalidOperation, ConfigError, FieldNotFound } from "../crdt/errors.ts";
-import { displayPlaceholders } from "../crdt/entity-name.ts";
-import { Schema, suggest } from "../crdt/schema.ts";
+import { InvalidOperation, ConfigError, FieldNotFound } from "../crdt/vocabulary.ts";
+import { displayPlaceholders } from "../crdt/vocabulary.ts";
+import { Schema, suggest } from "../crdt/vocabulary.ts";
 import { configError } from "./toml-document.ts";
 import { parseModuleManifest } from "./module-manifest.ts";
 import type { ModuleManifest, TableSpec } from "./module-manifest.ts";

@@ -8,9 +8,9 @@
  * naming another module's facet, names declared twice) is in load-modules.ts.
  */
 import path from "node:path";
-import { FIELD_TYPES, facetKey, fieldKey, suggest } from "../crdt/schema.ts";
-import { displayPlaceholders } from "../crdt/entity-name.ts";
-import type { EdgeTypeDef, FacetDef, FieldDef, FieldType, TableDef } from "../crdt/schema.ts";
+import { FIELD_TYPES, facetKey, fieldKey, suggest } from "../crdt/vocabulary.ts";
+import { displayPlaceholders } from "../crdt/vocabulary.ts";
+import type { EdgeTypeDef, FacetDef, FieldDef, FieldType, TableDef } from "../crdt/vocabulary.ts";
 import { checkKeys, configError, parseTomlDocument } from "./toml-document.ts";
 import type { TomlDocument } from "./toml-document.ts";
 import {

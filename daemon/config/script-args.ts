@@ -8,18 +8,18 @@
  *   scene_id = { type = "entity", help = "the scene whose cues are renumbered" }
  *   start = { type = "int", default = 1, help = "the first cue number" }
  */
-import { InvalidOperation } from "../crdt/errors.ts";
-import { suggest } from "../crdt/schema.ts";
+import { InvalidOperation } from "../crdt/vocabulary.ts";
+import { suggest } from "../crdt/vocabulary.ts";
 import { checkKeys, configError } from "./toml-document.ts";
 import type { TomlDocument } from "./toml-document.ts";
 import { describeValue, expectTable, isTable, optionalBool, optionalString } from "./config-values.ts";
 
-import { SCRIPT_ARG_TYPES } from "../../protocol/script-args.ts";
-import type { ScriptArgSpec, ScriptArgType } from "../../protocol/script-args.ts";
+import { SCRIPT_ARG_TYPES } from "../../protocol/index.ts";
+import type { ScriptArgSpec, ScriptArgType } from "../../protocol/index.ts";
 
 // The shape is the wire contract's: scripts.list hands these to clients as they are.
-export { SCRIPT_ARG_TYPES } from "../../protocol/script-args.ts";
-export type { ScriptArgSpec, ScriptArgType } from "../../protocol/script-args.ts";
+export { SCRIPT_ARG_TYPES } from "../../protocol/index.ts";
+export type { ScriptArgSpec, ScriptArgType } from "../../protocol/index.ts";
 
 const KEYS = ["type", "default", "help", "required"];
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;

@@ -3,7 +3,7 @@
  * and the Schema they define. What the daemon (and most integration tests)
  * load at start.
  */
-import type { Schema } from "../crdt/schema.ts";
+import type { Schema } from "../crdt/vocabulary.ts";
 import { loadModules } from "./load-modules.ts";
 import type { ModuleManifest } from "./module-manifest.ts";
 import { showDirectory } from "./show-directory.ts";

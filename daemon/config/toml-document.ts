@@ -4,8 +4,8 @@
  * scripts, triggers, peer) can report `file:line` for what it rejects.
  */
 import { parse, TomlError } from "smol-toml";
-import { ConfigError } from "../crdt/errors.ts";
-import { suggest } from "../crdt/schema.ts";
+import { ConfigError } from "../crdt/vocabulary.ts";
+import { suggest } from "../crdt/vocabulary.ts";
 import { pathId, scanKeyPositions } from "./toml-positions.ts";
 
 /** A TOML table as parsed: values are strings, numbers, booleans, dates, arrays, tables. */

@@ -4,7 +4,7 @@
  * (with their positions) to the parts that own them.
  */
 import { promises as fs } from "node:fs";
-import { ConfigError } from "../crdt/errors.ts";
+import { ConfigError } from "../crdt/vocabulary.ts";
 import { checkKeys, configError, parseTomlDocument } from "./toml-document.ts";
 import type { TomlDocument } from "./toml-document.ts";
 import { expectTable, optionalBool, optionalInt, requireString } from "./config-values.ts";

@@ -6,10 +6,10 @@
  * technician can act on them; `details` carries the same facts for machines.
  */
 
-import type { ErrorCode } from "../../protocol/errors.ts";
+import type { ErrorCode } from "../../protocol/index.ts";
 
 /** The error names are the wire contract's: clients match on the same words. */
-export type { ErrorCode } from "../../protocol/errors.ts";
+export type { ErrorCode } from "../../protocol/index.ts";
 
 export type ErrorDetails = Record<string, unknown>;
 

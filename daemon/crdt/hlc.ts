@@ -4,12 +4,12 @@
  * in LevelDB and compared with `<` anywhere.
  */
 
-import { parseHlc } from "../../protocol/hlc.ts";
-import type { HlcTimestamp } from "../../protocol/hlc.ts";
+import { parseHlc } from "../../protocol/index.ts";
+import type { HlcTimestamp } from "../../protocol/index.ts";
 
 // Parsing is the wire format's (clients read HLC strings too); issuing and merging is the clock's.
-export { parseHlc, compareHlc } from "../../protocol/hlc.ts";
-export type { HlcTimestamp } from "../../protocol/hlc.ts";
+export { parseHlc, compareHlc } from "../../protocol/index.ts";
+export type { HlcTimestamp } from "../../protocol/index.ts";
 
 const WALL_DIGITS = 15;
 const COUNTER_DIGITS = 6;

@@ -4,9 +4,9 @@
  * The vocabulary is the wire contract's (protocol/operations.ts): the store
  * applies what a client sends as it was written.
  */
-import type { Actor } from "../../protocol/bundles.ts";
+import type { Actor } from "../../protocol/index.ts";
 
-export type { FieldValue, Fields } from "../../protocol/values.ts";
+export type { FieldValue, Fields } from "../../protocol/index.ts";
 export type {
   CreateEntity,
   DeleteEntity,
@@ -26,8 +26,8 @@ export type {
   ResolveConflict,
   Operation,
   OperationName,
-} from "../../protocol/operations.ts";
-export type { Actor, BundleMeta, BundleInfo } from "../../protocol/bundles.ts";
+} from "../../protocol/index.ts";
+export type { Actor, BundleMeta, BundleInfo } from "../../protocol/index.ts";
 
 /** What the caller says about a bundle; the store adds HLC time and peer id. */
 export interface BundleInput {

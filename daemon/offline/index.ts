@@ -7,7 +7,7 @@
  * workspace key, profile rendering). Static exports here are plain code;
  * anything that loads Automerge, LevelDB or libp2p is imported on first use.
  */
-import type * as ConfigReader from "../server/offline-methods.ts";
+import type * as ConfigReader from "../server/index.ts";
 
 export { openStoreReader } from "./store-reader.ts";
 export type { StoreReader } from "./store-reader.ts";
@@ -22,16 +22,20 @@ export type { RecoveredShow } from "./store-files.ts";
 export const CONFIG_READER_SOURCE = "daemon/server/offline-methods.ts";
 export type ConfigReaderModule = typeof ConfigReader;
 
-export { InvalidOperation, StorageError } from "../crdt/errors.ts";
+export { InvalidOperation, StorageError } from "../crdt/vocabulary.ts";
 // The modules themselves, not crdt/index.ts: these rules are plain code, the store's index would bring Automerge in.
-export { fieldOf, shortId } from "../crdt/entity-name.ts";
-export { suggest } from "../crdt/schema.ts";
-export { profileTable, speedscopeFile } from "../scripts/runtime/run-profile.ts";
+export { fieldOf, shortId } from "../crdt/vocabulary.ts";
+export { suggest } from "../crdt/vocabulary.ts";
+export { profileTable, speedscopeFile } from "../scripts/runtime/light.ts";
 
 /** `--listen` and `[peer] listen` checks (multiaddr parsing is loaded on first use). */
-export const listenPorts = () => import("../peer/listen-ports.ts");
+export const listenPorts = () => import("../peer/light.ts");
 /** Joining a running show (`openprod join`): the join protocol's client, a new identity, the workspace key (libp2p is loaded on first use). */
 export const joining = () => import("../peer/index.ts");
 export type { JoinOffer } from "../peer/index.ts";
 /** The workspace key `openprod init` writes. */
-export const workspaceKeys = () => import("../peer/workspace-key.ts");
+export const workspaceKeys = () => import("../peer/light.ts");
+
+/** Rows of a CSV or JSON file typed by the schema (`openprod import`, and `openprod test`'s CSV fixtures). */
+export { readRows, tableFields, typedRows } from "./import-rows.ts";
+export type { RowError } from "./import-rows.ts";

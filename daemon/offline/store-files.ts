@@ -8,7 +8,7 @@ import type { RecoverReport, StorageReport } from "../crdt/index.ts";
 /** What `inspectStorage` reports about the store of the show at `dir`; changes nothing on disk. */
 export async function inspectShowStore(dir: string): Promise<StorageReport> {
   const { inspectStorage } = await import("../crdt/persistence/index.ts");
-  const { showDirectory } = await import("../config/show-directory.ts");
+  const { showDirectory } = await import("../config/index.ts");
   const dirs = showDirectory(dir);
   return inspectStorage(dirs.storeDir, { acknowledgedFile: dirs.acknowledgedFile });
 }
@@ -24,8 +24,8 @@ export interface RecoveredShow {
 /** Recovers the store of the show at `dir` (keeps what verifies, moves the damaged store aside). */
 export async function recoverShowStore(dir: string): Promise<RecoveredShow> {
   const { loadShow } = await import("../config/index.ts");
-  const { recoverStore } = await import("../crdt/recover.ts");
-  const { peerSettings } = await import("../server/peer-settings.ts");
+  const { recoverStore } = await import("../crdt/index.ts");
+  const { peerSettings } = await import("../server/light.ts");
   const show = await loadShow(dir);
   const report = await recoverStore({ dir: show.dir.storeDir, acknowledgedFile: show.dir.acknowledgedFile, workspaceId: show.config.workspace.id });
   return { report, root: show.dir.root, connect: peerSettings(show.config.peer, show.dir.root).connect };

@@ -8,7 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { DaemonNotRunning, TypedCall } from "../../protocol/index.ts";
 // The error classes alone (no store code): the store is imported only when a read needs it.
-import { StorageError } from "../crdt/errors.ts";
+import { StorageError } from "../crdt/vocabulary.ts";
 
 const READER_NAME = "openprod-cli";
 
@@ -43,8 +43,8 @@ export async function openStoreReader(dir: string, notRunning: DaemonNotRunning)
   // The core methods alone: the server's index also brings the script runtime, which an offline read never needs.
   const [{ WorkspaceStore, levelPersistence }, { MethodRegistry }, { registerCoreMethods }] = await Promise.all([
     import("../crdt/index.ts"),
-    import("../server/method-registry.ts"),
-    import("../server/core-methods.ts"),
+    import("../server/light.ts"),
+    import("../server/light.ts"),
   ]);
   // Without a store but with a record of acknowledged bundles, the store was lost: opening it says so.
   if (!fs.existsSync(path.join(show.dir.storeDir, "CURRENT")) && !fs.existsSync(show.dir.acknowledgedFile)) {
@@ -72,7 +72,7 @@ export async function openStoreReader(dir: string, notRunning: DaemonNotRunning)
       showDir: show.dir.root,
       socket: notRunning.socketPath,
       workspaceName: show.config.workspace.name,
-      peerName: (await import("../server/peer-settings.ts")).peerSettings(show.config.peer, show.dir.root).name,
+      peerName: (await import("../server/light.ts")).peerSettings(show.config.peer, show.dir.root).name,
       startedAt: Date.now(),
     },
   });

@@ -3,7 +3,7 @@ import path from "node:path";
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from "@libp2p/crypto/keys";
 import type { PrivateKey } from "@libp2p/interface";
 import { peerIdFromPrivateKey } from "@libp2p/peer-id";
-import { StorageError } from "../crdt/errors.ts";
+import { StorageError } from "../crdt/vocabulary.ts";
 
 /** File under the state dir (.openprod/) holding this peer's Ed25519 identity, protobuf-encoded. */
 export const IDENTITY_FILE = "peer-key";

@@ -1,5 +1,6 @@
 export type { SyncDocument, SyncSession } from "./sync-document.ts";
-export { createPeerNode, DEFAULT_LIMITS, DEFAULT_LISTEN } from "./peer-node.ts";
+export { createPeerNode, DEFAULT_LIMITS } from "./peer-node.ts";
+export { DEFAULT_LISTEN } from "./listen-ports.ts";
 export type { PeerNode, PeerNodeOptions } from "./peer-node.ts";
 export { chooseListen, listenOverride, listenValueProblem } from "./listen-ports.ts";
 export type { ListenChoice, ListenMove } from "./listen-ports.ts";

@@ -6,7 +6,7 @@
  */
 import type { PrivateKey } from "@libp2p/interface";
 import { multiaddr } from "@multiformats/multiaddr";
-import { InvalidOperation, NetworkError, PermissionDenied } from "../crdt/errors.ts";
+import { InvalidOperation, NetworkError, PermissionDenied } from "../crdt/vocabulary.ts";
 import { FrameKind } from "./frame.ts";
 import { normalizeInviteCode } from "./invite-book.ts";
 import { JOIN_PROTOCOL_ID, readJoinMessage, sendJoinMessage } from "./join-protocol.ts";

@@ -7,7 +7,7 @@
  */
 import net from "node:net";
 import { multiaddr } from "@multiformats/multiaddr";
-import { NetworkError } from "../crdt/errors.ts";
+import { NetworkError } from "../crdt/vocabulary.ts";
 
 /** `/ip4/<host>/tcp/<port>...` or `/ip6/...`: the parts a probe needs; anything else is left to libp2p. */
 const TCP_ADDRESS = /^\/(ip4|ip6)\/([^/]+)\/tcp\/(\d+)(\/.*)?$/;
@@ -110,3 +110,6 @@ export function listenValueProblem(v: string): string | null {
     return `"${v}" is not a multiaddr: ${(e as Error).message}`;
   }
 }
+
+/** Where a peer listens when [peer] listen says nothing. */
+export const DEFAULT_LISTEN = ["/ip4/0.0.0.0/tcp/4101"];

@@ -1,7 +1,7 @@
-import type { PeerInfo } from "../../protocol/peers.ts";
+import type { PeerInfo } from "../../protocol/index.ts";
 
 /** What the node reports about its peers is the wire's PeerInfo: handed to clients as peer up/down events as it is. */
-export type { PeerInfo } from "../../protocol/peers.ts";
+export type { PeerInfo } from "../../protocol/index.ts";
 
 export interface PeerDown {
   peerId: string;

@@ -2,7 +2,7 @@ import "./polyfill.ts";
 import type { Connection, Libp2p, PeerInfo as LibPeerInfo, Stream } from "@libp2p/interface";
 import { peerIdFromPrivateKey } from "@libp2p/peer-id";
 import { multiaddr } from "@multiformats/multiaddr";
-import { ConfigError, NetworkError, Timeout } from "../crdt/errors.ts";
+import { ConfigError, NetworkError, Timeout } from "../crdt/vocabulary.ts";
 import { SYNC_PROTOCOL_ID } from "./hello.ts";
 import type { Refusal } from "./hello.ts";
 import { loadOrCreateIdentity } from "./identity.ts";
@@ -16,7 +16,7 @@ import type { SyncDocument } from "./sync-document.ts";
 import { storeSyncDocument } from "./store-sync-document.ts";
 import type { SyncableStore } from "./store-sync-document.ts";
 import { createTransport } from "./transport.ts";
-import { chooseListen, listenFailure } from "./listen-ports.ts";
+import { chooseListen, listenFailure, DEFAULT_LISTEN } from "./listen-ports.ts";
 import type { ListenMove } from "./listen-ports.ts";
 
 export interface PeerNodeOptions {
@@ -71,7 +71,6 @@ export interface PeerNode {
   stop(): Promise<void>;
 }
 
-export const DEFAULT_LISTEN = ["/ip4/0.0.0.0/tcp/4101"];
 export const DEFAULT_LIMITS: SyncChannelLimits = { maxFrameBytes: 64 * 1024 * 1024, frameTimeoutMs: 30_000 };
 const DEFAULT_CONNECT_TIMEOUT_MS = 15_000;
 const DEFAULT_BACKOFF: Backoff = { initialMs: 250, maxMs: 15_000 };

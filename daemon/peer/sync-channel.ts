@@ -1,6 +1,6 @@
 import type { Connection, Stream } from "@libp2p/interface";
 import type { Uint8ArrayList } from "uint8arraylist";
-import { isOpenprodError } from "../crdt/errors.ts";
+import { isOpenprodError } from "../crdt/vocabulary.ts";
 import { encodeFrame, FrameDecoder, FrameKind } from "./frame.ts";
 import type { Frame } from "./frame.ts";
 import { encodeJson, modulesDifference, parseHello, parseRefusal, SYNC_PROTOCOL_VERSION } from "./hello.ts";

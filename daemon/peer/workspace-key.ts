@@ -1,5 +1,5 @@
 import fs from "node:fs";
-import { ConfigError } from "../crdt/errors.ts";
+import { ConfigError } from "../crdt/vocabulary.ts";
 
 /**
  * The workspace key is a libp2p private-network pre-shared key (the "swarm

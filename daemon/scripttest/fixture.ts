@@ -18,8 +18,8 @@ import path from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { InvalidOperation } from "../crdt/index.ts";
 import type { FieldValue, Fields, Operation, Schema, WorkspaceStore } from "../crdt/index.ts";
-import { readRows, tableFields, typedRows } from "../cli/import-rows.ts";
-import { schemaResult } from "../server/schema-view.ts";
+import { readRows, tableFields, typedRows } from "../offline/index.ts";
+import { schemaResult } from "../server/index.ts";
 
 /** table → fixture name → entity id; `edges` → name (or index) → edge id. */
 export type FixtureIds = Record<string, Record<string, string>>;

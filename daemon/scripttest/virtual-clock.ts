@@ -27,7 +27,7 @@ export interface VirtualClock {
 
 export const EPOCH_MS = Date.UTC(2026, 0, 1, 19, 30);
 
-import { RunQuiet } from "./sim/quiet.ts";
+import { RunQuiet } from "./sim/index.ts";
 
 interface Sleeper {
   due: number;

@@ -5,10 +5,10 @@
  * (actor {kind:"app", name}).
  */
 import { EntityNotFound, InvalidOperation, entityName } from "../crdt/index.ts";
-import type { Operation } from "../crdt/operations.ts";
+import type { Operation } from "../crdt/vocabulary.ts";
 import type { WorkspaceStore, BundleResult } from "../crdt/index.ts";
 import type { PeerNode } from "../peer/index.ts";
-import { EVENT_TYPES } from "../../protocol/events.ts";
+import { EVENT_TYPES } from "../../protocol/index.ts";
 import type { EntityView, SchemaResult, StatusResult } from "../../protocol/index.ts";
 import type { MethodRegistry } from "./method-registry.ts";
 import { schemaResult } from "./schema-view.ts";

@@ -5,13 +5,13 @@
  * sends `launch`; an attaching one gives the script's next run (a trigger's, a person's) to
  * the debugger, which that run waits for. Runs keep their session overlay for review.
  */
-import { EntityNotFound, InvalidOperation } from "../crdt/errors.ts";
+import { EntityNotFound, InvalidOperation } from "../crdt/vocabulary.ts";
 import { checkScriptArgs } from "../config/index.ts";
 import { DapServer, DebugSession, sessionSocketPath } from "../scripts/debug/index.ts";
 import type { DebugRunEnd, DebuggedRun } from "../scripts/debug/index.ts";
 import type { DebugLink } from "../scripts/engine/index.ts";
 import type { RunRecord, RunResult, RuntimeEvent, ScriptCatalog, ScriptRuntime } from "../scripts/runtime/index.ts";
-import type { DebugEnd, DebugStarted } from "../../protocol/debug-methods.ts";
+import type { DebugEnd, DebugStarted } from "../../protocol/index.ts";
 import type { MethodRegistry } from "./method-registry.ts";
 import { bool, int, nonEmpty, obj, opt, record, value } from "./params.ts";
 

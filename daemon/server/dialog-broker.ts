@@ -5,10 +5,10 @@
  * listening it fails at once, and it fails with Timeout when nobody answers
  * in time (or when every client that could answer has gone).
  */
-import { InvalidOperation, Timeout } from "../crdt/errors.ts";
+import { InvalidOperation, Timeout } from "../crdt/vocabulary.ts";
 import type { DialogRequest } from "../scripts/runtime/index.ts";
-import type { DaemonEvent } from "../../protocol/events.ts";
-import type { DialogClosed, DialogEvent } from "../../protocol/script-events.ts";
+import type { DaemonEvent } from "../../protocol/index.ts";
+import type { DialogClosed, DialogEvent } from "../../protocol/index.ts";
 
 export const DEFAULT_DIALOG_TIMEOUT_MS = 60_000;
 

@@ -5,7 +5,7 @@
  * rule (crdt/entity-name.ts). Ids that are no entity (runs, sessions, edges
  * that do not resolve) are left as they are.
  */
-import { isOpenprodError } from "../crdt/errors.ts";
+import { isOpenprodError } from "../crdt/vocabulary.ts";
 import { entityName } from "../crdt/index.ts";
 import type { WorkspaceStore } from "../crdt/index.ts";
 

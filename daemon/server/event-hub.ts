@@ -3,7 +3,7 @@
  * subscription whose filter admits the type gets it. A listener that throws
  * is dropped from nothing and breaks nothing: delivery to others continues.
  */
-import type { DaemonEvent, EventType } from "../../protocol/events.ts";
+import type { DaemonEvent, EventType } from "../../protocol/index.ts";
 
 export type EventListener = (event: DaemonEvent) => void;
 

@@ -30,3 +30,9 @@ export { openRpcConnection } from "./rpc-connection.ts";
 export type { RpcConnection, RpcConnectionOptions } from "./rpc-connection.ts";
 export { ConsoleServer, consoleSettings, loadOrCreateConsoleToken, startConsole } from "./console/index.ts";
 export type { ConsoleSettings } from "./console/index.ts";
+export { schemaResult } from "./schema-view.ts";
+// The configuration readers the CLI runs without a daemon (loaded from the sources: see daemon/offline).
+export { serveConfigMethods } from "./offline-methods.ts";
+export { ServedMethods } from "./socket-methods.ts";
+export { storeNames, withEntityNames } from "./entity-naming.ts";
+export { registerInviteMethods } from "./invite-service.ts";

@@ -8,7 +8,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { ShowConfig } from "../config/index.ts";
-import { InvalidOperation } from "../crdt/errors.ts";
+import { InvalidOperation } from "../crdt/vocabulary.ts";
 import { InviteBook, createJoinListener, loadOrCreateIdentity } from "../peer/index.ts";
 import type { JoinOffer, PeerNode, ShowFile } from "../peer/index.ts";
 import type { Logger } from "./logger.ts";

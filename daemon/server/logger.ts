@@ -5,7 +5,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import type { LogLevel } from "../peer/peer-events.ts";
+import type { LogLevel } from "../peer/index.ts";
 
 export type LogFormat = "json" | "text";
 

@@ -8,7 +8,7 @@
  * not name, a check that yields other params, or a handler that returns
  * another result fails `tsc` (tests/method-registry-types.ts shows each).
  */
-import type { Actor } from "../crdt/operations.ts";
+import type { Actor } from "../crdt/vocabulary.ts";
 import type { EventType, MethodName, ParamsOf, ResultOf } from "../../protocol/index.ts";
 import type { Check } from "./params.ts";
 

@@ -7,7 +7,7 @@
 import { readFile } from "node:fs/promises";
 import { loadShow } from "../config/index.ts";
 import type { ShowConfig } from "../config/index.ts";
-import { ConfigError } from "../crdt/errors.ts";
+import { ConfigError } from "../crdt/vocabulary.ts";
 import { showScripts } from "../scripts/runtime/index.ts";
 import { loadShowTriggers, summarizeTriggers } from "../triggers/index.ts";
 import { MethodRegistry } from "./method-registry.ts";

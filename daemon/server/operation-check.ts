@@ -1,5 +1,5 @@
 /** Run-time check of the operation vocabulary (daemon/crdt/operations.ts) as received over the socket. */
-import type { CrdtEdit, Operation } from "../crdt/operations.ts";
+import type { CrdtEdit, Operation } from "../crdt/vocabulary.ts";
 import { InvalidParams, int, list, nonEmpty, obj, oneOf, opt, record, str, value, bool } from "./params.ts";
 import type { Check } from "./params.ts";
 

@@ -3,7 +3,7 @@
  * InvalidParams naming the method, the path and what was found, so a client
  * author sees `params.ops[2].field: expected a string, got 42`.
  */
-import type { FieldValue } from "../crdt/operations.ts";
+import type { FieldValue } from "../crdt/vocabulary.ts";
 
 export class InvalidParams extends Error {
   override readonly name = "InvalidParams";

@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { checkKeys, optionalBool, optionalString, stringList } from "../config/index.ts";
 import type { RawSection } from "../config/index.ts";
-import { DEFAULT_LISTEN } from "../peer/index.ts";
+import { DEFAULT_LISTEN } from "../peer/light.ts";
 
 export interface PeerSettings {
   /** This peer's name for people (conflicts, history, `peers`); default the hostname. */

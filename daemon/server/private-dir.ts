@@ -7,7 +7,7 @@
  * file itself gets before its chmod.
  */
 import fs from "node:fs";
-import { PermissionDenied } from "../crdt/errors.ts";
+import { PermissionDenied } from "../crdt/vocabulary.ts";
 
 const PRIVATE = 0o700;
 

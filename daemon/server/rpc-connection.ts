@@ -5,9 +5,9 @@
  * out to its subscriptions. The socket server and the console server both
  * build their connections with it, so the two speak exactly one protocol.
  */
-import { RPC_CODES } from "../../protocol/errors.ts";
-import type { EventType } from "../../protocol/events.ts";
-import type { Actor } from "../crdt/operations.ts";
+import { RPC_CODES } from "../../protocol/index.ts";
+import type { EventType } from "../../protocol/index.ts";
+import type { Actor } from "../crdt/vocabulary.ts";
 import type { EventHub } from "./event-hub.ts";
 import type { CallContext, MethodRegistry } from "./method-registry.ts";
 import { protocolError, toWireError } from "./wire-error.ts";

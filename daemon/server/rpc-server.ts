@@ -9,8 +9,8 @@
 import fs from "node:fs";
 import net from "node:net";
 import { isMainThread } from "node:worker_threads";
-import { RPC_CODES } from "../../protocol/errors.ts";
-import { LineSplitter, MAX_MESSAGE_BYTES } from "../../protocol/line-splitter.ts";
+import { RPC_CODES } from "../../protocol/index.ts";
+import { LineSplitter, MAX_MESSAGE_BYTES } from "../../protocol/index.ts";
 import type { EventHub } from "./event-hub.ts";
 import type { MethodRegistry } from "./method-registry.ts";
 import { drain } from "./drain.ts";

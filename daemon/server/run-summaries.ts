@@ -5,7 +5,7 @@
  */
 import { nameIdsIn } from "./entity-naming.ts";
 import type { NameOf } from "./entity-naming.ts";
-import { EntityNotFound } from "../crdt/errors.ts";
+import { EntityNotFound } from "../crdt/vocabulary.ts";
 import type { RunRecord, RunResult, ScriptRuntime } from "../scripts/runtime/index.ts";
 import type { RunSummary } from "../../protocol/index.ts";
 

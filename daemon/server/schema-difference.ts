@@ -6,7 +6,7 @@
  * against the schema the daemon started with, so the show watcher refuses a
  * live change that needs a different one and says exactly what it was.
  */
-import type { Schema } from "../crdt/schema.ts";
+import type { Schema } from "../crdt/vocabulary.ts";
 
 export function schemaDifference(before: Schema, after: Schema): string | null {
   const parts: string[] = [];

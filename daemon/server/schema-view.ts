@@ -1,5 +1,5 @@
 import type { Schema } from "../crdt/index.ts";
-import type { SchemaResult } from "../../protocol/methods.ts";
+import type { SchemaResult } from "../../protocol/index.ts";
 
 /** The schema as the protocol describes it (the `schema` method; also what fixtures type CSV cells by). */
 export function schemaResult(sc: Schema): SchemaResult {

@@ -13,7 +13,7 @@ import { configuredScriptIds, createScriptRuntime, showScripts } from "../script
 import type { RuntimeEvent, ScriptRuntime } from "../scripts/runtime/index.ts";
 import { loadShowTriggers } from "../triggers/index.ts";
 import type { ShowTriggers } from "../triggers/index.ts";
-import type { DaemonEvent } from "../../protocol/events.ts";
+import type { DaemonEvent } from "../../protocol/index.ts";
 import { DebugSessions } from "./debug-service.ts";
 import { DialogBroker } from "./dialog-broker.ts";
 import type { EventHub } from "./event-hub.ts";

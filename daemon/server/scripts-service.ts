@@ -4,7 +4,7 @@
  * sessions reviewable (`runs.*`, `sessions.*`), and answers dialogs and
  * capability revocations from clients.
  */
-import { InvalidOperation } from "../crdt/errors.ts";
+import { InvalidOperation } from "../crdt/vocabulary.ts";
 import { checkScriptArgs } from "../config/index.ts";
 import type { WorkspaceStore } from "../crdt/index.ts";
 import { RunRecordStore } from "../scripts/runtime/index.ts";

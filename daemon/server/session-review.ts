@@ -4,7 +4,7 @@
  * entity names, the canonical value a write replaces, no-op writes flagged,
  * created entities with the values they end the session with.
  */
-import { EntityNotFound } from "../crdt/errors.ts";
+import { EntityNotFound } from "../crdt/vocabulary.ts";
 import { entityName } from "../crdt/index.ts";
 import type { FieldValue, Operation, WorkspaceStore } from "../crdt/index.ts";
 import type { ScriptRuntime, SessionSummary } from "../scripts/runtime/index.ts";

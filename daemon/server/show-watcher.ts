@@ -22,12 +22,12 @@ import { watch } from "chokidar";
 import type { FSWatcher } from "chokidar";
 import { loadShow } from "../config/index.ts";
 import type { ShowConfig } from "../config/index.ts";
-import { ConfigError } from "../crdt/errors.ts";
+import { ConfigError } from "../crdt/vocabulary.ts";
 import { CapabilitySet } from "../scripts/capabilities/index.ts";
 import { showCapabilities, showScripts } from "../scripts/runtime/index.ts";
 import type { ScriptCatalog, ScriptRuntime } from "../scripts/runtime/index.ts";
 import type { SyntaxProblem } from "../scripts/engine/index.ts";
-import { TEMP_MARK } from "../scripts/fs/show-files.ts";
+import { TEMP_MARK } from "../scripts/fs/index.ts";
 import { schemaDifference } from "./schema-difference.ts";
 
 export type ShowChange =

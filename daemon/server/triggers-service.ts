@@ -12,7 +12,7 @@
  * reason and the trigger set in force stays.
  */
 import { nameIdsIn, storeNames } from "./entity-naming.ts";
-import { ConfigError, EntityNotFound } from "../crdt/errors.ts";
+import { ConfigError, EntityNotFound } from "../crdt/vocabulary.ts";
 import { createRuntimeTriggerRunner, createTriggerDispatcher, describeFiring, loadShowTriggers, triggerReloadRefusal } from "../triggers/index.ts";
 import type { TriggerRunner } from "../triggers/index.ts";
 import type { DaemonService } from "./service.ts";

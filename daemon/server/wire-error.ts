@@ -1,7 +1,7 @@
 /** Turning any failure into the JSON-RPC error a client receives (see protocol/errors.ts). */
-import { isOpenprodError } from "../crdt/errors.ts";
-import { RPC_CODES } from "../../protocol/errors.ts";
-import type { WireErrorData } from "../../protocol/errors.ts";
+import { isOpenprodError } from "../crdt/vocabulary.ts";
+import { RPC_CODES } from "../../protocol/index.ts";
+import type { WireErrorData } from "../../protocol/index.ts";
 import { InvalidParams } from "./params.ts";
 
 export interface WireError {

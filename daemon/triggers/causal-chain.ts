@@ -5,7 +5,7 @@
  * Config-time cycle detection makes this rare; it catches what the graph
  * cannot see (scripts granted broad writes across peers, rules, clock skew).
  */
-import type { BundleInfo } from "../crdt/operations.ts";
+import type { BundleInfo } from "../crdt/vocabulary.ts";
 import type { CausalChain } from "./runner.ts";
 
 export const MAX_CHAIN_DEPTH = 1000;

@@ -7,10 +7,10 @@
  * trace. Overlay (session) writes never reach the change feed, so they fire
  * nothing until committed.
  */
-import type { ChangeEvent, ChangeListener, FieldChange } from "../crdt/change-feed.ts";
-import type { BundleInfo, FieldValue } from "../crdt/operations.ts";
+import type { ChangeEvent, ChangeListener, FieldChange } from "../crdt/index.ts";
+import type { BundleInfo, FieldValue } from "../crdt/vocabulary.ts";
 import { evaluateCondition } from "../crdt/query/index.ts";
-import type { EdgeState } from "../crdt/workspace-doc.ts";
+import type { EdgeState } from "../crdt/index.ts";
 import { MAX_CHAIN_AGE_MS, MAX_CHAIN_DEPTH, chainExceeded, chainFor } from "./causal-chain.ts";
 import type { ChainLimits } from "./causal-chain.ts";
 import { RunQueue } from "./run-queue.ts";

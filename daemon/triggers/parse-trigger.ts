@@ -6,8 +6,8 @@ import { checkKeys, configError, describeValue, isTable, optionalBool, optionalI
 import type { RawSection } from "../config/index.ts";
 import { parseCondition } from "../crdt/query/index.ts";
 import type { ParsedCondition } from "../crdt/query/index.ts";
-import type { FieldDef, Schema } from "../crdt/schema.ts";
-import { suggest } from "../crdt/schema.ts";
+import type { FieldDef, Schema } from "../crdt/vocabulary.ts";
+import { suggest } from "../crdt/vocabulary.ts";
 import { CONCURRENCY_MODES, RUN_MODES } from "./trigger-def.ts";
 import type { Concurrency, KnownScript, ParamSource, RunMode, TriggerDef } from "./trigger-def.ts";
 import { conditionNames, resolveReference } from "./trigger-references.ts";

@@ -8,11 +8,11 @@
  * Mistakes are collected rather than thrown so a client can list them all;
  * the daemon refuses to start on the first.
  */
-import { ConfigError } from "../crdt/errors.ts";
-import type { Schema } from "../crdt/schema.ts";
+import { ConfigError } from "../crdt/vocabulary.ts";
+import type { Schema } from "../crdt/vocabulary.ts";
 import type { ModuleManifest, WorkspaceConfig } from "../config/index.ts";
 import type { CapabilitySet } from "../scripts/capabilities/index.ts";
-import { showCapabilities } from "../scripts/runtime/show-capabilities.ts";
+import { showCapabilities } from "../scripts/runtime/index.ts";
 import { loadTriggers, triggerSections } from "./load-triggers.ts";
 import type { TriggerSection } from "./load-triggers.ts";
 import { parseTrigger } from "./parse-trigger.ts";

@@ -3,7 +3,7 @@
  * the schema, `when` parsed, params classified, so firing does no parsing.
  */
 import type { ParsedCondition } from "../crdt/query/index.ts";
-import type { FieldDef } from "../crdt/schema.ts";
+import type { FieldDef } from "../crdt/vocabulary.ts";
 
 export const CONCURRENCY_MODES = ["single", "restart", "queued", "parallel"] as const;
 /** What happens when the trigger fires again for an entity whose previous run has not ended. */

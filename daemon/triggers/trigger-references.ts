@@ -4,8 +4,8 @@
  * without `$`). Resolved at load so a typo is a config error, not a silent nil.
  */
 import type { Expr, Operand } from "../crdt/query/index.ts";
-import { suggest } from "../crdt/schema.ts";
-import type { FieldDef, Schema } from "../crdt/schema.ts";
+import { suggest } from "../crdt/vocabulary.ts";
+import type { FieldDef, Schema } from "../crdt/vocabulary.ts";
 import type { ParamSource } from "./trigger-def.ts";
 import { resolveWatchedField } from "./watched-field.ts";
 

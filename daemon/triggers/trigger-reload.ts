@@ -6,7 +6,7 @@
  * capability list) is refused as a whole, so the trigger set in force never
  * silently loses a trigger. A trigger already left out keeps being left out.
  */
-import { ConfigError } from "../crdt/errors.ts";
+import { ConfigError } from "../crdt/vocabulary.ts";
 import type { ShowTriggers } from "./show-triggers.ts";
 
 export function triggerReloadRefusal(inForce: Pick<ShowTriggers, "rejected">, next: ShowTriggers): ConfigError | null {

@@ -3,8 +3,8 @@
  * forms `facet.field`, `module.field` and `field` when only one field of the
  * schema answers to them.
  */
-import { suggest } from "../crdt/schema.ts";
-import type { FieldDef, Schema } from "../crdt/schema.ts";
+import { suggest } from "../crdt/vocabulary.ts";
+import type { FieldDef, Schema } from "../crdt/vocabulary.ts";
 
 /** The field, or the reason the name does not pick exactly one. */
 export function resolveWatchedField(schema: Schema, name: string): FieldDef | string {

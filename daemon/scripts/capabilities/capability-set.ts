@@ -4,10 +4,10 @@
  * lookups so they cost well under a microsecond; the messages for a refusal
  * name the capability that would have allowed the call.
  */
-import { PermissionDenied } from "../../crdt/errors.ts";
-import type { Schema } from "../../crdt/schema.ts";
-import type { OperationName } from "../../crdt/operations.ts";
-import type { WriteTarget } from "../../crdt/op-writes.ts";
+import { PermissionDenied } from "../../crdt/vocabulary.ts";
+import type { Schema } from "../../crdt/vocabulary.ts";
+import type { OperationName } from "../../crdt/vocabulary.ts";
+import type { WriteTarget } from "../../crdt/vocabulary.ts";
 import type { Capability, DataKind, FsKind, PlainCapability } from "./capability.ts";
 import { inRanges } from "./port-ranges.ts";
 import type { PortRange } from "./port-ranges.ts";

@@ -3,8 +3,8 @@
  * `net.osc:8000-8010`, `fs.read:imports/*`, `data.write:lighting.*`,
  * `ui.notify`, `native.lightwright`...
  */
-import { ConfigError } from "../../crdt/errors.ts";
-import { suggest } from "../../crdt/schema.ts";
+import { ConfigError } from "../../crdt/vocabulary.ts";
+import { suggest } from "../../crdt/vocabulary.ts";
 import { parseFacetPattern } from "./facet-pattern.ts";
 import type { FacetPattern } from "./facet-pattern.ts";
 import { parsePort, parsePortList } from "./port-ranges.ts";

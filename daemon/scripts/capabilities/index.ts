@@ -12,3 +12,4 @@ export type { CapabilityRequest } from "./capability-set.ts";
 export type { FacetPattern } from "./facet-pattern.ts";
 export type { PortRange } from "./port-ranges.ts";
 export { writeGate } from "./write-gate.ts";
+export { writeRefusal } from "./write-refusal.ts";

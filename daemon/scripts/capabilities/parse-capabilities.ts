@@ -6,8 +6,8 @@
  */
 import { configError } from "../../config/index.ts";
 import type { TomlDocument } from "../../config/index.ts";
-import { suggest } from "../../crdt/schema.ts";
-import type { Schema } from "../../crdt/schema.ts";
+import { suggest } from "../../crdt/vocabulary.ts";
+import type { Schema } from "../../crdt/vocabulary.ts";
 import { readCapability } from "./capability.ts";
 import type { Capability } from "./capability.ts";
 import { CapabilitySet } from "./capability-set.ts";

@@ -3,8 +3,8 @@
  * session commit) passes it inside the interpreter, with the writes the operation declares
  * (crdt/op-writes.ts), checked against the grant in force at that moment.
  */
-import type { Schema } from "../../crdt/schema.ts";
-import type { WriteGate } from "../../crdt/op-writes.ts";
+import type { Schema } from "../../crdt/vocabulary.ts";
+import type { WriteGate } from "../../crdt/vocabulary.ts";
 import type { CapabilitySet } from "./capability-set.ts";
 
 export function writeGate(current: () => CapabilitySet, schema: Schema, script: string): WriteGate {

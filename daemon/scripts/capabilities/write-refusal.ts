@@ -4,10 +4,10 @@
  * (runtime/session-worker.ts) both throw this. It names the script, the operation, the entity,
  * what was written and the capability that would allow it. Light: imported inside Lua workers.
  */
-import { PermissionDenied } from "../../crdt/errors.ts";
-import type { Schema } from "../../crdt/schema.ts";
-import type { OperationName } from "../../crdt/operations.ts";
-import type { WriteTarget } from "../../crdt/op-writes.ts";
+import { PermissionDenied } from "../../crdt/vocabulary.ts";
+import type { Schema } from "../../crdt/vocabulary.ts";
+import type { OperationName } from "../../crdt/vocabulary.ts";
+import type { WriteTarget } from "../../crdt/vocabulary.ts";
 
 /** `needs capability "<exact>"`, with ` (or "<broader>")` when a broader one would also do. */
 export function needsCapability(exact: string, broader?: string): string {

@@ -6,8 +6,8 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import type { DebugLink, StepKind } from "../engine/debug-wire.ts";
-import type { AgentFrame, AgentScopes, AgentVariable } from "../engine/debug-wire.ts";
+import type { DebugLink, StepKind } from "../engine/index.ts";
+import type { AgentFrame, AgentScopes, AgentVariable } from "../engine/index.ts";
 import type { HostValue } from "../engine/index.ts";
 import { AgentRequestError, DebugTarget } from "./debug-target.ts";
 import type { AgentEvent } from "./debug-target.ts";

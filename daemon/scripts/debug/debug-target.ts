@@ -4,8 +4,8 @@
  */
 import { MessageChannel } from "node:worker_threads";
 import type { MessagePort } from "node:worker_threads";
-import { DBG_PAUSE, DEBUG_SIGNAL_BYTES, signalAgent } from "../engine/debug-wire.ts";
-import type { DebugLink, FromAgent, ToAgent } from "../engine/debug-wire.ts";
+import { DBG_PAUSE, DEBUG_SIGNAL_BYTES, signalAgent } from "../engine/index.ts";
+import type { DebugLink, FromAgent, ToAgent } from "../engine/index.ts";
 import type { HostValue } from "../engine/index.ts";
 
 type Request = ToAgent extends infer R ? (R extends { id: number } ? Omit<R, "id"> : never) : never;

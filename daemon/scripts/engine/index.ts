@@ -23,4 +23,5 @@ export type {
   WorkerModuleContext,
 } from "./types.ts";
 export { HostCallError } from "./worker-modules.ts";
-export type { DebugLink } from "./debug-wire.ts";
+export type { DebugLink, StepKind, ToAgent, FromAgent, AgentFrame, AgentScopes, AgentVariable } from "./debug-wire.ts";
+export { DBG_PAUSE, DEBUG_SIGNAL_BYTES, signalAgent } from "./debug-wire.ts";

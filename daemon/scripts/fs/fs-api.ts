@@ -4,7 +4,7 @@
  * every call. The Lua face of watchers is fs.lua.
  */
 import { readFileSync } from "node:fs";
-import { InvalidOperation } from "../../crdt/errors.ts";
+import { InvalidOperation } from "../../crdt/vocabulary.ts";
 import type { HostBinding, HostValue } from "../engine/index.ts";
 import { FileWatcher } from "./file-watcher.ts";
 import { ShowFiles } from "./show-files.ts";

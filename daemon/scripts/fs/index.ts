@@ -8,3 +8,4 @@ export { ShowFiles } from "./show-files.ts";
 export type { CheckedPath, ExternalInput, FsVerb, ShowFilesOptions } from "./show-files.ts";
 export { FileWatcher } from "./file-watcher.ts";
 export type { FsEvent } from "./file-watcher.ts";
+export { TEMP_MARK } from "./show-files.ts";

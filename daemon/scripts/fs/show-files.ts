@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import fsp from "node:fs/promises";
 import path from "node:path";
-import { InvalidOperation, PermissionDenied } from "../../crdt/errors.ts";
+import { InvalidOperation, PermissionDenied } from "../../crdt/vocabulary.ts";
 import type { CapabilitySet } from "../capabilities/index.ts";
 
 export type FsVerb = "read" | "write" | "watch";

@@ -3,7 +3,7 @@
  * named to Lua by string handles. Lua only ever sees `{ handle = "osc-1", ... }`; the prelude
  * turns that into a table with methods. Everything left open is closed when the run ends.
  */
-import { InvalidOperation } from "../../crdt/errors.ts";
+import { InvalidOperation } from "../../crdt/vocabulary.ts";
 
 export interface Closable {
   close(): void | Promise<void>;

@@ -4,7 +4,7 @@
  */
 import http from "node:http";
 import https from "node:https";
-import { InvalidOperation, NetworkError, Timeout } from "../../crdt/errors.ts";
+import { InvalidOperation, NetworkError, Timeout } from "../../crdt/vocabulary.ts";
 import { headersForLua } from "./http-headers.ts";
 
 export interface HttpClientRequest {

@@ -1,6 +1,6 @@
 /** Header maps as scripts see them: lower-case names, one string value each. */
 import type { IncomingHttpHeaders } from "node:http";
-import { InvalidOperation } from "../../crdt/errors.ts";
+import { InvalidOperation } from "../../crdt/vocabulary.ts";
 import type { HostValue } from "../engine/index.ts";
 
 export function headersForLua(h: IncomingHttpHeaders): { [k: string]: string } {

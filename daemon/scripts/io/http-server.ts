@@ -6,7 +6,7 @@
 import http from "node:http";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { NetworkError } from "../../crdt/errors.ts";
+import { NetworkError } from "../../crdt/vocabulary.ts";
 import type { HostValue } from "../engine/index.ts";
 import { headersForLua } from "./http-headers.ts";
 import { Inbox } from "./inbox.ts";

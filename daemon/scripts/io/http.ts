@@ -3,7 +3,7 @@
  * `net.http.server:<port>`). Raw bindings; the Lua face (server:accept(), req:respond())
  * is in prelude.lua.
  */
-import { InvalidOperation } from "../../crdt/errors.ts";
+import { InvalidOperation } from "../../crdt/vocabulary.ts";
 import type { HostBinding, HostValue } from "../engine/index.ts";
 import { Handles } from "./handles.ts";
 import { httpFetch } from "./http-client.ts";

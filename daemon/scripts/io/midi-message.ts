@@ -2,7 +2,7 @@
  * MIDI bytes ↔ the event tables scripts see. Channels are 1-16 as printed on consoles;
  * notes, velocities, controller numbers, values and programs are the raw 0-127 numbers.
  */
-import { InvalidOperation } from "../../crdt/errors.ts";
+import { InvalidOperation } from "../../crdt/vocabulary.ts";
 import type { HostValue } from "../engine/index.ts";
 
 export type MidiEvent = { [k: string]: HostValue };

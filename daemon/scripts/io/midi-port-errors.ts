@@ -1,5 +1,5 @@
 /** The one error both MIDI ports give for a port that cannot be opened. */
-import { NetworkError } from "../../crdt/errors.ts";
+import { NetworkError } from "../../crdt/vocabulary.ts";
 
 export function noSuchPort(kind: "input" | "output", name: string, existing: string[], unavailable: string | null): NetworkError {
   if (unavailable !== null) return new NetworkError(`MIDI ${kind} "${name}" cannot be opened: ${unavailable}`, { port: name, kind, reason: unavailable });

@@ -3,7 +3,7 @@
  * asks for them, outputs, and the module-level send_* that go to the default output (the
  * last one opened, else the first the system lists). Raw bindings; Lua face in prelude.lua.
  */
-import { InvalidOperation, NetworkError } from "../../crdt/errors.ts";
+import { InvalidOperation, NetworkError } from "../../crdt/vocabulary.ts";
 import type { HostBinding, HostValue } from "../engine/index.ts";
 import { Handles } from "./handles.ts";
 import { Inbox } from "./inbox.ts";

@@ -3,7 +3,7 @@
  * package is missing or the machine has no MIDI system, the port still exists, lists nothing,
  * and says why in `unavailable`.
  */
-import { NetworkError } from "../../crdt/errors.ts";
+import { NetworkError } from "../../crdt/vocabulary.ts";
 import type { MidiInput, MidiOutput, MidiPort } from "./midi-port.ts";
 import { noSuchPort } from "./midi-port-errors.ts";
 

@@ -5,7 +5,7 @@
  */
 import { Buffer } from "node:buffer";
 import { decode, encode } from "node-osc";
-import { InvalidOperation } from "../../crdt/errors.ts";
+import { InvalidOperation } from "../../crdt/vocabulary.ts";
 import { LuaFloat } from "../engine/index.ts";
 import type { HostValue } from "../engine/index.ts";
 

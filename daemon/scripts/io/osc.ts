@@ -3,7 +3,7 @@
  * until the script asks for it, and sending. Raw bindings; the Lua face is in prelude.lua.
  */
 import dgram from "node:dgram";
-import { InvalidOperation, NetworkError } from "../../crdt/errors.ts";
+import { InvalidOperation, NetworkError } from "../../crdt/vocabulary.ts";
 import { LuaFloat } from "../engine/index.ts";
 import type { HostBinding, HostValue } from "../engine/index.ts";
 import { Handles } from "./handles.ts";

@@ -1,5 +1,5 @@
 /** Checks of the arguments scripts pass to the I/O modules, with messages naming the call. */
-import { InvalidOperation } from "../../crdt/errors.ts";
+import { InvalidOperation } from "../../crdt/vocabulary.ts";
 import { LuaFloat } from "../engine/index.ts";
 import type { HostValue } from "../engine/index.ts";
 

@@ -2,7 +2,7 @@
  * A MIDI system in memory: named inputs a test (or a loopback) plays into, named outputs
  * that remember what was sent. Behaves like the native port: unknown names throw.
  */
-import { NetworkError } from "../../crdt/errors.ts";
+import { NetworkError } from "../../crdt/vocabulary.ts";
 import type { MidiInput, MidiOutput, MidiPort } from "./midi-port.ts";
 import { noSuchPort } from "./midi-port-errors.ts";
 

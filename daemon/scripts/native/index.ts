@@ -4,6 +4,5 @@
  */
 export { createNativeRegistry } from "./native-registry.ts";
 export type { NativeCapability, NativeContext, NativeRegistry, NativeRunParts } from "./native-registry.ts";
-export { lightwrightCapability } from "./lightwright/lightwright-capability.ts";
-export { parseLightwrightXml, serializeLightwrightXml } from "./lightwright/lightwright-xml.ts";
-export type { LightwrightColumn } from "./lightwright/lightwright-xml.ts";
+export { lightwrightCapability, parseLightwrightXml, serializeLightwrightXml } from "./lightwright/index.ts";
+export type { LightwrightColumn } from "./lightwright/index.ts";

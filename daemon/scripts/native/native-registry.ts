@@ -3,7 +3,7 @@
  * capabilities include `native.<name>` (gated, and checked again on every call, like every
  * other capability). The daemon registers them once; each run asks for its own bindings.
  */
-import { ConfigError } from "../../crdt/errors.ts";
+import { ConfigError } from "../../crdt/vocabulary.ts";
 import type { HostBinding } from "../engine/index.ts";
 import type { CapabilitySet } from "../capabilities/index.ts";
 import type { ShowFiles } from "../fs/index.ts";

@@ -4,11 +4,11 @@
  * int fields give Lua integers, float fields Lua floats (2.0, not 2).
  * Imported inside Lua workers too: it must stay free of heavy dependencies.
  */
-import { checkFieldType, fieldInput } from "../../crdt/layout.ts";
-import type { FieldDef } from "../../crdt/schema.ts";
-import type { FieldValue } from "../../crdt/operations.ts";
-import { LuaFloat } from "../engine/types.ts";
-import type { HostValue } from "../engine/types.ts";
+import { checkFieldType, fieldInput } from "../../crdt/vocabulary.ts";
+import type { FieldDef } from "../../crdt/vocabulary.ts";
+import type { FieldValue } from "../../crdt/vocabulary.ts";
+import { LuaFloat } from "../engine/light.ts";
+import type { HostValue } from "../engine/light.ts";
 
 /**
  * A Lua-side value for a field, checked and normalised; nil clears. The type rule is the

@@ -1,7 +1,7 @@
 /**
  * What an overlay is layered over: canonical as of a snapshot (Automerge heads) or as it is now.
  */
-import { EntityNotFound } from "../../crdt/errors.ts";
+import { EntityNotFound } from "../../crdt/vocabulary.ts";
 import type { EdgeState, EntityView, Heads, QuerySource, WorkspaceStore } from "../../crdt/index.ts";
 
 export interface OverlayBase {

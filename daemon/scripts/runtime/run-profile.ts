@@ -4,7 +4,7 @@
  * speedscope file (https://www.speedscope.app/file-format-schema.json) that speedscope and
  * Chrome's profiler open. Plain functions over plain data: the CLI uses them too.
  */
-import type { RunProfile } from "../engine/types.ts";
+import type { RunProfile } from "../engine/index.ts";
 
 /** The query functions whose calls a profile tells apart by query text. */
 export const QUERY_FUNCTIONS: readonly string[] = ["core.query", "core.query_one", "core.query_live"];

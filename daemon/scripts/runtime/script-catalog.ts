@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import path from "node:path";
-import { ConfigError, EntityNotFound } from "../../crdt/errors.ts";
+import { ConfigError, EntityNotFound } from "../../crdt/vocabulary.ts";
 import type { ModuleManifest, WorkspaceConfig } from "../../config/index.ts";
 import { DEFAULT_SCRIPT_CONFIG, parseScriptConfig } from "./script-config.ts";
 import type { ScriptConfig } from "./script-config.ts";

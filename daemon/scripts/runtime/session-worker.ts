@@ -6,13 +6,13 @@
  * commit, progress events) always sees them first, and at every flush point (each wait on a
  * future: sleep, I/O, dialog; and every 50 ms while Lua runs), so a live preview keeps up.
  */
-import { InvalidOperation } from "../../crdt/errors.ts";
+import { InvalidOperation } from "../../crdt/vocabulary.ts";
 // The schema alone, not the crdt package: a worker must not load Automerge and LevelDB.
-import { Schema } from "../../crdt/schema.ts";
-import type { FieldDef, SchemaSource } from "../../crdt/schema.ts";
-import type { HostValue, WorkerModuleContext } from "../engine/types.ts";
+import { Schema } from "../../crdt/vocabulary.ts";
+import type { FieldDef, SchemaSource } from "../../crdt/vocabulary.ts";
+import type { HostValue, WorkerModuleContext } from "../engine/index.ts";
 import { checkFieldValue } from "./field-values.ts";
-import { writeRefusal } from "../capabilities/write-refusal.ts";
+import { writeRefusal } from "../capabilities/index.ts";
 import { FACETS_OF, OPS_BATCH, SCRIPT_API, hostName } from "./script-api.ts";
 
 export interface SessionWorkerOptions {

@@ -5,8 +5,8 @@
  * runtime holds scripts to exactly what that check assumed. A list with a mistake grants
  * nothing and is reported at its file and line.
  */
-import { ConfigError } from "../../crdt/errors.ts";
-import type { Schema } from "../../crdt/schema.ts";
+import { ConfigError } from "../../crdt/vocabulary.ts";
+import type { Schema } from "../../crdt/vocabulary.ts";
 import { stringList } from "../../config/index.ts";
 import type { ModuleManifest, RawSection, WorkspaceConfig } from "../../config/index.ts";
 import { CapabilitySet, parseCapabilities } from "../capabilities/index.ts";

@@ -17,7 +17,7 @@ import net from "node:net";
 import path from "node:path";
 import { WebSocketServer } from "ws";
 import type { WebSocket } from "ws";
-import { MAX_MESSAGE_BYTES } from "../../../protocol/line-splitter.ts";
+import { MAX_MESSAGE_BYTES } from "../../../protocol/index.ts";
 import type { EventHub } from "../event-hub.ts";
 import type { Logger } from "../logger.ts";
 import type { MethodRegistry } from "../method-registry.ts";

@@ -15,7 +15,7 @@
  * as `gobo`/`gobo_2`. Whole numbers become integers (channel 12, not 12.0), decimals floats;
  * text with a leading zero (a Rosco gobo "00123") stays text. Empty cells are left out.
  */
-import { InvalidOperation } from "../../../crdt/errors.ts";
+import { InvalidOperation } from "../../../crdt/vocabulary.ts";
 import { LuaFloat } from "../../engine/index.ts";
 import type { HostValue } from "../../engine/index.ts";
 import { XmlSyntaxError, parseXmlTree } from "./xml-tree.ts";

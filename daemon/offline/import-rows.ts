@@ -5,7 +5,7 @@
  */
 import type { SchemaResult } from "../../protocol/index.ts";
 import type { FieldValue } from "../../protocol/index.ts";
-import { InvalidOperation, suggest } from "../offline/index.ts";
+import { InvalidOperation, suggest } from "../crdt/vocabulary.ts";
 
 export interface ImportRow {
   /** 1-based data row (CSV: the header is row 0; its line in the file is row + 1). */
