@@ -3,57 +3,20 @@
  * validating each against the schema and the current state. Any error leaves
  * the transaction to be rolled back by the caller: a bundle is all or nothing.
  */
-import type { Heads } from "./automerge-backend.ts";
-import type { FieldChange } from "./change-feed.ts";
-import type { IdGenerator } from "./ids.ts";
-import type { FieldDef, Schema } from "./schema.ts";
-import type { CrdtEdit, FieldValue, Fields, Operation } from "./operations.ts";
-import type { WorkspaceDoc } from "./workspace-doc.ts";
+import type { CrdtEdit, FieldValue, Operation } from "./operations.ts";
 import { readObject } from "./workspace-doc.ts";
 import { InvalidOperation } from "./errors.ts";
-import { positionBetween } from "./fractional-index.ts";
-import { FACET_PREFIX, HIDDEN_PREFIX, K_DELETED, K_MERGED_INTO, PROP_PREFIX, TABLE_PREFIX, encodeScalar, fieldInput } from "./layout.ts";
+import { FACET_PREFIX, HIDDEN_PREFIX, K_DELETED, K_MERGED_INTO, TABLE_PREFIX } from "./layout.ts";
 import { liveEdgesOf, writesOf } from "./op-writes.ts";
-import type { WriteGate } from "./op-writes.ts";
+
+import type { ConflictTarget, OpContext, OpResult } from "./apply-context.ts";
+import { note, writeFieldNoted, moveToHidden } from "./apply-context.ts";
+import { createEntity, mergeEntities, splitEntity } from "./apply-entities.ts";
+import { createEdge, deleteEdge, placeAmongSiblings } from "./apply-edges.ts";
+export type { ConflictTarget, OpContext, OpResult } from "./apply-context.ts";
+export { bundleEdges, orderedSiblings } from "./apply-edges.ts";
 
 export { liveEdgesOf };
-
-/** What an open conflict looks like to the op executor (for ResolveConflict). */
-export interface ConflictTarget {
-  entity: string;
-  /** The Automerge key inside the entity (or edge) map. */
-  key: string;
-  /** "entity" for entity maps, "edge" for edge maps. */
-  container: "entity" | "edge";
-  /** Explicit (merge clash) conflicts are stored as records and removed on resolution. */
-  clashId?: string;
-  /** A stranded edit of a merged-away entity: the choice goes to this survivor. */
-  mergedInto?: string;
-}
-
-export interface OpContext {
-  doc: WorkspaceDoc;
-  schema: Schema;
-  newId: IdGenerator;
-  random: () => number;
-  hlc: string;
-  changes: FieldChange[];
-  touched: Set<string>;
-  /** Clash records written or removed by this bundle (re-examined by the store). */
-  clashes: string[];
-  findConflict: (id: string) => ConflictTarget | null;
-  /** Candidate edge ids touching an entity (from the index); each is re-checked against the document. */
-  edgeCandidates: (entity: string) => Iterable<string>;
-  /** Candidate ordered-edge ids pointing at a target with a type (from the index). */
-  siblingCandidates: (target: string, type: string) => Iterable<string>;
-  /** The position every copy shows for an edge whose position is in conflict (latest HLC), if any. */
-  provisionalPosition?: (edgeId: string) => string | undefined;
-  /** Capabilities: every operation's writes (op-writes.ts) pass it before anything is written. */
-  gate?: WriteGate;
-}
-
-/** What an operation made: new ids, and for field writes the full key the name resolved to. */
-export type OpResult = { id?: string; edgeId?: string; ids?: string[]; field?: string } | undefined;
 
 export function applyOperation(ctx: OpContext, op: Operation): OpResult {
   if (ctx.gate) ctx.gate(op, writesOf(ctx, op));
@@ -174,82 +137,11 @@ export function applyOperation(ctx: OpContext, op: Operation): OpResult {
   }
 }
 
-function note(ctx: OpContext, kind: FieldChange["kind"], entity: string, field: string, oldValue: FieldValue | undefined, newValue: FieldValue | undefined): void {
-  ctx.changes.push({ kind, entity, field, oldValue, newValue });
-  ctx.touched.add(entity);
-  if (kind === "entity") ctx.doc.invalidateLiveness();
-  if (kind !== "field") ctx.doc.invalidate(entity);
-}
-
-function createEntity(ctx: OpContext, id: string | undefined, tables: string[], facets: string[], fields: Fields): string {
-  const entityId = id ?? ctx.newId();
-  // Generated ids are unique by construction; only a caller-chosen id can collide.
-  if (id !== undefined && ctx.doc.entityObj(entityId)) {
-    throw new InvalidOperation(`entity ${entityId} already exists`, { entity: entityId });
-  }
-  const facetSet = new Set<string>();
-  for (const t of tables) for (const f of ctx.schema.table(t).facets) facetSet.add(f);
-  const explicit = facets.map((f) => ctx.schema.facet(f).key);
-  for (const f of explicit) facetSet.add(f);
-  const where = tables.length ? `table ${tables.join(", ")}` : `facets ${[...facetSet].join(", ") || "(none)"}`;
-
-  // One putObject with the initial scalar values: far cheaper than a put per key.
-  const initial: Record<string, string | number | boolean> = {};
-  for (const t of tables) initial[TABLE_PREFIX + t] = "{}";
-  for (const f of explicit) initial[FACET_PREFIX + f] = true;
-  const crdt: [FieldDef, FieldValue][] = [];
-  const noted: [string, FieldValue][] = [];
-  for (const [name, raw] of Object.entries(fields)) {
-    const def = ctx.schema.resolveField(name, facetSet, where);
-    const value = fieldInput(def, raw);
-    if (value === null) continue;
-    if (def.type === "text" || def.type === "list") {
-      crdt.push([def, value]);
-      continue;
-    }
-    const enc = encodeScalar(def, value, entityId);
-    if (enc) initial[def.key] = enc.value;
-    noted.push([def.key, value]);
-  }
-  const obj = ctx.doc.be.putObject(ctx.doc.entities, entityId, initial);
-  // Typed puts where a JS number alone would lose the int/float distinction.
-  for (const [name, value] of Object.entries(fields)) {
-    const def = ctx.schema.resolveField(name, facetSet, where);
-    if (def.type === "float" && typeof value === "number" && Number.isInteger(value)) ctx.doc.be.put(obj, def.key, value, "f64");
-  }
-  for (const [def, value] of crdt) {
-    ctx.doc.writeField(entityId, obj, def, value);
-    noted.push([def.key, value]);
-  }
-  note(ctx, "entity", entityId, "created", null, ctx.hlc);
-  for (const t of tables) note(ctx, "table", entityId, t, null, true);
-  for (const f of facetSet) note(ctx, "facet", entityId, f, null, true);
-  for (const [k, v] of noted) note(ctx, "field", entityId, k, null, v);
-  return entityId;
-}
-
 function setField(ctx: OpContext, id: string, name: string, value: FieldValue): string {
   const e = ctx.doc.live(id);
   const def = ctx.schema.resolveField(name, ctx.doc.facets(e.obj, undefined, e.id), `entity ${e.id}`);
   writeFieldNoted(ctx, e.id, e.obj, def, value);
   return def.key;
-}
-
-function writeFieldNoted(ctx: OpContext, entity: string, obj: string, def: FieldDef, raw: FieldValue): void {
-  const value = fieldInput(def, raw);
-  const old = ctx.doc.readField(obj, def);
-  ctx.doc.writeField(entity, obj, def, value);
-  note(ctx, "field", entity, def.key, old, value);
-}
-
-function moveToHidden(ctx: OpContext, obj: string, def: FieldDef, value: FieldValue): void {
-  ctx.doc.be.delete(obj, def.key);
-  if (def.type === "text" || def.type === "list" || def.type === "json") {
-    ctx.doc.be.put(obj, HIDDEN_PREFIX + def.key, JSON.stringify(value));
-  } else if (value !== null) {
-    const enc = encodeScalar(def, value, "");
-    if (enc) ctx.doc.be.put(obj, HIDDEN_PREFIX + def.key, enc.value, enc.datatype);
-  }
 }
 
 function applyCrdt(ctx: OpContext, id: string, name: string, edit: CrdtEdit): string {
@@ -316,234 +208,6 @@ function applyCrdt(ctx: OpContext, id: string, name: string, edit: CrdtEdit): st
   }
   note(ctx, "field", e.id, def.key, old, ctx.doc.readField(e.obj, def));
   return def.key;
-}
-
-function createEdge(
-  ctx: OpContext,
-  edgeId: string | undefined,
-  type: string,
-  source: string,
-  target: string,
-  properties: Fields | undefined,
-  pos: string | null,
-): string {
-  ctx.schema.edgeType(type);
-  const s = ctx.doc.live(source);
-  const t = ctx.doc.live(target);
-  const id = edgeId ?? ctx.newId();
-  if (ctx.doc.edgeObj(id)) throw new InvalidOperation(`edge ${id} already exists`, { edge: id });
-  const initial: Record<string, string> = { type, source: s.id, target: t.id };
-  if (pos !== null) initial.pos = pos;
-  for (const [k, v] of Object.entries(properties ?? {})) initial[PROP_PREFIX + k] = JSON.stringify(v);
-  ctx.doc.be.putObject(ctx.doc.edges, id, initial);
-  ctx.changes.push({ kind: "edge", entity: id, field: "created", oldValue: null, newValue: { type, source: s.id, target: t.id } });
-  ctx.touched.add(s.id);
-  ctx.touched.add(t.id);
-  return id;
-}
-
-function deleteEdge(ctx: OpContext, edgeId: string): void {
-  const obj = ctx.doc.edgeObj(edgeId);
-  if (!obj) return;
-  const e = ctx.doc.edge(edgeId);
-  ctx.doc.be.put(obj, K_DELETED, ctx.hlc);
-  ctx.changes.push({ kind: "edge", entity: edgeId, field: "deleted", oldValue: e ? { type: e.type, source: e.source, target: e.target } : null, newValue: null });
-}
-
-/**
- * Edges created or re-attached earlier in the same bundle: no index knows them under their new
- * endpoints yet (a merge of an entity that an earlier merge in the bundle gave edges to).
- */
-export function bundleEdges(ctx: OpContext): string[] {
-  const out: string[] = [];
-  for (const c of ctx.changes) if (c.kind === "edge" && (c.field === "created" || c.field === "moved")) out.push(c.entity);
-  return out;
-}
-
-/** Siblings of (target, type) in position order, tie-broken by edge id. */
-export function orderedSiblings(
-  ctx: Pick<OpContext, "doc" | "siblingCandidates" | "provisionalPosition">,
-  target: string,
-  type: string,
-  heads?: Heads,
-): { id: string; pos: string }[] {
-  const out: { id: string; pos: string }[] = [];
-  for (const id of new Set(ctx.siblingCandidates(target, type))) {
-    const e = ctx.doc.edge(id, heads);
-    if (!e || e.deleted || e.target !== target || e.type !== type || e.position === null) continue;
-    // Place relative to what the user sees, not to Automerge's internal pick among conflicting moves.
-    const shown = heads ? undefined : ctx.provisionalPosition?.(id);
-    out.push({ id, pos: shown ?? e.position });
-  }
-  out.sort((a, b) => (a.pos < b.pos ? -1 : a.pos > b.pos ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  return out;
-}
-
-function placeAmongSiblings(
-  ctx: OpContext,
-  target: string,
-  type: string,
-  after: string | undefined,
-  before: string | undefined,
-  moving: string | undefined,
-): string {
-  const siblings = orderedSiblings(ctx, ctx.doc.live(target).id, type).filter((s) => s.id !== moving);
-  const find = (id: string, which: string): number => {
-    const i = siblings.findIndex((s) => s.id === id);
-    if (i < 0) {
-      throw new InvalidOperation(`${which} edge ${id} is not a ${type} edge of ${target}`, { edge: id, target, edgeType: type });
-    }
-    return i;
-  };
-  let lo: string | null;
-  let hi: string | null;
-  if (after !== undefined) {
-    const i = find(after, "after");
-    lo = siblings[i].pos;
-    hi = nextDistinct(siblings, i, lo);
-  } else if (before !== undefined) {
-    const i = find(before, "before");
-    hi = siblings[i].pos;
-    lo = prevDistinct(siblings, i, hi);
-  } else {
-    lo = siblings.length ? siblings[siblings.length - 1].pos : null;
-    hi = null;
-  }
-  return positionBetween(lo, hi, ctx.random);
-}
-
-function nextDistinct(s: { pos: string }[], i: number, pos: string): string | null {
-  for (let j = i + 1; j < s.length; j++) if (s[j].pos !== pos) return s[j].pos;
-  return null;
-}
-
-function prevDistinct(s: { pos: string }[], i: number, pos: string): string | null {
-  for (let j = i - 1; j >= 0; j--) if (s[j].pos !== pos) return s[j].pos;
-  return null;
-}
-
-function mergeEntities(ctx: OpContext, intoId: string, fromId: string, resolution: Fields): void {
-  const into = ctx.doc.live(intoId);
-  const from = ctx.doc.live(fromId);
-  if (into.id === from.id) throw new InvalidOperation(`cannot merge entity ${into.id} into itself`, { entity: into.id });
-  const be = ctx.doc.be;
-  const intoFacets = new Set(ctx.doc.facets(into.obj));
-  const fromState = ctx.doc.state(from.id, from.obj);
-  for (const [table, membership] of Object.entries(fromState.tables)) {
-    if (be.get(into.obj, TABLE_PREFIX + table) === undefined) {
-      be.put(into.obj, TABLE_PREFIX + table, JSON.stringify(membership));
-      note(ctx, "table", into.id, table, null, true);
-    }
-  }
-  for (const f of fromState.facets) {
-    if (!intoFacets.has(f)) {
-      be.put(into.obj, FACET_PREFIX + f, true);
-      note(ctx, "facet", into.id, f, null, true);
-    }
-  }
-  const resolvedKeys = new Map<string, FieldValue>();
-  for (const [name, value] of Object.entries(resolution)) {
-    resolvedKeys.set(ctx.schema.resolveField(name, new Set([...intoFacets, ...fromState.facets]), `the merged entity`).key, value);
-  }
-  for (const def of ctx.schema.fieldsOf(new Set([...intoFacets, ...fromState.facets]))) {
-    const hasFrom = be.get(from.obj, def.key) !== undefined;
-    const hasInto = be.get(into.obj, def.key) !== undefined;
-    const vFrom = hasFrom ? ctx.doc.readField(from.obj, def) : null;
-    const vInto = hasInto ? ctx.doc.readField(into.obj, def) : null;
-    if (resolvedKeys.has(def.key)) {
-      writeFieldNoted(ctx, into.id, into.obj, def, resolvedKeys.get(def.key) ?? null);
-      continue;
-    }
-    if (!hasFrom) continue;
-    if (!hasInto) {
-      writeFieldNoted(ctx, into.id, into.obj, def, vFrom);
-    } else if (JSON.stringify(vFrom) !== JSON.stringify(vInto)) {
-      // A clash nobody resolved: keep the survivor's value and record the conflict.
-      const clashId = `clash-${into.id}-${def.key}`;
-      ctx.clashes.push(clashId);
-      be.put(
-        ctx.doc.clashes,
-        clashId,
-        JSON.stringify({
-          entity: into.id,
-          field: def.key,
-          hlc: ctx.hlc,
-          values: [
-            { value: vInto, from: into.id },
-            { value: vFrom, from: from.id },
-          ],
-        }),
-      );
-    }
-  }
-  // Edges follow the survivor.
-  for (const edgeId of liveEdgesOf(ctx, from.id)) {
-    const obj = ctx.doc.edgeObj(edgeId) as string;
-    const e = ctx.doc.edge(edgeId);
-    if (!e) continue;
-    if (e.source === from.id) be.put(obj, "source", into.id);
-    if (e.target === from.id) be.put(obj, "target", into.id);
-    ctx.changes.push({ kind: "edge", entity: edgeId, field: "moved", oldValue: { source: e.source, target: e.target }, newValue: { source: e.source === from.id ? into.id : e.source, target: e.target === from.id ? into.id : e.target } });
-  }
-  be.put(from.obj, K_MERGED_INTO, into.id);
-  note(ctx, "entity", from.id, "merged", null, into.id);
-  ctx.touched.add(into.id);
-}
-
-function splitEntity(ctx: OpContext, sourceId: string, distribution: Record<string, string[]>): string[] {
-  const src = ctx.doc.live(sourceId);
-  const be = ctx.doc.be;
-  const srcFacets = new Set(ctx.doc.facets(src.obj));
-  const created: string[] = [];
-  const moved = new Set<string>();
-  for (const [newIdRaw, facetNames] of Object.entries(distribution)) {
-    const facets = facetNames.map((f) => ctx.schema.facet(f).key);
-    for (const f of facets) {
-      if (!srcFacets.has(f)) throw new InvalidOperation(`entity ${src.id} does not carry facet ${f}`, { entity: src.id, facet: f });
-      if (moved.has(f)) throw new InvalidOperation(`facet ${f} is given to two new entities`, { facet: f });
-      moved.add(f);
-    }
-    const newId = newIdRaw.startsWith("$new") || newIdRaw === "" ? ctx.newId() : newIdRaw;
-    const fields: Fields = {};
-    for (const def of ctx.schema.fieldsOf(facets)) {
-      if (be.get(src.obj, def.key) !== undefined) fields[def.key] = ctx.doc.readField(src.obj, def);
-    }
-    createEntity(ctx, newId, [], facets, fields);
-    const newObj = ctx.doc.entityObj(newId) as string;
-    // Table memberships whose facets all moved go along.
-    for (const [table, membership] of Object.entries(ctx.doc.state(src.id, src.obj).tables)) {
-      const t = ctx.schema.tables.get(table);
-      if (t && t.facets.every((f) => facets.includes(f))) {
-        be.put(newObj, TABLE_PREFIX + table, JSON.stringify(membership));
-        be.delete(src.obj, TABLE_PREFIX + table);
-        note(ctx, "table", newId, table, null, true);
-        note(ctx, "table", src.id, table, true, null);
-      }
-    }
-    // Edges follow their facet: an edge type declared by the module of a moved facet.
-    const modules = new Set(facets.map((f) => ctx.schema.facet(f).module));
-    for (const edgeId of liveEdgesOf(ctx, src.id)) {
-      const e = ctx.doc.edge(edgeId);
-      const et = e ? ctx.schema.edgeTypes.get(e.type) : undefined;
-      if (!e || !et || !modules.has(et.module)) continue;
-      const obj = ctx.doc.edgeObj(edgeId) as string;
-      if (e.source === src.id) be.put(obj, "source", newId);
-      if (e.target === src.id) be.put(obj, "target", newId);
-      ctx.changes.push({ kind: "edge", entity: edgeId, field: "moved", oldValue: { source: e.source, target: e.target }, newValue: { source: e.source === src.id ? newId : e.source, target: e.target === src.id ? newId : e.target } });
-    }
-    created.push(newId);
-  }
-  for (const f of moved) {
-    for (const def of ctx.schema.facet(f).fields) {
-      if (be.get(src.obj, def.key) !== undefined) {
-        note(ctx, "field", src.id, def.key, ctx.doc.readField(src.obj, def), null);
-        be.delete(src.obj, def.key);
-      }
-    }
-    be.put(src.obj, FACET_PREFIX + f, false);
-    note(ctx, "facet", src.id, f, true, null);
-  }
-  return created;
 }
 
 function resolveConflict(ctx: OpContext, c: ConflictTarget, value: FieldValue): void {

@@ -1,6 +1,11 @@
 /**
  * One run inside a worker: installs the request into a fresh sandbox, drives main and
  * on_shutdown as coroutines, serves their futures, and reports the outcome (worker side).
+ *
+ * Longer than our ~400 lines on purpose: WorkerRun is the one object whose state (deadline, kill
+ * flag, futures, pending batches, profiler, debugger) the Lua hook and every host call read on the
+ * hot path; its helpers already live beside it (futures.ts, phase-result.ts, worker-modules.ts,
+ * debug-agent.ts, profiler.ts).
  */
 import { receiveMessageOnPort } from "node:worker_threads";
 import type { MessagePort } from "node:worker_threads";
