@@ -68,7 +68,12 @@ export default tseslint.config(
     rules: {
       "no-restricted-imports": [
         "error",
-        { patterns: [{ group: ["**/daemon", "**/daemon/**"], message: "console/ is a protocol client: it imports protocol/, never daemon/." }] },
+        {
+          patterns: [
+            { group: ["**/daemon", "**/daemon/**"], message: "console/ is a protocol client: it imports protocol/, never daemon/." },
+            { group: ["**/protocol/index.ts"], message: "console/ is bundled for a browser: import protocol/light.ts (protocol/index.ts brings the Node socket client)." },
+          ],
+        },
       ],
     },
   },

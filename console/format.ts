@@ -1,5 +1,5 @@
 /** How values, people and entities read on screen. */
-import type { FieldValue } from "../protocol/index.ts";
+import type { FieldValue } from "../protocol/light.ts";
 
 export function showValue(v: FieldValue | undefined): string {
   if (v === null || v === undefined) return "—";

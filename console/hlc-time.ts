@@ -1,5 +1,5 @@
 /** An HLC timestamp as clock time a person reads (date when not today). */
-import { parseHlc } from "../protocol/index.ts";
+import { parseHlc } from "../protocol/light.ts";
 
 export function hlcTime(hlc: string): string {
   try {

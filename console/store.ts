@@ -4,8 +4,8 @@
  * actions; none of them keeps its own copy of daemon state.
  */
 import { batch, signal } from "@preact/signals";
-import type { Client } from "../protocol/index.ts";
-import type { DaemonEvent } from "../protocol/index.ts";
+import type { Client } from "../protocol/light.ts";
+import type { DaemonEvent } from "../protocol/light.ts";
 import type {
   BackgroundInfo,
   BulkConflict,
@@ -21,7 +21,7 @@ import type {
   SessionInfo,
   StatusResult,
   TriggerSummary,
-} from "../protocol/index.ts";
+} from "../protocol/light.ts";
 import { openWire } from "./wire.ts";
 import type { Wire } from "./wire.ts";
 import { navigateTo } from "./route.ts";

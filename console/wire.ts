@@ -3,10 +3,10 @@
  * over the console's WebSocket (same methods and events as the socket).
  * Reconnects when the daemon restarts; the store refreshes on each open.
  */
-import { connectWebSocket } from "../protocol/index.ts";
-import type { Client } from "../protocol/index.ts";
-import { EVENT_TYPES } from "../protocol/index.ts";
-import type { DaemonEvent } from "../protocol/index.ts";
+import { connectWebSocket } from "../protocol/light.ts";
+import type { Client } from "../protocol/light.ts";
+import { EVENT_TYPES } from "../protocol/light.ts";
+import type { DaemonEvent } from "../protocol/light.ts";
 
 /**
  * Every event but overlay.ops: the review reads a session when it opens, and leaving the stream

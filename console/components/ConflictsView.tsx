@@ -4,7 +4,7 @@
  * choice of side, with its conflicts listed on request.
  */
 import { useState } from "preact/hooks";
-import type { BulkConflict, ConflictRecord } from "../../protocol/index.ts";
+import type { BulkConflict, ConflictRecord } from "../../protocol/light.ts";
 import { call, conflicts, nameOf, status } from "../store.ts";
 import { actorName, showValue, shortField } from "../format.ts";
 import { hlcTime } from "../hlc-time.ts";

@@ -6,7 +6,7 @@
  * renumber) run exactly as for a person, and their sessions wait for review.
  */
 import { useEffect, useState } from "preact/hooks";
-import type { EdgeState, EntityView, FieldValue, Operation } from "../../protocol/index.ts";
+import type { EdgeState, EntityView, FieldValue, Operation } from "../../protocol/light.ts";
 import { ask, call, changed, learnName, schema, sessions } from "../store.ts";
 import { route } from "../route.ts";
 import { entityLabel, showValue, shortField } from "../format.ts";

@@ -4,7 +4,7 @@
  * daemon's dialog.closed event closes it everywhere else.
  */
 import { useState } from "preact/hooks";
-import type { DialogEvent, FieldValue } from "../../protocol/index.ts";
+import type { DialogEvent, FieldValue } from "../../protocol/light.ts";
 import { call, dialogs } from "../store.ts";
 
 export function DialogModal() {

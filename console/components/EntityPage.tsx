@@ -1,6 +1,6 @@
 /** One entity: its fields (editable), tables, edges, open conflicts and history (when, who, which peer, what each bundle changed). */
 import { useEffect, useState } from "preact/hooks";
-import type { BundleChanges, BundleInfo, EdgeState, EntityView, FieldChange } from "../../protocol/index.ts";
+import type { BundleChanges, BundleInfo, EdgeState, EntityView, FieldChange } from "../../protocol/light.ts";
 import { ask, changed, conflicts, learnName, nameOf, schema } from "../store.ts";
 import { route } from "../route.ts";
 import { actorName, entityLabel, shortField, showValue } from "../format.ts";

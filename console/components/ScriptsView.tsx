@@ -1,6 +1,6 @@
 /** The script catalog, a run form for the chosen script, and live panels for its runs. */
 import { useState } from "preact/hooks";
-import type { FieldValue, ScriptArgSpec, ScriptInfo } from "../../protocol/index.ts";
+import type { FieldValue, ScriptArgSpec, ScriptInfo } from "../../protocol/light.ts";
 import { call, runs, scripts } from "../store.ts";
 import type { RunView } from "../store.ts";
 import { go } from "../route.ts";

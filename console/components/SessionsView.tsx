@@ -5,7 +5,7 @@
  * conflicts side by side (keep script / keep canonical, or a bulk choice).
  */
 import { useEffect, useState } from "preact/hooks";
-import type { CommitResult, FieldValue, SessionChange, SessionConflict, SessionInfo } from "../../protocol/index.ts";
+import type { CommitResult, FieldValue, SessionChange, SessionConflict, SessionInfo } from "../../protocol/light.ts";
 import { call, nameOf, refreshSessions, sessions } from "../store.ts";
 import { go, route } from "../route.ts";
 import { actorName, entityLabel, showValue, shortField } from "../format.ts";

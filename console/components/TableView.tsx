@@ -6,8 +6,8 @@
  * peers and scripts land live from the event stream.
  */
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import type { EntityData, SchemaResult } from "../../protocol/index.ts";
-import { RpcError } from "../../protocol/index.ts";
+import type { EntityData, SchemaResult } from "../../protocol/light.ts";
+import { RpcError } from "../../protocol/light.ts";
 import { ask, call, changed, learnName, nameOf, schema } from "../store.ts";
 import { go, rememberTable, route } from "../route.ts";
 import { entityLabel, parseInput, showValue, shortField } from "../format.ts";

@@ -1,9 +1,9 @@
 /** Triggers: what each watches and runs, its firings, and each firing's trace as steps (change → condition → scope → run → outcome). */
 import { useEffect, useState } from "preact/hooks";
-import type { TriggerSummary, TriggerTrace } from "../../protocol/index.ts";
+import type { TriggerSummary, TriggerTrace } from "../../protocol/light.ts";
 import { ask, nameOf, triggers } from "../store.ts";
 import { clock, showValue, shortField } from "../format.ts";
-import type { FieldValue } from "../../protocol/index.ts";
+import type { FieldValue } from "../../protocol/light.ts";
 
 export function TriggersView() {
   const [open, setOpen] = useState<string | null>(null);

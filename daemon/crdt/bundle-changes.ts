@@ -8,12 +8,9 @@ import type { FieldChange } from "./change-feed.ts";
 import { EDGES, ENTITIES, K_DELETED, TABLE_PREFIX, isFieldKey } from "./layout.ts";
 import type { Backend } from "./automerge-backend.ts";
 import type { WorkspaceDoc } from "./workspace-doc.ts";
-
-export interface BundleChanges {
-  changes: FieldChange[];
-  /** Changes beyond `limit`, counted but not listed. */
-  more: number;
-}
+import type { BundleChanges } from "../../protocol/index.ts";
+// The wire's own words (protocol/): the daemon keeps no second copy of them.
+export type { BundleChanges };
 
 export function bundleChanges(doc: WorkspaceDoc, be: Backend, hash: string, limit: number): BundleChanges {
   const meta = be.getChangeMetaByHash(hash);

@@ -4,25 +4,12 @@
  * conflicts, history, triggers and the socket all read this one stream.
  */
 import type { ConflictRecord } from "./conflicts.ts";
-import type { BundleInfo, FieldValue } from "./operations.ts";
+import type { BundleInfo } from "./operations.ts";
+import type { FieldChange } from "../../protocol/index.ts";
+// The wire's own words (protocol/): the daemon keeps no second copy of them.
+export type { FieldChange };
 
 export type ChangeKind = "field" | "table" | "facet" | "entity" | "edge";
-
-export interface FieldChange {
-  kind: ChangeKind;
-  /** Entity id (for edges: the edge id). */
-  entity: string;
-  /**
-   * kind "field": the field key (`module.facet.field`); "table": the table name;
-   * "facet": the facet key; "entity": "created" | "deleted" | "merged";
-   * "edge": "created" | "deleted" | "moved" | "properties".
-   */
-  field: string;
-  oldValue: FieldValue | undefined;
-  newValue: FieldValue | undefined;
-  /** Hash of the bundle that produced the new value, when known. */
-  bundle?: string;
-}
 
 export interface ChangeEvent {
   origin: "local" | "remote";

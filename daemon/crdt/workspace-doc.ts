@@ -22,24 +22,9 @@ import {
   checkListItem,
   encodeScalar,
 } from "./layout.ts";
-
-export interface EntityState {
-  id: string;
-  facets: string[];
-  tables: Record<string, Record<string, FieldValue>>;
-  deleted: string | null;
-  mergedInto: string | null;
-}
-
-export interface EdgeState {
-  id: string;
-  type: string;
-  source: string;
-  target: string;
-  position: string | null;
-  properties: Record<string, FieldValue>;
-  deleted: boolean;
-}
+import type { EntityState, EdgeState } from "../../protocol/index.ts";
+// The wire's own words (protocol/): the daemon keeps no second copy of them.
+export type { EntityState, EdgeState };
 
 type Obj = string;
 

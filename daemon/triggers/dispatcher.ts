@@ -18,6 +18,9 @@ import type { CausalChain, TriggerRunner, TriggerRunRequest } from "./runner.ts"
 import { TraceLog } from "./trace-log.ts";
 import type { TriggerTrace } from "./trace-log.ts";
 import type { RejectedTrigger, TriggerDef } from "./trigger-def.ts";
+import type { TriggerSummary } from "../../protocol/index.ts";
+// The wire's own words (protocol/): the daemon keeps no second copy of them.
+export type { TriggerSummary };
 
 /** The part of the store triggers use. */
 export interface TriggerStore {
@@ -43,26 +46,6 @@ export interface TriggerDispatcherOptions {
   maxConcurrent?: number;
   maxChainDepth?: number;
   maxChainAgeMs?: number;
-}
-
-export interface TriggerSummary {
-  name: string;
-  status: "active" | "rejected";
-  file: string;
-  line: number | undefined;
-  /** For rejected triggers: why (the cycle). */
-  error?: string;
-  watches?: string;
-  script?: string;
-  when?: string | null;
-  scope?: string | null;
-  mode?: string;
-  concurrency?: string;
-  supersede?: boolean;
-  remote?: boolean;
-  fired: number;
-  /** Firings queued or running now. */
-  pending: number;
 }
 
 interface Firing {

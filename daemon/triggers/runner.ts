@@ -2,16 +2,9 @@
  * The seam between triggers and the script runtime: a trigger asks for a run,
  * the runtime runs the script and says how it ended.
  */
-
-/** Causal chain of a run: bundles a run makes carry `origin.chain` = this with depth + 1. */
-export interface CausalChain {
-  /** Same for every run caused, directly or not, by one original change. */
-  id: string;
-  /** Trigger runs before this one in the chain (0 for a run caused by a person's edit). */
-  depth: number;
-  /** When the original change was made (ms since epoch, the daemon's clock). */
-  startedAt: number;
-}
+import type { CausalChain } from "../../protocol/index.ts";
+// The wire's own words (protocol/): the daemon keeps no second copy of them.
+export type { CausalChain };
 
 export interface TriggerRunRequest {
   trigger: string;

@@ -5,7 +5,9 @@
  * skipped). A flood of one kind never pushes out the others, so the last
  * failures are still there after ten thousand successes.
  */
-import type { CausalChain } from "./runner.ts";
+import type { TriggerTrace } from "../../protocol/index.ts";
+// The wire's own words (protocol/): the daemon keeps no second copy of them.
+export type { TriggerTrace };
 
 export type TraceStatus =
   /** Waiting for a free run slot (or for the entity's previous run). */
@@ -25,33 +27,6 @@ export type TraceStatus =
   | "skipped"
   /** Replaced before it started by a newer firing (concurrency = "restart"). */
   | "superseded";
-
-export interface TriggerTrace {
-  /** Increases with every firing of any trigger: sorts traces in firing order. */
-  seq: number;
-  trigger: string;
-  at: number;
-  origin: "local" | "remote";
-  /** Hash of the bundle whose change fired the trigger. */
-  bundle: string | null;
-  entity: string;
-  field: string;
-  oldValue: unknown;
-  newValue: unknown;
-  /** Result of `when`; null without one (or when it could not be evaluated). */
-  condition: boolean | null;
-  /** Scope resolution: the edge type followed and where it led (null entity: nowhere). */
-  scope: { edgeType: string; entity: string | null; note?: string } | null;
-  args: Record<string, unknown> | null;
-  chain: CausalChain;
-  status: TraceStatus;
-  runId: string | null;
-  /** The runner's own status word (`ok`, `failed`, `timeout`...). */
-  runStatus: string | null;
-  error: { type: string; message: string } | null;
-  /** Why it did not run, in words. */
-  reason: string | null;
-}
 
 const FAILURES: ReadonlySet<TraceStatus> = new Set(["failed", "cancelled", "stopped"]);
 const SUCCESSES: ReadonlySet<TraceStatus> = new Set(["ok"]);

@@ -10,20 +10,8 @@ import type { BackgroundEvent, BackgroundState } from "./background-events.ts";
 import type { RunOptions, RunResult, RunStart } from "./run-types.ts";
 import type { LoadedScript } from "./script-catalog.ts";
 import type { RestartPolicy } from "./script-config.ts";
-
-/** One line of `ps` for background scripts. */
-export interface BackgroundStatus {
-  id: string;
-  state: BackgroundState;
-  /** The run going now (running), or the last one. */
-  runId: string | null;
-  /** When the script entered this state (the runtime's clock, ms). */
-  since: number;
-  restarts: number;
-  lastError: { type: string; message: string; file?: string; line?: number } | null;
-  /** In backoff: when the next start is due. */
-  nextStartAt?: number;
-}
+import type { BackgroundInfo } from "../../../protocol/index.ts";
+export type BackgroundStatus = BackgroundInfo;
 
 export interface StartBackgroundOptions {
   /** What the script sees as `args` (kept for restarts). */

@@ -22,6 +22,9 @@ import type { ScriptRun } from "./script-run.ts";
 import { DEFAULT_SCRIPT_CONFIG } from "./script-config.ts";
 import { describeEntry, describeRanOut } from "./input-tape.ts";
 import type { RecordedTape, TapeRanOut } from "./input-tape.ts";
+import type { ReplayResult } from "../../../protocol/index.ts";
+// The wire's own words (protocol/): the daemon keeps no second copy of them.
+export type { ReplayResult };
 
 // The record format lives with the run-record store; re-exported for the runtime's public face.
 export type { ReplayableRecord };
@@ -43,27 +46,6 @@ export interface ReplayRunInput {
   tape: RecordedTape;
   /** Receives the ops the replay made (normalized), before its overlay is discarded. */
   onOps: (ops: unknown[]) => void;
-}
-
-export interface ReplayResult {
-  runId: string;
-  replayRunId: string;
-  /** Same ops, in the same order, as the recorded run. */
-  same: boolean;
-  recordedOps: number;
-  replayedOps: number;
-  status: string;
-  /**
-   * Where the two first part: the index and each side's op (undefined when that side ended),
-   * and the recorded input consumed just before the recorded op (null: none yet).
-   */
-  firstDifference?: { index: number; recorded: unknown; replayed: unknown; precedingInput: string | null };
-  /** The replay wanted an input the recording does not have (it did no live I/O instead). */
-  inputsRanOut?: TapeRanOut;
-  /** Why a replay could not be faithful (an input not kept in full), if any. */
-  warnings: string[];
-  /** The outcome in words: matched, or the first differing op and the input before it. */
-  summary: string;
 }
 
 const sha256 = (text: string): string => createHash("sha256").update(text, "utf8").digest("hex");

@@ -5,19 +5,15 @@
  * Chrome's profiler open. Plain functions over plain data: the CLI uses them too.
  */
 import type { RunProfile } from "../engine/index.ts";
+import type { ScriptProfile } from "../../../protocol/index.ts";
+// The wire's own words (protocol/): the daemon keeps no second copy of them.
+export type { ScriptProfile };
 
 /** The query functions whose calls a profile tells apart by query text. */
 export const QUERY_FUNCTIONS: readonly string[] = ["core.query", "core.query_one", "core.query_live"];
 
 /** Main-thread bindings serving script functions are named `rt.<path>` (script-api.ts). */
 const HOST_PREFIX = "rt.";
-
-export interface ScriptProfile extends RunProfile {
-  /** Operations the run emitted (into overlays or bundles). */
-  ops: number;
-  /** The run from its first instruction to its end. */
-  wallMs: number;
-}
 
 export function scriptProfile(p: RunProfile, ops: number, wallMs: number): ScriptProfile {
   const plain = (n: string): string => (n.startsWith(HOST_PREFIX) ? n.slice(HOST_PREFIX.length) : n);

@@ -3,11 +3,12 @@
  * (namespace "runs", one JSON record per run id) so a run can be audited and replayed against
  * its snapshot. RunRecordStore owns those keys and that format.
  */
-import type { Heads, WorkspaceStore } from "../../crdt/index.ts";
+import type { WorkspaceStore } from "../../crdt/index.ts";
 import type { RecordedTape, TapeRanOut } from "./input-tape.ts";
-import type { RunLogLine } from "./script-run.ts";
 import type { ScriptConfig } from "./script-config.ts";
-import type { ScriptProfile } from "./run-profile.ts";
+import type { RunRecord } from "../../../protocol/index.ts";
+// The wire's own words (protocol/): the daemon keeps no second copy of them.
+export type { RunRecord };
 
 export const RUNS_NAMESPACE = "runs";
 
@@ -40,37 +41,6 @@ export interface ReplayableRecord {
   scriptConfig?: Pick<ScriptConfig, "onError" | "isolation" | "timeoutMs" | "memoryBytes">;
   /** Set on the record of a replay: the run it replayed. */
   replayOf?: string;
-}
-
-/** What replay needs (script version, modules, capabilities, ops) is in ReplayableRecord. */
-export interface RunRecord extends ReplayableRecord {
-  runId: string;
-  script: string;
-  /** sha-256 of the script source. */
-  hash: string | null;
-  mode: "session" | "autoCommit";
-  args: unknown;
-  context: Record<string, unknown>;
-  user?: string;
-  chain?: unknown;
-  /** Canonical heads when the run started (its snapshot). */
-  heads: Heads;
-  /** math.random seed. */
-  seed: number;
-  startedAt: number;
-  endedAt: number;
-  status: string;
-  ops: number;
-  bundles: number;
-  skips: RunSkip[];
-  error?: { type: string; message: string; file?: string; line?: number; column?: number };
-  sessionId?: string;
-  sessionStatus?: "open" | "committed" | "discarded";
-  /** External inputs the run read (dialog answers...). */
-  inputs: { kind: string; value: unknown }[];
-  log: RunLogLine[];
-  /** Where the time went, for a run recorded with profiling on. */
-  profile?: ScriptProfile;
 }
 
 /** The workspace's run records, by run id. */
