@@ -5,28 +5,9 @@
  * skipped). A flood of one kind never pushes out the others, so the last
  * failures are still there after ten thousand successes.
  */
-import type { TriggerTrace } from "../../protocol/index.ts";
+import type { TraceStatus, TriggerTrace } from "../../protocol/index.ts";
 // The wire's own words (protocol/): the daemon keeps no second copy of them.
-export type { TriggerTrace };
-
-export type TraceStatus =
-  /** Waiting for a free run slot (or for the entity's previous run). */
-  | "queued"
-  | "running"
-  | "ok"
-  | "failed"
-  /** Aborted because the trigger fired again (concurrency = "restart"). */
-  | "cancelled"
-  /** The safety net refused to start it (chain too deep or too old). */
-  | "stopped"
-  /** `when` was false. */
-  | "filtered"
-  /** The scope edge does not exist for this entity. */
-  | "no_scope"
-  /** A run for the entity was already going (concurrency = "single"). */
-  | "skipped"
-  /** Replaced before it started by a newer firing (concurrency = "restart"). */
-  | "superseded";
+export type { TraceStatus, TriggerTrace };
 
 const FAILURES: ReadonlySet<TraceStatus> = new Set(["failed", "cancelled", "stopped"]);
 const SUCCESSES: ReadonlySet<TraceStatus> = new Set(["ok"]);

@@ -9,9 +9,13 @@ import { InvalidOperation } from "../../crdt/index.ts";
 import { LuaFloat } from "../engine/index.ts";
 import { createHash } from "node:crypto";
 import type { HostBinding, HostValue, RunInfo } from "../engine/index.ts";
+import type { RecordedTape, TapeEntry, TapeRanOut } from "../../../protocol/index.ts";
 
 /** Entries a run record keeps; a replay past them reports that the recording ran out. */
 export const TAPE_ENTRIES = 10_000;
+// The wire's own words (protocol/): the daemon keeps no second copy of them.
+export type { RecordedTape, TapeEntry, TapeRanOut };
+
 /** Answers larger than this (as JSON) keep only their size and hash: a replay of them reports so. */
 export const TAPE_VALUE_BYTES = 1024 * 1024;
 /**
@@ -19,36 +23,6 @@ export const TAPE_VALUE_BYTES = 1024 * 1024;
  * and a replay past them says the recording ran out there.
  */
 export const TAPE_BYTES = 8 * 1024 * 1024;
-
-export interface TapeEntry {
-  /** The host binding (`osc.__recv`, `http.get`, `fs.read`, `rt.context.hlc_time`) or `core.race` / `core.sleep`. */
-  b: string;
-  /** What it answered (LuaFloat as `{"$float": x}`); absent while pending. */
-  v?: unknown;
-  /** The error it raised. */
-  e?: { type: string; message: string; details?: Record<string, unknown> };
-  /** The call had not been answered when the run ended. */
-  pending?: true;
-  /** The answer was too large to keep: its JSON size and sha-256. */
-  omitted?: { bytes: number; sha256: string };
-}
-
-export interface RecordedTape {
-  entries: TapeEntry[];
-  /** Entries the run made, kept or not. */
-  total: number;
-}
-
-/** Where a replay wanted an input the recording does not have. */
-export interface TapeRanOut {
-  binding: string;
-  /** 1-based: the n-th call of that binding. */
-  call: number;
-  /** Calls of it the recording holds. */
-  recorded: number;
-  /** Whole recording was kept (false: the record kept only the first TAPE_ENTRIES). */
-  complete: boolean;
-}
 
 /** The live side: wraps bindings so their answers go on the tape. */
 export class InputTape {
