@@ -5,6 +5,7 @@
  *
  * `PEER_BENCH_JOIN` overrides the joining workspace size (default 100000).
  */
+import { watchEventLoopGap } from "./event-loop-gap.ts";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -173,19 +174,14 @@ async function initialJoin(key: Uint8Array, dirs: string[], peers: BenchPeer[]):
   const serving = await startPeer(key, dirs, peers);
   await fixtures(serving.store, JOIN_ENTITIES, BUILD_BUNDLE);
   const joining = await startPeer(key, dirs, peers);
-  let last = performance.now();
+  const gap = watchEventLoopGap();
   let maxGapMs = 0;
-  const timer = setInterval(() => {
-    const now = performance.now();
-    maxGapMs = Math.max(maxGapMs, now - last);
-    last = now;
-  }, 5);
   const t0 = performance.now();
   try {
     await joining.node.connect(serving.node.addresses()[0]);
     await until(() => sortedHeads(joining.store) === sortedHeads(serving.store), 600_000, "the joiner to hold the workspace");
   } finally {
-    clearInterval(timer);
+    maxGapMs = gap.stop();
   }
   return { ms: performance.now() - t0, maxGapMs };
 }
