@@ -14,7 +14,7 @@ import type { LuaEngine } from "../scripts/engine/index.ts";
 import { createScriptRuntime, showScripts } from "../scripts/runtime/index.ts";
 import type { DialogRequest, RuntimeEvent, ScriptCatalog, ScriptRuntime } from "../scripts/runtime/index.ts";
 import { createRuntimeTriggerRunner, createTriggerDispatcher, describeFiring, loadShowTriggers } from "../triggers/index.ts";
-import type { ShowTriggers, TriggerDispatcher, TriggerRunner } from "../triggers/index.ts";
+import type { FiringDescription, ShowTriggers, TriggerDispatcher, TriggerRunner } from "../triggers/index.ts";
 import { RunQuiet, ScriptSpies, SIM_PEER_ID, SimHttp, SimMidi, SimOsc, SimPeer, syncSessions } from "./sim/index.ts";
 import { EPOCH_MS, virtualClock } from "./virtual-clock.ts";
 import type { VirtualClock } from "./virtual-clock.ts";
@@ -43,14 +43,7 @@ export function showUnderTest(show: ShowConfig, state: WorkspaceStore | null = n
 }
 
 /** A trigger that fired in the scratch workspace: what changed, what ran, how it ended. */
-export interface FiredTrigger {
-  trigger: string;
-  script: string;
-  entity: string;
-  field: string;
-  oldValue: unknown;
-  newValue: unknown;
-  args: Record<string, unknown>;
+export interface FiredTrigger extends FiringDescription {
   runId: string | null;
   status: string;
   error?: { type: string; message: string };

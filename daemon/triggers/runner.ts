@@ -2,7 +2,7 @@
  * The seam between triggers and the script runtime: a trigger asks for a run,
  * the runtime runs the script and says how it ended.
  */
-import type { CausalChain } from "../../protocol/index.ts";
+import type { CausalChain, TriggerFired } from "../../protocol/index.ts";
 // The wire's own words (protocol/): the daemon keeps no second copy of them.
 export type { CausalChain };
 
@@ -24,16 +24,8 @@ export interface TriggerRunRequest {
   supersede?: string;
 }
 
-/** What fired, in the words every observer of a firing uses (the socket's event, a test's list). */
-export interface FiringDescription {
-  trigger: string;
-  script: string;
-  entity: string;
-  field: string;
-  oldValue: unknown;
-  newValue: unknown;
-  args: Record<string, unknown>;
-}
+/** What fired, in the words every observer of a firing uses (the socket's `trigger.fired` without its chain, a test's list). */
+export type FiringDescription = Omit<TriggerFired, "chain">;
 
 export function describeFiring(req: TriggerRunRequest): FiringDescription {
   return {
