@@ -28,6 +28,9 @@ describe("lint enforces the direction of the layers", () => {
     expect(await refusals("daemon/scripts/engine/zz-layer.ts", `import { x } from "../runtime/index.ts";\nexport const y = x;\n`)).toHaveLength(1);
     expect(await refusals("daemon/scripts/engine/zz-layer.ts", `import { x } from "../../crdt/errors.ts";\nexport const y = x;\n`)).toHaveLength(1);
     expect(await refusals("daemon/scripts/engine/zz-layer.ts", `import { x } from "./types.ts";\nexport const y = x;\n`)).toEqual([]);
+    // The wire's browser-safe face is the one thing outside it the engine may name (its types).
+    expect(await refusals("daemon/scripts/engine/zz-layer.ts", `import type { ScriptProfile } from "../../../protocol/light.ts";\nexport type y = ScriptProfile;\n`)).toEqual([]);
+    expect(await refusals("daemon/scripts/engine/zz-layer.ts", `import { x } from "../../../protocol/index.ts";\nexport const y = x;\n`)).toHaveLength(1);
   });
 
   it("the wire contract (protocol/) imports nothing of the daemon or the console", async () => {

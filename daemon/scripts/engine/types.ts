@@ -73,44 +73,20 @@ export interface ProfileOptions {
 }
 
 import type { DebugLink } from "./debug-wire.ts";
+import type { ProfileFrame, ScriptProfile } from "../../../protocol/light.ts";
 
 /** Instructions between two samples when ProfileOptions.sampleEvery is not given. */
 export const DEFAULT_SAMPLE_EVERY = 1000;
 
-/** A frame of a profile's stacks: a Lua function, a host call, or a wait in core.await. */
-export interface ProfileFrame {
-  kind: "lua" | "host" | "await";
-  name: string;
-  /** The chunk ("hot.lua", "[C]"); "" for host calls and awaits. */
-  file: string;
-  /** Where the function is defined (0: a main chunk or a C function). */
-  line: number;
-}
-
 /**
- * Where a run's time went. Lua time comes from samples taken every `sampleEvery` instructions
- * (each weighted by the time since the previous one, host calls excluded); host calls and
- * awaits are timed one by one. Stacks list frame indices outermost first.
+ * Where a run's time went: the wire's ScriptProfile without what only the runtime knows (the
+ * operations a run emitted, its wall time). Lua time comes from samples taken every
+ * `sampleEvery` instructions (each weighted by the time since the previous one, host calls
+ * excluded); host calls and awaits are timed one by one. Stacks list frame indices outermost
+ * first. The protocol's types are type-only here: nothing of it loads into a worker.
  */
-export interface RunProfile {
-  sampleEvery: number;
-  samples: number;
-  /** Time Lua ran (coroutine resumes), host calls excluded. */
-  luaMs: number;
-  /** Time Lua was blocked in host calls. */
-  hostMs: number;
-  /** Time the run waited in core.await. */
-  awaitMs: number;
-  frames: ProfileFrame[];
-  /** A Lua stack's samples, or a host call / await (its last frame) with the stack that made it. */
-  stacks: { frames: number[]; ms: number; count: number }[];
-  /** Lua time by line: the innermost Lua frame with a line, and that line. */
-  lines: { frame: number; line: number; ms: number; samples: number }[];
-  /** By binding (and key: a query's text), slowest first. */
-  hostCalls: { name: string; key: string | null; count: number; ms: number }[];
-  /** By what was awaited (a binding's name, "sleep", "race(...)"), longest first. */
-  awaits: { what: string; count: number; ms: number }[];
-}
+export type RunProfile = Omit<ScriptProfile, "ops" | "wallMs">;
+export type { ProfileFrame };
 
 /**
  * The event binding (give one with this name, kind "event") that hears how timing went, for a
