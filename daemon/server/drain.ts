@@ -14,6 +14,14 @@ export interface Draining<C> {
 
 const HARD_CLOSE_MS = 500;
 
+/** Keeps a request in `inFlight` until it settles, so a stop can wait for it; its failure is the request's to report. */
+export function trackIn(inFlight: Set<Promise<unknown>>): (run: Promise<unknown>) => void {
+  return (run) => {
+    inFlight.add(run);
+    void run.finally(() => inFlight.delete(run)).catch(() => undefined);
+  };
+}
+
 export async function drain<C>(d: Draining<C>, graceMs: number, afterEnd?: () => void): Promise<void> {
   if (d.inFlight.size > 0) {
     await Promise.race([Promise.allSettled([...d.inFlight]), new Promise((r) => setTimeout(r, graceMs).unref())]);

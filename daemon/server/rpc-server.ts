@@ -13,7 +13,7 @@ import { RPC_CODES } from "../../protocol/index.ts";
 import { LineSplitter, MAX_MESSAGE_BYTES } from "../../protocol/index.ts";
 import type { EventHub } from "./event-hub.ts";
 import type { MethodRegistry } from "./method-registry.ts";
-import { drain } from "./drain.ts";
+import { drain, trackIn } from "./drain.ts";
 import { openRpcConnection } from "./rpc-connection.ts";
 import { protocolError } from "./wire-error.ts";
 import type { Logger } from "./logger.ts";
@@ -110,23 +110,19 @@ export class RpcServer {
       events: this.opts.events,
       log: this.opts.log,
       stopping: () => this.stopping,
-      track: (run) => {
-        this.inFlight.add(run);
-        void run.finally(() => this.inFlight.delete(run)).catch(() => undefined);
-      },
+      track: trackIn(this.inFlight),
       send: (msg) => send(msg),
     });
 
     // This connection's requests still running: a half-closed client is answered before its end.
     const pending = new Set<Promise<unknown>>();
+    const trackPending = trackIn(pending);
     const limit = this.opts.maxMessageBytes ?? MAX_MESSAGE_BYTES;
     const splitter = new LineSplitter(
       limit,
       (line) => {
         const run = conn.receive(line);
-        if (run === null) return;
-        pending.add(run);
-        void run.finally(() => pending.delete(run)).catch(() => undefined);
+        if (run !== null) trackPending(run);
       },
       (bytes) =>
         send({

@@ -21,7 +21,7 @@ import { MAX_MESSAGE_BYTES } from "../../../protocol/index.ts";
 import type { EventHub } from "../event-hub.ts";
 import type { Logger } from "../logger.ts";
 import type { MethodRegistry } from "../method-registry.ts";
-import { drain } from "../drain.ts";
+import { drain, trackIn } from "../drain.ts";
 import { openRpcConnection } from "../rpc-connection.ts";
 import type { ConsoleSettings } from "./console-settings.ts";
 import { isLoopback } from "./console-settings.ts";
@@ -198,10 +198,7 @@ export class ConsoleServer {
       events: this.opts.events,
       log: this.opts.log,
       stopping: () => this.stopping,
-      track: (run) => {
-        this.inFlight.add(run);
-        void run.finally(() => this.inFlight.delete(run)).catch(() => undefined);
-      },
+      track: trackIn(this.inFlight),
       nameOf: (given) => (given.startsWith(CONSOLE_ACTOR_PREFIX) ? given : CONSOLE_ACTOR_PREFIX + given),
       actorOf: (name) => ({ kind: "user", name }),
       send: (msg) => {
