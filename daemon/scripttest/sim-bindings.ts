@@ -197,7 +197,9 @@ export function simBindings(deps: SimBindingDeps): Record<string, HostBinding> {
       if (s && answer.status === 503 && answer.body === SERVER_STOPPED) {
         const r = await s.done;
         if (r.status === "error" && r.error) {
-          answer = { status: 500, headers: { "content-type": "text/plain; charset=utf-8" }, body: `the script serving HTTP port ${p} failed: ${r.error.message}\n` };
+          const e = r.error;
+          const at = e.file && !e.message.startsWith(e.file) ? `${e.file}${e.line ? `:${e.line}` : ""}: ` : "";
+          answer = { status: 500, headers: { "content-type": "text/plain; charset=utf-8" }, body: `the script serving HTTP port ${p} failed: ${e.type}: ${at}${e.message}\n` };
         }
       }
       return hostValue({ ...answer, json: jsonBody(answer) });
