@@ -15,7 +15,7 @@ import { createScriptRuntime, showScripts } from "../scripts/runtime/index.ts";
 import type { DialogRequest, RuntimeEvent, ScriptCatalog, ScriptRuntime } from "../scripts/runtime/index.ts";
 import { createRuntimeTriggerRunner, createTriggerDispatcher, describeFiring, loadShowTriggers } from "../triggers/index.ts";
 import type { FiringDescription, ShowTriggers, TriggerDispatcher, TriggerRunner } from "../triggers/index.ts";
-import { RunQuiet, ScriptSpies, SIM_PEER_ID, SimHttp, SimMidi, SimOsc, SimPeer, simIoSeams, syncSessions } from "./sim/index.ts";
+import { RunQuiet, ScriptSpies, SIM_PEER_ID, SimHttp, SimMidi, SimOsc, SimPeer, SimFileWatch, simIoSeams, syncSessions } from "./sim/index.ts";
 import { EPOCH_MS, virtualClock } from "./virtual-clock.ts";
 import type { VirtualClock } from "./virtual-clock.ts";
 
@@ -83,6 +83,7 @@ export interface TestWorld {
   http: SimHttp;
   midi: SimMidi;
   spies: ScriptSpies;
+  files: SimFileWatch;
 }
 
 /** Scratch workspaces seeded from the show's state so far: each syncs as a peer of its own. */
@@ -91,7 +92,7 @@ let seeded = 0;
 export function testWorld(): TestWorld {
   const quiet = new RunQuiet();
   const clock = virtualClock(quiet);
-  return { clock, quiet, osc: new SimOsc(), http: new SimHttp(clock), midi: new SimMidi(), spies: new ScriptSpies() };
+  return { clock, quiet, osc: new SimOsc(), http: new SimHttp(clock), midi: new SimMidi(), spies: new ScriptSpies(), files: new SimFileWatch(quiet) };
 }
 
 export class ScratchWorkspace {

@@ -6,6 +6,7 @@
  */
 import { InvalidOperation } from "../crdt/index.ts";
 import type { HostBinding, HostValue } from "../scripts/engine/index.ts";
+import type { FsEvent } from "../scripts/fs/index.ts";
 import type { RunResult, RunStart } from "../scripts/runtime/index.ts";
 import type { ScratchWorkspace } from "./scratch.ts";
 import type { ShowFiles, SimAnswer, SimRequest, SimResponse } from "./sim/index.ts";
@@ -17,9 +18,6 @@ export interface SimBindingDeps {
   outcome: (w: ScratchWorkspace, r: RunResult) => Promise<HostValue>;
   files: ShowFiles;
 }
-
-/** Real ms a watching run has to react to a file sim.fs changed (chokidar's latency and more). */
-const FS_WATCH_GRACE_MS = 400;
 
 const sync = (fn: (args: HostValue[]) => HostValue | Promise<HostValue>): HostBinding => ({ kind: "sync", fn });
 
@@ -119,10 +117,11 @@ export function simBindings(deps: SimBindingDeps): Record<string, HostBinding> {
     await w.settle();
   };
 
-  /** A run watching files hears of a change through a real file watcher: give it that time. */
-  const watched = async (w: ScratchWorkspace): Promise<void> => {
-    if (w.runtime.running().length === 0) return;
-    await w.world.quiet.until(null, FS_WATCH_GRACE_MS);
+  /** The runs watching a changed file hear of it now; the call returns once each went quiet again. */
+  const watched = async (w: ScratchWorkspace, e: FsEvent | null): Promise<void> => {
+    if (e === null) return;
+    const runs = w.world.files.changed(e);
+    await Promise.all(runs.map((id) => w.world.quiet.until(id)));
     await w.settle();
   };
 
@@ -207,14 +206,12 @@ export function simBindings(deps: SimBindingDeps): Record<string, HostBinding> {
     "__t.fs_write": sync(async ([rel, content]) => {
       const w = current();
       if (typeof content !== "string") throw new InvalidOperation(`sim.fs.write(path, content): content must be a string (got ${typeof content})`, {});
-      await deps.files.write(String(rel), content);
-      await watched(w);
+      await watched(w, await deps.files.write(String(rel), content));
       return null;
     }),
     "__t.fs_remove": sync(async ([rel]) => {
       const w = current();
-      await deps.files.remove(String(rel));
-      await watched(w);
+      await watched(w, await deps.files.remove(String(rel)));
       return null;
     }),
     "__t.fs_read": sync(([rel]) => deps.files.read(String(rel))),

@@ -4,6 +4,7 @@ export type { SentOsc } from "./osc.ts";
 export { SimHttp, SIM_HTTP_FROM } from "./http.ts";
 export type { SeenRequest, SimAnswer, SimExchange, SimRequest, SimResponse } from "./http.ts";
 export { simIoSeams } from "./seams.ts";
+export { SimFileWatch } from "./file-watch.ts";
 export { SimMidi } from "./midi.ts";
 export { RunQuiet, QUIET_GRACE_MS } from "./quiet.ts";
 export { ScriptSpies } from "./spies.ts";

@@ -1,6 +1,6 @@
-// openprod test's simulated HTTP server side and virtual-time timeouts: sim.http.request into
-// a script's own http.serve (capabilities checked as live, no TCP port opened), handler
-// failures as 500s the test can read, and recv/accept/HTTP timeouts on the virtual clock.
+// openprod test's io seams: sim.http.request into a script's own http.serve (capabilities
+// checked as live, no TCP port opened), handler failures as 500s the test can read,
+// recv/accept/HTTP timeouts on the virtual clock, and fs.watch hearing sim.fs at once.
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, appendFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -44,6 +44,24 @@ end
   log.info(second and ("got " .. second.path) or "no message in 0.5 s")
 end
 `,
+  },
+  // Logs every change under imports/ it hears of.
+  import_watcher: {
+    caps: ["fs.watch:imports/**"],
+    source: `function main()
+  local w = fs.watch("imports")
+  while true do
+    local e = core.await(w:next())
+    if e == nil then break end
+    log.info(e.type .. " " .. e.path)
+  end
+end
+`,
+  },
+  // Writes one file under imports/.
+  import_writer: {
+    caps: ["fs.write:imports/**"],
+    source: 'function main() core.await(fs.write("imports/from_script.txt", "hello")) end\n',
   },
   // One request with a 5 s timeout.
   fetch_once: {
@@ -242,6 +260,29 @@ describe("timeouts on the virtual clock", () => {
          sim.http.respond("http://console.local/*", { body = "7", delay = 4999 })
          local run = script.run("fetch_once", { url = "http://console.local/api/cue" })
          assert.equals("answered 200", run.logs[1].message)
+       end)`,
+    );
+    expectAllPass(s);
+  });
+});
+
+describe("fs.watch in a test", () => {
+  it("hears sim.fs.write, sim.fs.remove and scripts' own writes at once, in order, and only what it watches", async () => {
+    const s = await runOne(
+      "more/fs_watch_test.lua",
+      `it("watches", function()
+         local h = script.start("import_watcher")
+         sim.fs.write("imports/cues.csv", "1,2")
+         sim.fs.write("imports/cues.csv", "1,2,3")
+         sim.fs.write("elsewhere.txt", "not watched")
+         assert.equals("ok", script.run("import_writer", {}, { mode = "autoCommit" }).status)
+         sim.fs.remove("imports/cues.csv")
+         sim.fs.remove("imports/cues.csv")
+         local out = h:stop()
+         local lines = {}
+         for _, l in ipairs(out.logs) do table.insert(lines, l.message) end
+         assert.same({ "created imports/cues.csv", "modified imports/cues.csv", "created imports/from_script.txt", "deleted imports/cues.csv" }, lines)
+         sim.fs.remove("imports/from_script.txt")
        end)`,
     );
     expectAllPass(s);
