@@ -11,6 +11,8 @@ export { httpBindings, HTTP_DEFAULTS } from "./http.ts";
 export { HttpServer, PendingRequest, enqueueRequest, requestInbox, requestView } from "./http-server.ts";
 export type { HttpReply, HttpServerOptions } from "./http-server.ts";
 export { realTimer } from "./run-timer.ts";
+export { Inbox } from "./inbox.ts";
+export type { InboxOptions } from "./inbox.ts";
 export type { RunTimer, TimerKind } from "./run-timer.ts";
 export { ioPreludeLua } from "./prelude.ts";
 export type { MidiInput, MidiOutput, MidiPort } from "./midi-port.ts";
