@@ -9,8 +9,14 @@
 import { InvalidOperation, NetworkError, Timeout } from "../../crdt/index.ts";
 import type { HostValue } from "../../scripts/engine/index.ts";
 import { HttpServer, enqueueRequest, requestInbox, requestView } from "../../scripts/io/index.ts";
-import type { HttpClientRequest, HttpClientResponse, HttpServerOptions, PendingRequest, RunTimer } from "../../scripts/io/index.ts";
-import type { VirtualClock } from "../virtual-clock.ts";
+import type { HttpClientRequest, HttpClientResponse, HttpServerOptions, PendingRequest, RunTimer, TimerKind } from "../../scripts/io/index.ts";
+
+/** What of the test's virtual clock (VirtualClock) the simulated HTTP counts on. */
+export interface SimHttpClock {
+  now(): number;
+  sleep(ms: number, runId: string): Promise<void>;
+  timer(ms: number, runId: string, fn: () => void, kind: TimerKind): () => void;
+}
 
 export interface SimResponse {
   status: number;
@@ -70,7 +76,7 @@ function globRegExp(pattern: string): RegExp {
 
 export class SimHttp {
   /** The test's virtual time: slow responses, timeouts and answer deadlines count on it. */
-  constructor(private readonly clock: Pick<VirtualClock, "sleep" | "timer" | "now">) {}
+  constructor(private readonly clock: SimHttpClock) {}
 
   private readonly bound = new Map<number, Bound>();
   /** Runs' next "waiting for input" (an accept() with nothing queued), by run id. */
