@@ -241,6 +241,11 @@ sim = {
     -- { status = 200, body = "...", json = {...}, headers = {...} }.
     respond = function(pattern, response) host.http_respond(tostring(pattern), response) end,
     requests = function() return host.http_requests() end,
+    -- Into the script serving `port` (http.serve, started with script.start): req is a path or
+    -- { method = "GET", path = "/", headers = {...}, body = "..." | json = {...} }; returns
+    -- { status, headers, body, json } once the script answered (json: a JSON body decoded;
+    -- 500 with the error as body if the serving run failed).
+    request = function(port, req) return host.http_request(port, req or "/") end,
   },
 }
 

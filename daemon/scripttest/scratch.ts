@@ -15,7 +15,7 @@ import { createScriptRuntime, showScripts } from "../scripts/runtime/index.ts";
 import type { DialogRequest, RuntimeEvent, ScriptCatalog, ScriptRuntime } from "../scripts/runtime/index.ts";
 import { createRuntimeTriggerRunner, createTriggerDispatcher, describeFiring, loadShowTriggers } from "../triggers/index.ts";
 import type { FiringDescription, ShowTriggers, TriggerDispatcher, TriggerRunner } from "../triggers/index.ts";
-import { RunQuiet, ScriptSpies, SIM_PEER_ID, SimHttp, SimMidi, SimOsc, SimPeer, syncSessions } from "./sim/index.ts";
+import { RunQuiet, ScriptSpies, SIM_PEER_ID, SimHttp, SimMidi, SimOsc, SimPeer, SimFileWatch, simIoSeams, syncSessions } from "./sim/index.ts";
 import { EPOCH_MS, virtualClock } from "./virtual-clock.ts";
 import type { VirtualClock } from "./virtual-clock.ts";
 
@@ -83,6 +83,7 @@ export interface TestWorld {
   http: SimHttp;
   midi: SimMidi;
   spies: ScriptSpies;
+  files: SimFileWatch;
 }
 
 /** Scratch workspaces seeded from the show's state so far: each syncs as a peer of its own. */
@@ -91,7 +92,7 @@ let seeded = 0;
 export function testWorld(): TestWorld {
   const quiet = new RunQuiet();
   const clock = virtualClock(quiet);
-  return { clock, quiet, osc: new SimOsc(), http: new SimHttp(clock.sleep), midi: new SimMidi(), spies: new ScriptSpies() };
+  return { clock, quiet, osc: new SimOsc(), http: new SimHttp(clock), midi: new SimMidi(), spies: new ScriptSpies(), files: new SimFileWatch(quiet) };
 }
 
 export class ScratchWorkspace {
@@ -191,7 +192,7 @@ export class ScratchWorkspace {
 
   static async open(input: { show: ShowUnderTest; engine: LuaEngine; world: TestWorld; parentDir: string }): Promise<ScratchWorkspace> {
     const { show, triggers } = input.show;
-    const { clock, quiet, osc, http, midi } = input.world;
+    const { clock, quiet, midi } = input.world;
     const { store, dispose } = await openScratchStore({ show, clock });
     // --daemon: the show's state, merged in before any trigger listens (it is where the test starts).
     if (input.show.state) await syncSessions(await store.openSyncSession("show"), await input.show.state.openSyncSession(`test-${++seeded}`), "the show's store");
@@ -207,7 +208,7 @@ export class ScratchWorkspace {
       capabilities: (s) => triggers.capabilities.get(s.id) ?? CapabilitySet.none,
       sleep: (ms, runId) => clock.sleep(ms, runId),
       midi,
-      ioSeams: (runId) => ({ udp: osc.socketsFor(runId), fetch: http.fetchFor(runId), waiting: () => quiet.quiet(runId) }),
+      ioSeams: (runId) => simIoSeams(input.world, runId),
     });
     // Its own ids (another seed) and peer id; the same virtual time.
     const peerRandom = virtualClock(quiet, EPOCH_MS, 0xbee5).random;

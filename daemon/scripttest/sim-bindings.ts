@@ -6,9 +6,10 @@
  */
 import { InvalidOperation } from "../crdt/index.ts";
 import type { HostBinding, HostValue } from "../scripts/engine/index.ts";
+import type { FsEvent } from "../scripts/fs/index.ts";
 import type { RunResult, RunStart } from "../scripts/runtime/index.ts";
 import type { ScratchWorkspace } from "./scratch.ts";
-import type { ShowFiles, SimResponse } from "./sim/index.ts";
+import type { ShowFiles, SimAnswer, SimRequest, SimResponse } from "./sim/index.ts";
 import { hostValue } from "./session-view.ts";
 import { fieldValue, isObj, num, runOptions, shortFields } from "./test-values.ts";
 
@@ -17,9 +18,6 @@ export interface SimBindingDeps {
   outcome: (w: ScratchWorkspace, r: RunResult) => Promise<HostValue>;
   files: ShowFiles;
 }
-
-/** Real ms a watching run has to react to a file sim.fs changed (chokidar's latency and more). */
-const FS_WATCH_GRACE_MS = 400;
 
 const sync = (fn: (args: HostValue[]) => HostValue | Promise<HostValue>): HostBinding => ({ kind: "sync", fn });
 
@@ -47,6 +45,42 @@ function responseOf(v: HostValue | undefined): SimResponse {
   if (!(delayMs >= 0)) throw new InvalidOperation(`sim.http.respond: delay must be a number of ms >= 0 (got ${JSON.stringify(v.delay)})`, {});
   return { status, body, headers, delayMs };
 }
+
+/** sim.http.request's `req`: a path, or { method =, path =, headers =, body =, json = }. */
+function requestOf(v: HostValue | undefined): SimRequest {
+  const what = 'sim.http.request(port, req): req must be a path like "/status" or { method = "POST", path = "/go", headers = {...}, body = "..." | json = {...} }';
+  if (typeof v === "string") v = { path: v };
+  if (!isObj(v)) throw new InvalidOperation(`${what} (got ${JSON.stringify(v ?? null)})`, {});
+  const method = v.method === undefined || v.method === null ? "GET" : String(v.method).toUpperCase();
+  if (!/^[A-Z]+$/.test(method)) throw new InvalidOperation(`sim.http.request: method must be a word like "GET" or "POST" (got ${JSON.stringify(v.method)})`, {});
+  const path = v.path === undefined || v.path === null ? "/" : v.path;
+  if (typeof path !== "string" || !path.startsWith("/")) throw new InvalidOperation(`sim.http.request: path must start with "/" (got ${JSON.stringify(path)})`, {});
+  const headers: Record<string, string> = {};
+  if (v.headers !== undefined && v.headers !== null) {
+    if (!isObj(v.headers)) throw new InvalidOperation("sim.http.request: headers must be a table of name = value", {});
+    for (const [k, x] of Object.entries(v.headers)) headers[k.toLowerCase()] = String(num(x) ?? x);
+  }
+  let body = "";
+  if (v.json !== undefined && v.json !== null) {
+    body = JSON.stringify(plain(v.json));
+    headers["content-type"] ??= "application/json";
+  } else if (typeof v.body === "string") body = v.body;
+  else if (v.body !== undefined && v.body !== null) throw new InvalidOperation("sim.http.request: body must be a string (json = {...} sends a table as JSON)", {});
+  return { method, path, headers, body };
+}
+
+/** A JSON answer's body decoded (`res.json`), so a test need not parse it; undefined otherwise. */
+function jsonBody(a: SimAnswer): unknown {
+  if (!/\bjson\b/i.test(a.headers["content-type"] ?? "")) return undefined;
+  try {
+    return JSON.parse(a.body) as unknown;
+  } catch {
+    return undefined; // the body stays there to be read as text
+  }
+}
+
+/** The text a live client gets when the serving run ends before answering (PendingRequest.close). */
+const SERVER_STOPPED = "the script serving this port stopped\n";
 
 function plain(v: HostValue): unknown {
   const n = num(v);
@@ -83,10 +117,11 @@ export function simBindings(deps: SimBindingDeps): Record<string, HostBinding> {
     await w.settle();
   };
 
-  /** A run watching files hears of a change through a real file watcher: give it that time. */
-  const watched = async (w: ScratchWorkspace): Promise<void> => {
-    if (w.runtime.running().length === 0) return;
-    await w.world.quiet.until(null, FS_WATCH_GRACE_MS);
+  /** The runs watching a changed file hear of it now; the call returns once each went quiet again. */
+  const watched = async (w: ScratchWorkspace, e: FsEvent | null): Promise<void> => {
+    if (e === null) return;
+    const runs = w.world.files.changed(e);
+    await Promise.all(runs.map((id) => w.world.quiet.until(id)));
     await w.settle();
   };
 
@@ -138,17 +173,45 @@ export function simBindings(deps: SimBindingDeps): Record<string, HostBinding> {
       return null;
     }),
     "__t.http_requests": sync(() => hostValue(current().world.http.requests())),
+    "__t.http_request": sync(async ([port, req]) => {
+      const w = current();
+      const p = num(port);
+      if (p === null || !Number.isInteger(p)) throw new InvalidOperation(`sim.http.request(port, req): port must be a number (got ${JSON.stringify(port ?? null)})`, {});
+      const { http, clock } = w.world;
+      const ex = http.request(p, requestOf(req));
+      // Virtual time moves for the serving run while the test waits (a handler's core.sleep);
+      // when it goes back to waiting for requests without answering, time runs on to the
+      // answer deadline (504), as it would for a real client that waits.
+      let answer: SimAnswer = await w.waitFor(async () => {
+        for (;;) {
+          const idle = http.nextIdle(ex.runId).then(() => null);
+          const a = await Promise.race([ex.answer, idle]);
+          if (a !== null) return a;
+          if (!ex.answered) await clock.advance(Math.max(0, ex.deadline - clock.now()));
+        }
+      }, ex.runId);
+      await w.settle();
+      // The handler failed: the test is told why (a live client only sees 503 and the run record has it).
+      const s = started.get(ex.runId);
+      if (s && answer.status === 503 && answer.body === SERVER_STOPPED) {
+        const r = await s.done;
+        if (r.status === "error" && r.error) {
+          const e = r.error;
+          const at = e.file && !e.message.startsWith(e.file) ? `${e.file}${e.line ? `:${e.line}` : ""}: ` : "";
+          answer = { status: 500, headers: { "content-type": "text/plain; charset=utf-8" }, body: `the script serving HTTP port ${p} failed: ${e.type}: ${at}${e.message}\n` };
+        }
+      }
+      return hostValue({ ...answer, json: jsonBody(answer) });
+    }),
     "__t.fs_write": sync(async ([rel, content]) => {
       const w = current();
       if (typeof content !== "string") throw new InvalidOperation(`sim.fs.write(path, content): content must be a string (got ${typeof content})`, {});
-      await deps.files.write(String(rel), content);
-      await watched(w);
+      await watched(w, await deps.files.write(String(rel), content));
       return null;
     }),
     "__t.fs_remove": sync(async ([rel]) => {
       const w = current();
-      await deps.files.remove(String(rel));
-      await watched(w);
+      await watched(w, await deps.files.remove(String(rel)));
       return null;
     }),
     "__t.fs_read": sync(([rel]) => deps.files.read(String(rel))),

@@ -15,24 +15,32 @@ export interface VirtualClock {
   /** A run's core.sleep(ms): resolves when virtual time has moved `ms` past now. */
   sleep(ms: number, runId: string): Promise<void>;
   /**
+   * A timer of a run's I/O (IoSeams.timer): a `wait` (a recv timeout the run is blocked on) is
+   * a sleeper like core.sleep; a `deadline` (an HTTP answer deadline) never makes time jump,
+   * it fires when time passes it. The result cancels it.
+   */
+  timer(ms: number, runId: string, fn: () => void, kind: TimerKind): () => void;
+  /**
    * While `p` is pending (the test waits for a run), sleeps of the runs `waitedFor` accepts
    * elapse at once: time jumps to the earliest one's end when nothing else woke its run first.
    */
   whileWaiting<T>(p: Promise<T>, waitedFor: (runId: string) => boolean): Promise<T>;
   /** A run ended: its sleepers (a race's losing timeout) are dropped. */
   ended(runId: string): void;
-  /** Sleepers not yet woken (for the test's messages). */
+  /** Sleepers (sleeps and recv timeouts) not yet woken (for the test's messages). */
   sleeping(): number;
 }
 
 export const EPOCH_MS = Date.UTC(2026, 0, 1, 19, 30);
 
+import type { TimerKind } from "../scripts/io/index.ts";
 import { RunQuiet } from "./sim/index.ts";
 
 interface Sleeper {
   due: number;
   seq: number;
   runId: string;
+  kind: TimerKind;
   wake: () => void;
 }
 
@@ -79,8 +87,20 @@ export function virtualClock(quiet: RunQuiet = new RunQuiet(), start = EPOCH_MS,
         }
         const w = waiting;
         if (!w) return;
-        const s = take((x) => w.accepts(x.runId));
+        const s = take((x) => x.kind === "wait" && w.accepts(x.runId));
         if (!s) return;
+        // Deadlines passed on the way fire first (a 504 before the slow handler wakes); what
+        // was waited for may be over then, so the sleeper goes back and the loop looks again.
+        const passed = sleepers.filter((x) => x.kind === "deadline" && x.due <= s.due);
+        if (passed.length > 0) {
+          sleepers.push(s);
+          for (;;) {
+            const d = take((x) => x.kind === "deadline" && x.due <= s.due);
+            if (!d) break;
+            wakeOne(d);
+          }
+          continue;
+        }
         // The next sleeper wakes only once this run went quiet: when it ends first, its other
         // sleepers (a race's losing timeout) are dropped and move no time.
         const next = quiet.until(s.runId);
@@ -100,6 +120,12 @@ export function virtualClock(quiet: RunQuiet = new RunQuiet(), start = EPOCH_MS,
       for (;;) {
         const s = take((x) => x.due <= target);
         if (!s) break;
+        if (s.kind === "deadline") {
+          // Nothing of the run waits on a deadline: fired, and on to the next.
+          wakeOne(s);
+          await turn();
+          continue;
+        }
         // The woken run goes on until it sleeps again (maybe due before target), waits or ends.
         const next = quiet.until(s.runId);
         wakeOne(s);
@@ -116,16 +142,24 @@ export function virtualClock(quiet: RunQuiet = new RunQuiet(), start = EPOCH_MS,
       return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
     },
     sleep(ms, runId) {
-      return new Promise<void>((wake) => {
-        sleepers.push({ due: t + Math.max(0, ms), seq: seq++, runId, wake });
+      return new Promise<void>((wake) => void clock.timer(ms, runId, wake, "wait"));
+    },
+    timer(ms, runId, fn, kind) {
+      const s: Sleeper = { due: t + Math.max(0, ms), seq: seq++, runId, kind, wake: fn };
+      sleepers.push(s);
+      if (kind === "wait") {
         quiet.quiet(runId);
         if (waiting?.accepts(runId)) void drain();
-      });
+      }
+      return () => {
+        const i = sleepers.indexOf(s);
+        if (i >= 0) sleepers.splice(i, 1);
+      };
     },
     async whileWaiting(p, waitedFor) {
       const outer = waiting;
       waiting = { accepts: (id) => waitedFor(id) || (outer?.accepts(id) ?? false) };
-      if (sleepers.some((s) => waiting?.accepts(s.runId))) void drain();
+      if (sleepers.some((s) => s.kind === "wait" && waiting?.accepts(s.runId))) void drain();
       try {
         return await p;
       } finally {
@@ -136,7 +170,7 @@ export function virtualClock(quiet: RunQuiet = new RunQuiet(), start = EPOCH_MS,
       // An ended run's sleepers (a race's losing timeout) never wake anyone.
       for (let i = sleepers.length - 1; i >= 0; i--) if (sleepers[i].runId === runId) sleepers.splice(i, 1);
     },
-    sleeping: () => sleepers.length,
+    sleeping: () => sleepers.filter((s) => s.kind === "wait").length,
   };
   return clock;
 }

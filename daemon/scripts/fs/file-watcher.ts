@@ -26,6 +26,27 @@ export interface FileWatcherOptions {
   visible: (rel: string) => boolean;
 }
 
+/** What fs.watch needs of a watcher: the real one is FileWatcher; openprod test gives its own. */
+export interface Watcher {
+  /** Resolves once changes from now on are seen. */
+  start(): Promise<void>;
+  /** The next event, or null once the watcher is closed. */
+  next(): Promise<FsEvent | null>;
+  close(): void;
+}
+
+export type WatchFiles = (o: FileWatcherOptions) => Watcher;
+
+/**
+ * Where a run's fs module meets the world's file changes (default: chokidar watching the
+ * disk). openprod test delivers sim.fs.write and scripts' own writes to its watchers itself.
+ */
+export interface FsSeams {
+  watch?: WatchFiles;
+  /** A script of the run wrote this file (fs.write). */
+  written?: (e: FsEvent) => void;
+}
+
 const MAX_QUEUED = 10_000;
 const TYPES = { add: "created", change: "modified", unlink: "deleted" } as const;
 /**
@@ -35,7 +56,7 @@ const TYPES = { add: "created", change: "modified", unlink: "deleted" } as const
  */
 const RECHECK_MS = 60;
 
-export class FileWatcher {
+export class FileWatcher implements Watcher {
   private readonly queue: FsEvent[] = [];
   private readonly waiting: ((e: FsEvent | null) => void)[] = [];
   private watcher: FSWatcher | null = null;

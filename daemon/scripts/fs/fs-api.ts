@@ -3,10 +3,11 @@
  * each installed only when the run declares some capability of its kind and checked again on
  * every call. The Lua face of watchers is fs.lua.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { InvalidOperation } from "../../crdt/vocabulary.ts";
 import type { HostBinding, HostValue } from "../engine/index.ts";
 import { FileWatcher } from "./file-watcher.ts";
+import type { FileWatcherOptions, FsSeams, Watcher } from "./file-watcher.ts";
 import { ShowFiles } from "./show-files.ts";
 import type { ShowFilesOptions } from "./show-files.ts";
 
@@ -17,6 +18,8 @@ export interface FsApiOptions extends ShowFilesOptions {
   signal?: AbortSignal;
   /** Watchers one run may hold open at once (default 32). */
   maxWatchers?: number;
+  /** Simulated file changes (openprod test); absent: the disk, watched by chokidar. */
+  seams?: FsSeams;
 }
 
 export interface FsApi {
@@ -33,7 +36,9 @@ export interface FsApi {
 export function createFsApi(opts: FsApiOptions): FsApi {
   const files = new ShowFiles(opts);
   const caps = files.capabilities();
-  const watchers = new Map<number, { w: FileWatcher; path: string }>();
+  const watchers = new Map<number, { w: Watcher; path: string }>();
+  const watch = opts.seams?.watch ?? ((o: FileWatcherOptions): Watcher => new FileWatcher(o));
+  const written = opts.seams?.written;
   let nextId = 1;
   const close = (): void => {
     for (const { w } of watchers.values()) w.close();
@@ -49,7 +54,14 @@ export function createFsApi(opts: FsApiOptions): FsApi {
     bindings["fs.write"] = {
       kind: "async",
       fn: async (args) => {
+        if (!written) {
+          await files.writeText(args[0], args[1]);
+          return null;
+        }
+        const { abs, rel } = await files.check("write", args[0]);
+        const existed = existsSync(abs);
         await files.writeText(args[0], args[1]);
+        written({ type: existed ? "modified" : "created", path: rel });
         return null;
       },
     };
@@ -65,7 +77,7 @@ export function createFsApi(opts: FsApiOptions): FsApi {
         // Watching a granted file or folder shows everything in it; a folder granted only
         // through globs inside it shows just the files those globs match.
         const whole = rel !== "" && c.capabilities.some((k) => k.kind === "fs.watch" && k.matcher.test(rel));
-        const w = new FileWatcher({ abs, rel, visible: (p) => whole || c.fsAllowed("watch", p) });
+        const w = watch({ abs, rel, visible: (p) => whole || c.fsAllowed("watch", p) });
         await w.start();
         const id = nextId++;
         watchers.set(id, { w, path: args[0] as string });

@@ -7,5 +7,5 @@ export type { FsApi, FsApiOptions } from "./fs-api.ts";
 export { ShowFiles } from "./show-files.ts";
 export type { CheckedPath, ExternalInput, FsVerb, ShowFilesOptions } from "./show-files.ts";
 export { FileWatcher } from "./file-watcher.ts";
-export type { FsEvent } from "./file-watcher.ts";
+export type { FileWatcherOptions, FsEvent, FsSeams, Watcher, WatchFiles } from "./file-watcher.ts";
 export { TEMP_MARK } from "./show-files.ts";

@@ -2,6 +2,10 @@
  * An HTTP server a script answers request by request. Requests are read whole (bounded in
  * size and time) before the script sees them and wait in a queue for `server:accept()`;
  * a request nobody answers in time gets 504, one still queued at the end 503.
+ *
+ * What the script sees is the same wherever requests come from: `HttpServer.start` listens
+ * on a real TCP port; openprod test makes HttpServers of its simulated network instead
+ * (IoSeams.httpServer) with the same queue, limits and deadlines.
  */
 import http from "node:http";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -10,6 +14,8 @@ import { NetworkError } from "../../crdt/vocabulary.ts";
 import type { HostValue } from "../engine/index.ts";
 import { headersForLua } from "./http-headers.ts";
 import { Inbox } from "./inbox.ts";
+import { realTimer } from "./run-timer.ts";
+import type { RunTimer } from "./run-timer.ts";
 
 export interface HttpServerOptions {
   host: string;
@@ -23,26 +29,34 @@ export interface HttpServerOptions {
   responseTimeoutMs: number;
   queue: number;
   onLog: (level: "info" | "warn", msg: string, fields?: Record<string, unknown>) => void;
+  /** What accept() timeouts and the 504 deadline count on (default real time). */
+  timer?: RunTimer;
+}
+
+/** Where an answer goes: the client's connection (live) or the test that asked. */
+export type HttpReply = (status: number, body: string, headers: Record<string, string>) => void;
+
+/** What a request looks like to the script (`req.method`, `req.path`, `req.params`, ...). */
+export function requestView(r: { method: string; url: string; headers: { [k: string]: string }; body: string; remote: string | null }): { [k: string]: HostValue } {
+  const url = new URL(r.url, "http://localhost");
+  const params: { [k: string]: string } = {};
+  for (const [k, v] of url.searchParams) params[k] = v;
+  return { method: r.method, path: url.pathname, params, headers: r.headers, body: r.body, remote: r.remote };
 }
 
 /** A request read in full, waiting for the script's answer. */
 export class PendingRequest {
   answered = false;
-  private readonly timer: NodeJS.Timeout;
+  private readonly cancelTimer: () => void;
 
-  constructor(readonly req: IncomingMessage, private readonly res: ServerResponse, readonly view: { [k: string]: HostValue }, responseTimeoutMs: number) {
-    this.timer = setTimeout(() => this.fail(504, "the script did not answer in time"), responseTimeoutMs);
-    this.timer.unref();
+  constructor(readonly view: { [k: string]: HostValue }, private readonly reply: HttpReply, responseTimeoutMs: number, timer: RunTimer = realTimer) {
+    this.cancelTimer = timer(responseTimeoutMs, () => this.fail(504, "the script did not answer in time"), "deadline");
   }
 
   respond(status: number, body: string, headers: Record<string, string>): void {
     this.answered = true;
-    clearTimeout(this.timer);
-    if (this.res.writableEnded || this.res.destroyed) return;
-    const h: Record<string, string | number> = { "content-type": "text/plain; charset=utf-8", ...headers };
-    h["content-length"] = Buffer.byteLength(body);
-    this.res.writeHead(status, h);
-    this.res.end(body);
+    this.cancelTimer();
+    this.reply(status, body, { "content-type": "text/plain; charset=utf-8", ...headers });
   }
 
   fail(status: number, why: string): void {
@@ -55,18 +69,42 @@ export class PendingRequest {
   }
 }
 
-export class HttpServer {
-  readonly inbox: Inbox<PendingRequest>;
-  constructor(private readonly server: http.Server, readonly port: number, readonly host: string, inbox: Inbox<PendingRequest>) {
-    this.inbox = inbox;
-  }
+/** The Node connection as an HttpReply. */
+function nodeReply(res: ServerResponse): HttpReply {
+  return (status, body, headers) => {
+    if (res.writableEnded || res.destroyed) return;
+    const h: Record<string, string | number> = { ...headers };
+    h["content-length"] = Buffer.byteLength(body);
+    res.writeHead(status, h);
+    res.end(body);
+  };
+}
 
+/** The queue of one server: accept() reads it; a full one answers 503 (logged once per episode). */
+export function requestInbox(o: HttpServerOptions): Inbox<PendingRequest> {
+  return new Inbox<PendingRequest>({
+    capacity: o.queue,
+    timer: o.timer,
+    onOverflow: () => o.onLog("warn", `HTTP port ${o.port}: ${o.queue} requests wait for accept(); new ones get 503`, { port: o.port }),
+    onRecovered: (n) => o.onLog("warn", `HTTP port ${o.port}: answered ${n} requests with 503 while the queue was full`, { port: o.port, dropped: n }),
+  });
+}
+
+/** A request read whole: to the script's queue (after `admit` named it), or 503 when that is full. */
+export function enqueueRequest(o: HttpServerOptions, inbox: Inbox<PendingRequest>, admit: (p: PendingRequest) => void, view: { [k: string]: HostValue }, reply: HttpReply): PendingRequest {
+  const p = new PendingRequest(view, reply, o.responseTimeoutMs, o.timer);
+  admit(p);
+  if (!inbox.push(p)) p.fail(503, "the script is busy: too many requests are waiting");
+  return p;
+}
+
+export class HttpServer {
+  /** `stop` ends the transport (the listening socket); the queue is closed here. */
+  constructor(readonly port: number, readonly host: string, readonly inbox: Inbox<PendingRequest>, private readonly stop: () => Promise<void>) {}
+
+  /** Listens on a real TCP port. */
   static async start(o: HttpServerOptions, admit: (p: PendingRequest) => void): Promise<HttpServer> {
-    const inbox = new Inbox<PendingRequest>({
-      capacity: o.queue,
-      onOverflow: () => o.onLog("warn", `HTTP port ${o.port}: ${o.queue} requests wait for accept(); new ones get 503`, { port: o.port }),
-      onRecovered: (n) => o.onLog("warn", `HTTP port ${o.port}: answered ${n} requests with 503 while the queue was full`, { port: o.port, dropped: n }),
-    });
+    const inbox = requestInbox(o);
     const server = http.createServer({
       headersTimeout: Math.min(o.headersTimeoutMs, o.requestTimeoutMs),
       requestTimeout: o.requestTimeoutMs,
@@ -89,15 +127,17 @@ export class HttpServer {
     });
     server.on("error", (e) => o.onLog("warn", `HTTP port ${o.port}: ${e.message}`, { port: o.port }));
     const addr = server.address() as AddressInfo;
-    return new HttpServer(server, addr.port, o.host, inbox);
+    const stop = (): Promise<void> =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    return new HttpServer(addr.port, o.host, inbox, stop);
   }
 
   async close(): Promise<void> {
     for (const p of this.inbox.close()) p.close();
-    await new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+    await this.stop();
   }
 }
 
@@ -129,19 +169,13 @@ function readRequest(o: HttpServerOptions, req: IncomingMessage, res: ServerResp
   });
   req.on("end", () => {
     if (tooBig || res.writableEnded) return;
-    const url = new URL(req.url ?? "/", "http://localhost");
-    const params: { [k: string]: string } = {};
-    for (const [k, v] of url.searchParams) params[k] = v;
-    const view: { [k: string]: HostValue } = {
+    const view = requestView({
       method: req.method ?? "GET",
-      path: url.pathname,
-      params,
+      url: req.url ?? "/",
       headers: headersForLua(req.headers),
       body: Buffer.concat(chunks).toString("utf8"),
       remote: req.socket.remoteAddress ?? null,
-    };
-    const p = new PendingRequest(req, res, view, o.responseTimeoutMs);
-    admit(p);
-    if (!inbox.push(p)) p.fail(503, "the script is busy: too many requests are waiting");
+    });
+    enqueueRequest(o, inbox, admit, view, nodeReply(res));
   });
 }

@@ -56,7 +56,7 @@ export function httpBindings(ctx: IoContext): Record<string, HostBinding> {
     if (!ctx.capabilities.httpServerPort(port)) throw ctx.capabilities.denied({ kind: "net.http.server", port });
     const opts = optionsTable(args[1], "http.serve");
     if (handles.closed) throw new InvalidOperation(`http.serve(${port}): the run has ended`, { port });
-    const server = await HttpServer.start(
+    const server = await (ctx.httpServer ?? HttpServer.start)(
       {
         host: typeof opts.host === "string" ? opts.host : "127.0.0.1",
         port,
@@ -66,6 +66,7 @@ export function httpBindings(ctx: IoContext): Record<string, HostBinding> {
         responseTimeoutMs: intOption(opts, "response_timeout", HTTP_DEFAULTS.responseTimeoutMs, "http.serve"),
         queue: intOption(opts, "queue", HTTP_DEFAULTS.queue, "http.serve"),
         onLog: (level, msg, fields) => ctx.log(level, msg, fields),
+        timer: ctx.timer,
       },
       (p) => void (p.view.handle = handles.add("http-req", p)),
     );

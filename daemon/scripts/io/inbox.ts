@@ -2,6 +2,8 @@
  * A bounded queue between a network source (UDP socket, MIDI input, HTTP server) and the
  * script's recv()/accept() calls, so nothing arriving between two calls is lost.
  */
+import { realTimer } from "./run-timer.ts";
+import type { RunTimer } from "./run-timer.ts";
 
 export interface InboxOptions {
   /** Items kept before new ones are refused; default 10 000. */
@@ -10,12 +12,14 @@ export interface InboxOptions {
   onOverflow?: () => void;
   /** The reader made room again after an overflow; `dropped` items were lost meanwhile. */
   onRecovered?: (dropped: number) => void;
+  /** What take()'s timeout counts on (default real time). */
+  timer?: RunTimer;
 }
 
 interface Waiter<T> {
   max: number;
   resolve: (items: T[] | null) => void;
-  timer: NodeJS.Timeout | null;
+  cancel: (() => void) | null;
 }
 
 export class Inbox<T> {
@@ -39,7 +43,7 @@ export class Inbox<T> {
     if (this.closed) return false;
     const w = this.waiters.shift();
     if (w) {
-      if (w.timer) clearTimeout(w.timer);
+      w.cancel?.();
       w.resolve([item]);
       return true;
     }
@@ -59,13 +63,14 @@ export class Inbox<T> {
     if (this.size > 0) return Promise.resolve(this.drain(max));
     if (this.closed) return Promise.resolve(null);
     return new Promise((resolve) => {
-      const w: Waiter<T> = { max, resolve, timer: null };
+      const w: Waiter<T> = { max, resolve, cancel: null };
       if (timeoutMs !== undefined && timeoutMs >= 0) {
-        w.timer = setTimeout(() => {
+        // The reader is blocked on this timeout: a "wait" (a test may let it elapse at once).
+        w.cancel = (this.opts.timer ?? realTimer)(timeoutMs, () => {
           const i = this.waiters.indexOf(w);
           if (i >= 0) this.waiters.splice(i, 1);
           resolve([]);
-        }, timeoutMs);
+        }, "wait");
       }
       this.waiters.push(w);
     });
@@ -75,7 +80,7 @@ export class Inbox<T> {
   close(): T[] {
     this.closed = true;
     for (const w of this.waiters.splice(0)) {
-      if (w.timer) clearTimeout(w.timer);
+      w.cancel?.();
       w.resolve(null);
     }
     const rest = this.items.slice(this.head);

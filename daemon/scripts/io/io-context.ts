@@ -3,8 +3,11 @@
  * record for external inputs, the run's end, and the MIDI seam. Nothing else reaches in.
  */
 import type { CapabilitySet } from "../capabilities/index.ts";
+import type { FsSeams } from "../fs/index.ts";
 import type { HttpClientRequest, HttpClientResponse } from "./http-client.ts";
+import type { HttpServer, HttpServerOptions, PendingRequest } from "./http-server.ts";
 import type { MidiPort } from "./midi-port.ts";
+import type { RunTimer } from "./run-timer.ts";
 
 export type IoLogLevel = "debug" | "info" | "warn" | "error";
 
@@ -29,6 +32,15 @@ export interface IoSeams {
   udp?: { createSocket(type: "udp4" | "udp6"): UdpSocket };
   /** Outgoing HTTP requests (default the real client, httpFetch). */
   fetch?: (r: HttpClientRequest) => Promise<HttpClientResponse>;
+  /**
+   * Where http.serve gets its server once the capability check passed (default a real TCP
+   * listener, HttpServer.start); `admit` must see every request before it is queued.
+   */
+  httpServer?: (o: HttpServerOptions, admit: (p: PendingRequest) => void) => Promise<HttpServer>;
+  /** File changes fs.watch hears of (default the disk, watched); used by the fs module. */
+  fs?: FsSeams;
+  /** The clock of recv/accept timeouts and HTTP answer deadlines (default real time). */
+  timer?: RunTimer;
   /** A recv() of the run found nothing queued and waits for input: the run went quiet. */
   waiting?: () => void;
 }

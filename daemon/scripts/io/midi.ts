@@ -96,6 +96,7 @@ export function midiBindings(ctx: IoContext): Record<string, HostBinding> {
         const port = ctx.midi.openInput(name);
         const inbox = new Inbox<MidiEvent>({
           capacity: DEFAULT_QUEUE,
+          timer: ctx.timer,
           onOverflow: () => ctx.log("warn", `MIDI input "${name}": ${DEFAULT_QUEUE} events are waiting for recv(); new events are dropped until the script catches up`, { port: name }),
           onRecovered: (n) => ctx.log("warn", `MIDI input "${name}": dropped ${n} events while the queue was full`, { port: name, dropped: n }),
         });

@@ -56,6 +56,7 @@ export function oscBindings(ctx: IoContext): Record<string, HostBinding> {
     const socket = (ctx.udp ?? dgram).createSocket(host.includes(":") ? "udp6" : "udp4");
     const inbox = new Inbox<Delivered>({
       capacity,
+      timer: ctx.timer,
       onOverflow: () => ctx.log("warn", `OSC port ${port}: ${capacity} messages are waiting for recv(); new messages are dropped until the script catches up`, { port }),
       onRecovered: (n) => ctx.log("warn", `OSC port ${port}: dropped ${n} messages while the queue was full`, { port, dropped: n }),
     });

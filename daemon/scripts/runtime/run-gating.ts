@@ -12,7 +12,7 @@ import { CapabilitySet, readCapability, writeGate } from "../capabilities/index.
 import type { Capability } from "../capabilities/index.ts";
 import type { HostBinding, RunError } from "../engine/index.ts";
 import { createFsApi } from "../fs/index.ts";
-import type { FsApi } from "../fs/index.ts";
+import type { FsApi, FsSeams } from "../fs/index.ts";
 import { createRequireForRun, showDirModuleFiles } from "../modules/index.ts";
 import type { ModuleFiles, RequireTracker } from "../modules/index.ts";
 import { createNativeRegistry, lightwrightCapability } from "../native/index.ts";
@@ -69,6 +69,8 @@ export interface RunGateInput {
   revoked: () => ReadonlySet<string> | undefined;
   /** The show directory (fs, native and require() read from it); null: none. */
   showDir: string | null;
+  /** Simulated file changes for fs.watch (openprod test); absent: the disk. */
+  fsSeams?: FsSeams;
   native: NativeRegistry;
   /** Where require() reads module files (replays give recorded sources); default: the show directory. */
   moduleFiles?: ModuleFiles;
@@ -155,6 +157,7 @@ export function createRunGate(input: RunGateInput): RunGate {
       record: (i) => input.record({ kind: i.kind, value: i.data }),
       script: script.id,
       signal: controller.signal,
+      seams: input.fsSeams,
     });
     Object.assign(bindings, fsApi.bindings);
     preludes.push(fsApi.preludeLua);

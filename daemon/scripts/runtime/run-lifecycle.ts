@@ -206,6 +206,7 @@ export function startRun(ctx: RunContext, scriptId: string, ro: RunOptions = {})
       showDir: ro.replay?.showDir ?? showDirOf(script) ?? ctx.showDir ?? null,
       native,
       moduleFiles: ro.replay?.moduleFiles,
+      fsSeams: ctx.ioSeams?.(runId).fs,
       record: (i) => sink?.inputs.push(i),
       logError: (m) => sink?.logLine("error", [m]),
     });

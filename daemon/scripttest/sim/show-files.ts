@@ -7,6 +7,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { InvalidOperation } from "../../crdt/index.ts";
+import type { FsEvent } from "../../scripts/fs/index.ts";
 
 export class ShowFiles {
   /** Path → content before the test first wrote it (null: it did not exist). */
@@ -24,17 +25,28 @@ export class ShowFiles {
     return abs;
   }
 
-  async write(rel: string, content: string): Promise<void> {
+  /** Writes it; the change as fs.watch reports it. */
+  async write(rel: string, content: string): Promise<FsEvent> {
     const abs = this.resolve(rel, "sim.fs.write");
-    if (!this.before.has(abs)) this.before.set(abs, existsSync(abs) ? await readFile(abs, "utf8") : null);
+    const existed = existsSync(abs);
+    if (!this.before.has(abs)) this.before.set(abs, existed ? await readFile(abs, "utf8") : null);
     mkdirSync(path.dirname(abs), { recursive: true });
     await writeFile(abs, content);
+    return { type: existed ? "modified" : "created", path: this.showPath(abs) };
   }
 
-  async remove(rel: string): Promise<void> {
+  /** Removes it; the change as fs.watch reports it (null: there was no such file). */
+  async remove(rel: string): Promise<FsEvent | null> {
     const abs = this.resolve(rel, "sim.fs.remove");
-    if (!this.before.has(abs)) this.before.set(abs, existsSync(abs) ? await readFile(abs, "utf8") : null);
+    const existed = existsSync(abs);
+    if (!this.before.has(abs)) this.before.set(abs, existed ? await readFile(abs, "utf8") : null);
     await rm(abs, { force: true });
+    return existed ? { type: "deleted", path: this.showPath(abs) } : null;
+  }
+
+  /** Show-relative with "/", as scripts name files. */
+  private showPath(abs: string): string {
+    return path.relative(this.root, abs).split(path.sep).join("/");
   }
 
   async read(rel: string): Promise<string | null> {
