@@ -361,6 +361,12 @@ local api = {}
 api.FATAL = FATAL
 api.env = env
 api.install_binding = install_binding
+-- Many bindings in one call: "path\31name\31kind\31guarded(0|1)\30" each, in install order.
+api.install_bindings = function(list)
+  for path, name, kind, guarded in list:gmatch("([^\30\31]*)\31([^\30\31]*)\31([^\30\31]*)\31([01])\30") do
+    install_binding(path, name, kind, guarded == "1")
+  end
+end
 api.install_value = install
 api.set_print_target = function(name) print_target = name end
 api.seed = function(seed) randomseed(seed) end
