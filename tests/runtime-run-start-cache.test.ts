@@ -163,3 +163,27 @@ describe("core.get_field answers the same in autoCommit (one field read) as in a
     expect(lines[1]).toBe(lines[0]);
   });
 });
+
+describe("a script compiled once runs from its bytecode with the same lines, names and errors", () => {
+  let kit: Kit;
+  beforeAll(async () => {
+    kit = await openKit();
+  });
+  afterAll(() => kit.close());
+
+  it("the second run of a failing script reports the same file, line and traceback as the first", async () => {
+    kit.scripts.fails = { source: `local function inner()\n  error("boom")\nend\nfunction main()\n  log.info(debug and "debug" or "no debug")\n  inner()\nend\n`, chunkName: "fails.lua" };
+    const first = await kit.runtime.run("fails").done;
+    const second = await kit.runtime.run("fails").done;
+    expect(first.status).toBe("error");
+    expect(first.error).toMatchObject({ file: "fails.lua", line: 2, message: "boom" });
+    expect(first.error && "traceback" in first.error ? first.error.traceback : "").toContain("fails.lua:6");
+    expect({ ...second.error }).toEqual({ ...first.error });
+    // A syntax error is still found, and reported the same way, on every run.
+    kit.scripts.broken = { source: "function main(\n", chunkName: "broken.lua" };
+    const b1 = await kit.runtime.run("broken").done;
+    const b2 = await kit.runtime.run("broken").done;
+    expect(b1.error?.message).toMatch(/^broken\.lua:\d+:\d+: /);
+    expect(b2.error).toEqual(b1.error);
+  });
+});

@@ -373,6 +373,11 @@ api.seed = function(seed) randomseed(seed) end
 api.compile = function(source, chunk_name)
   return load(source, "=" .. chunk_name, "t", env)
 end
+-- The same function from the bytecode the engine dumped from compiling that same source (see
+-- LuaVm.compile): only the engine calls this, with bytes it made itself.
+api.load_compiled = function(bytes)
+  return load(bytes, nil, "b", env)
+end
 api.main_phase = function(prelude, chunk)
   return run_phase(function()
     if prelude then prelude(engine_table) end
