@@ -179,7 +179,8 @@ async function benchLive(report: Report): Promise<void> {
   const runtime = createScriptRuntime({
     store,
     engine,
-    scripts: showScripts({ root, config: show.config, modules: show.modules, readFile: (f) => readFile(f, "utf8") }),
+    // As the daemon builds it: its show watcher reports every edit, so the catalog keeps sources.
+    scripts: showScripts({ root, config: show.config, modules: show.modules, readFile: (f) => readFile(f, "utf8"), watched: true }),
     events: { emit: () => undefined },
     dialogs: { ask: async () => null },
     capabilities: (s) => loaded.capabilities.get(s.id) ?? CapabilitySet.none,

@@ -51,7 +51,8 @@ export interface ScriptHost {
 export async function startScriptHost(input: { show: ShowConfig; store: WorkspaceStore; events: EventHub; log: Logger }, opts: ScriptHostOptions = {}): Promise<ScriptHost> {
   const { show, store, events, log } = input;
   const now = opts.now ?? Date.now;
-  const catalog = showScripts({ root: show.dir.root, config: show.config, modules: show.modules, readFile: opts.readFile ?? ((f) => readFile(f, "utf8")) });
+  // Watched (the show watcher below reports every edit to the runtime): sources are kept between runs.
+  const catalog = showScripts({ root: show.dir.root, config: show.config, modules: show.modules, readFile: opts.readFile ?? ((f) => readFile(f, "utf8")), watched: true });
   // The same capability sets the trigger cycle check sees: the graph it checks is the one scripts are held to.
   const showTriggers = loadShowTriggers(show);
   const capabilities = showTriggers.capabilities;

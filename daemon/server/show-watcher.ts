@@ -89,7 +89,8 @@ const MIN_SETTLE_MS = 60;
 
 export function showState(show: ShowConfig, read: (file: string) => Promise<string> = (f) => readFile(f, "utf8")): ShowState {
   // Building the catalog validates every [script.*] section (throws ConfigError).
-  const scripts = showScripts({ root: show.dir.root, config: show.config, modules: show.modules, readFile: read });
+  // This watcher tells the runtime about every script edit: the catalog may keep sources.
+  const scripts = showScripts({ root: show.dir.root, config: show.config, modules: show.modules, readFile: read, watched: true });
   const caps = showCapabilities(show);
   if (caps.errors.length > 0) throw caps.errors[0];
   return { show, scripts, capabilities: caps.capabilities };
@@ -102,7 +103,7 @@ export async function watchShow(opts: ShowWatcherOptions): Promise<ShowWatcher> 
   // daemon refuses to start); later, any mistake refuses the edit.
   let state: ShowState = {
     show: opts.show,
-    scripts: showScripts({ root, config: opts.show.config, modules: opts.show.modules, readFile: read }),
+    scripts: showScripts({ root, config: opts.show.config, modules: opts.show.modules, readFile: read, watched: true }),
     capabilities: showCapabilities(opts.show).capabilities,
   };
   const followers: ShowFollower[] = [];

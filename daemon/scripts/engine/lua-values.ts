@@ -39,6 +39,14 @@ export class LuaValues {
     return decoder.decode(this.raw.HEAPU8.subarray(ptr, ptr + len));
   }
 
+  /** The bytes of the string at idx, copied out of the wasm heap (binary: bytecode). */
+  readBytes(L: number, idx: number): Uint8Array {
+    const ptr = this.raw._lua_tolstring(L, idx, this.lenPtr);
+    if (ptr === 0) return new Uint8Array(0);
+    const len = this.raw.getValue(this.lenPtr, "i32");
+    return this.raw.HEAPU8.slice(ptr, ptr + len);
+  }
+
   pushString(L: number, s: string): void {
     if (s.length < 200 && !s.includes("\0")) {
       this.lua.lua_pushstring(L, s);

@@ -17,6 +17,8 @@ const MASK_LINE = 4;
 const MASK_COUNT = 8;
 /** Instructions between two deadline/kill checks: ~0.1 ms of Lua here, negligible cost. */
 const HOOK_EVERY = 10_000;
+/** Compiled sources a worker keeps (see LuaVm.compile); a show has far fewer scripts. */
+const BYTECODE_KEPT = 64;
 
 export type PollStatus = "pending" | "ok" | "error" | "cancelled" | "fatal";
 
@@ -79,6 +81,8 @@ export class LuaVm {
   private nextUd = 1;
   private readonly nresPtr: number;
   private fatalRef = 0;
+  /** Bytecode of sources that compiled, by chunk name and source (see compile). */
+  private readonly bytecode = new Map<string, Uint8Array>();
 
   static async create(): Promise<LuaVm> {
     const lua = await new LuaFactory().getLuaModule();
@@ -319,8 +323,30 @@ export class LuaVm {
     this.pcall(sb.L, n, nres, `engine.${name}`);
   }
 
-  /** Compiles source in the sandbox env; returns a registry ref to the function, or the syntax problem. */
+  /**
+   * Compiles source in the sandbox env; returns a registry ref to the function, or the syntax problem.
+   *
+   * @remarks Every run is a fresh sandbox, so a trigger's script and the runtime's prelude (8 KB)
+   * were parsed again on every run: the biggest part of a run's start in the worker. A source
+   * that compiled once is kept as its bytecode (string.dump, debug info kept: the same chunk
+   * name, lines and tracebacks) and loaded from it, several times faster than parsing. A source
+   * that does not compile takes the parse path every time, so its problem is reported as before.
+   */
   compile(sb: Sandbox, source: string, chunkName: string): { ref: number } | { problem: SyntaxProblem } {
+    const bytecode = this.bytecodeOf(source, chunkName);
+    if (bytecode !== null) {
+      const lua = this.lua;
+      this.callApi(sb, "load_compiled", () => (this.pushBytes(sb.L, bytecode), 1), 2);
+      if (lua.lua_type(sb.L, -2) === 6) {
+        lua.lua_settop(sb.L, -2);
+        return { ref: lua.luaL_ref(sb.L, LUA_REGISTRYINDEX) };
+      }
+      lua.lua_settop(sb.L, -3);
+    }
+    return this.compileText(sb, source, chunkName);
+  }
+
+  private compileText(sb: Sandbox, source: string, chunkName: string): { ref: number } | { problem: SyntaxProblem } {
     const lua = this.lua;
     this.callApi(sb, "compile", () => {
       this.values.pushString(sb.L, source);
@@ -334,6 +360,45 @@ export class LuaVm {
     }
     lua.lua_settop(sb.L, -2);
     return { ref: lua.luaL_ref(sb.L, LUA_REGISTRYINDEX) };
+  }
+
+  /**
+   * The bytecode of a source that compiles (null: it does not), dumped in a throwaway plain state
+   * once per source and chunk name and kept for the worker's life (at most BYTECODE_KEPT sources).
+   */
+  private bytecodeOf(source: string, chunkName: string): Uint8Array | null {
+    const key = `${chunkName}\u0000${source}`;
+    const hit = this.bytecode.get(key);
+    if (hit !== undefined) return hit;
+    const lua = this.lua;
+    const L = lua.luaL_newstate();
+    let out: Uint8Array | null = null;
+    try {
+      lua.luaL_openlibs(L);
+      if (this.load(L, source, "=" + chunkName) === LUA_OK) {
+        lua.lua_getglobal(L, "string");
+        lua.lua_getfield(L, -1, "dump");
+        lua.lua_pushvalue(L, -3);
+        if (lua.lua_pcallk(L, 1, 1, 0, 0, null) === LUA_OK) out = this.values.readBytes(L, -1);
+      }
+    } finally {
+      lua.lua_close(L);
+    }
+    if (out === null) return null;
+    if (this.bytecode.size >= BYTECODE_KEPT) this.bytecode.clear();
+    this.bytecode.set(key, out);
+    return out;
+  }
+
+  private pushBytes(L: number, bytes: Uint8Array): void {
+    const mod = this.lua.module as unknown as { _malloc(n: number): number; _free(p: number): void; HEAPU8: Uint8Array; _lua_pushlstring(L: number, p: number, n: number): number };
+    const ptr = mod._malloc(bytes.length || 1);
+    try {
+      mod.HEAPU8.set(bytes, ptr);
+      mod._lua_pushlstring(L, ptr, bytes.length);
+    } finally {
+      mod._free(ptr);
+    }
   }
 
   /** Syntax check in a throwaway plain state: nothing runs. */

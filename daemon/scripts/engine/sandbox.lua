@@ -361,11 +361,22 @@ local api = {}
 api.FATAL = FATAL
 api.env = env
 api.install_binding = install_binding
+-- Many bindings in one call: "path\31name\31kind\31guarded(0|1)\30" each, in install order.
+api.install_bindings = function(list)
+  for path, name, kind, guarded in list:gmatch("([^\30\31]*)\31([^\30\31]*)\31([^\30\31]*)\31([01])\30") do
+    install_binding(path, name, kind, guarded == "1")
+  end
+end
 api.install_value = install
 api.set_print_target = function(name) print_target = name end
 api.seed = function(seed) randomseed(seed) end
 api.compile = function(source, chunk_name)
   return load(source, "=" .. chunk_name, "t", env)
+end
+-- The same function from the bytecode the engine dumped from compiling that same source (see
+-- LuaVm.compile): only the engine calls this, with bytes it made itself.
+api.load_compiled = function(bytes)
+  return load(bytes, nil, "b", env)
 end
 api.main_phase = function(prelude, chunk)
   return run_phase(function()

@@ -89,11 +89,9 @@ export function luaApiHandlers(run: ScriptRun): Record<string, ApiHandler> {
     },
     "core.get_field": (a) => {
       const id = entityId(a[0]);
-      const e = run.entity(id);
-      const def = schema.resolveField(str(a[1], "the field name"), e.facets, `entity ${id}`);
-      run.notes[id] = e.facets;
+      const { def, value } = run.field(id, str(a[1], "the field name"));
       run.checkRead(def.key);
-      return luaValue(def, e.fields[def.key]);
+      return luaValue(def, value);
     },
     "core.schema.list_tables": () => [...schema.tables.keys()].filter((t) => run.deps.capabilities?.canSee({ kind: "table", table: t, entity: "" }) ?? true).sort(),
     "core.schema.get_fields": (a) => {

@@ -2,7 +2,7 @@
  * What an overlay is layered over: canonical as of a snapshot (Automerge heads) or as it is now.
  */
 import { EntityNotFound } from "../../crdt/vocabulary.ts";
-import type { EdgeState, EntityView, Heads, QuerySource, WorkspaceStore } from "../../crdt/index.ts";
+import type { EdgeState, EntityView, FieldValue, Heads, QuerySource, WorkspaceStore } from "../../crdt/index.ts";
 
 export interface OverlayBase {
   /** Undefined: current canonical. */
@@ -12,6 +12,8 @@ export interface OverlayBase {
   facetsOf(id: string): string[];
   /** Throws EntityNotFound. */
   entity(id: string): EntityView;
+  /** One field by full key (nil: unset). Throws EntityNotFound. */
+  field(id: string, key: string): FieldValue;
   edge(id: string): EdgeState | null;
   edgesOf(entity: string): EdgeState[];
   edgesTo(target: string, type: string): EdgeState[];
@@ -33,6 +35,13 @@ export function storeBase(store: WorkspaceStore, heads?: Heads): OverlayBase {
     entity: (id) => {
       try {
         return store.getEntity(id, opts);
+      } catch (e) {
+        throw notFound(e, id);
+      }
+    },
+    field: (id, key) => {
+      try {
+        return store.getField(id, key, opts);
       } catch (e) {
         throw notFound(e, id);
       }

@@ -135,10 +135,12 @@ export async function finishRun(input: {
   /** The origin metadata of the run's bundles, stamped on the sessions it leaves for review. */
   origin: Record<string, unknown>;
   replay?: ReplayRunInput;
+  /** Where the sources go; one store kept across runs skips rewriting a source it already wrote. */
+  sources?: ScriptSourceStore;
 }): Promise<ReplayableRecord & { hash: string }> {
   const { store, gate, sr, script } = input;
   const hash = gate.tracker.combinedHash(script.hash);
-  const sources = new ScriptSourceStore(store);
+  const sources = input.sources ?? new ScriptSourceStore(store);
   await sources.put(script.hash, { path: script.chunkName, source: script.source });
   for (const [p, source] of gate.moduleSources) await sources.put(sha256(source), { path: p, source });
   const raw: Operation[] = input.autoOps.map((op) => withFieldKey(store, op));

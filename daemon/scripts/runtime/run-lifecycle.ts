@@ -23,6 +23,7 @@ import { createRunGate, showDirOf } from "./run-gating.ts";
 import type { RunGate } from "./run-gating.ts";
 import { QUERY_FUNCTIONS, scriptProfile } from "./run-profile.ts";
 import type { RunRecord, RunRecordStore, RunSkip } from "./run-records.ts";
+import type { ScriptSourceStore } from "./script-source-store.ts";
 import type { CancelOptions, RunOptions, RunResult, RunStart, RunStatus } from "./run-types.ts";
 import type { LoadedScript } from "./script-catalog.ts";
 import { ScriptRun } from "./script-run.ts";
@@ -42,6 +43,8 @@ export interface RunContext {
   /** Show directory for scripts not loaded from one. */
   showDir?: string;
   runRecords: RunRecordStore;
+  /** Script and module sources by hash, for run records (one store for every run). */
+  sources: ScriptSourceStore;
   /** The script as later runs see it (a reloaded source wins over the catalog's). */
   loadScript(scriptId: string): Promise<LoadedScript>;
   /** The capabilities the script runs with now; null: an ungated run. */
@@ -360,7 +363,7 @@ export function startRun(ctx: RunContext, scriptId: string, ro: RunOptions = {})
     };
     if (outcome.shutdown) result.shutdown = outcome.shutdown;
     if (outcome.profile) result.profile = scriptProfile(outcome.profile, sr.ops, outcome.endedAt - outcome.startedAt);
-    const extra = await finishRun({ store, gate, sr, script, autoOps, autoMarks, tape: tape.toRecord(), ranOut, origin: sr.origin(), replay: ro.replay });
+    const extra = await finishRun({ store, gate, sr, script, autoOps, autoMarks, tape: tape.toRecord(), ranOut, origin: sr.origin(), replay: ro.replay, sources: ctx.sources });
     if (ro.replay && result.sessionStatus === "open") result.sessionStatus = "discarded";
     return record(result, { ...extra, mode, inputs: sr.inputs.toRecord(), log: sr.lines, ...(result.profile ? { profile: result.profile } : {}) });
   })();

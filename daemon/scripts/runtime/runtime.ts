@@ -27,6 +27,8 @@ import type { ReplayResult } from "./replay.ts";
 import { replayRun } from "./replay-run.ts";
 import { updateScriptSource } from "./script-source.ts";
 import { SessionRegistry } from "./session-registry.ts";
+import { memoizedSyntaxCheck } from "./syntax-memo.ts";
+import { ScriptSourceStore } from "./script-source-store.ts";
 import type { CommitOutcome, SessionSummary } from "./session.ts";
 
 // The run's own words live in run-types.ts (background.ts and replay-run.ts use them too).
@@ -165,7 +167,7 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
 
   const runContext: RunContext = {
     store,
-    engine,
+    engine: { run: (req) => engine.run(req), checkSyntax: memoizedSyntaxCheck((source, chunk) => engine.checkSyntax(source, chunk)) },
     emit,
     dialogs,
     clock,
@@ -174,6 +176,7 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
     native: opts.native ?? defaultNativeRegistry(),
     showDir: opts.showDir,
     runRecords,
+    sources: new ScriptSourceStore(store),
     loadScript,
     capabilities: (script) => capabilityOf?.(script) ?? null,
     revoked: (scriptId) => revoked.get(scriptId),
@@ -274,6 +277,7 @@ export function createScriptRuntime(opts: ScriptRuntimeOptions): ScriptRuntime {
     },
     async fileChanged(scriptId) {
       reloaded.delete(scriptId);
+      scripts.changed?.(scriptId);
       const script = await scripts.load(scriptId);
       const problem = await engine.checkSyntax(script.source, script.chunkName);
       if (problem) {

@@ -4,7 +4,7 @@
  * bundle per call). The host functions that serve its Lua calls are in lua-api-handlers.ts.
  */
 import { EntityNotFound, InvalidOperation, PermissionDenied, executeQuery, parseQuery } from "../../crdt/index.ts";
-import type { Actor, ConflictRecord, EdgeState, FieldValue, Fields, Heads, Operation, QuerySource, WorkspaceStore, WriteGate, WriteTarget } from "../../crdt/index.ts";
+import type { Actor, ConflictRecord, EdgeState, FieldDef, FieldValue, Fields, Heads, Operation, QuerySource, WorkspaceStore, WriteGate, WriteTarget } from "../../crdt/index.ts";
 import type { HostValue } from "../engine/index.ts";
 import { luaValue } from "./field-values.ts";
 import type { OverlayBase } from "./overlay-base.ts";
@@ -154,6 +154,26 @@ export class ScriptRun {
     if (s) return s.overlay.entity(id, base);
     const e = base.entity(id);
     return { id: e.id, facets: e.facets, tables: Object.keys(e.tables), fields: e.fields };
+  }
+
+  /**
+   * One field as core.get_field reads it: its definition (resolved against the entity's facets,
+   * which the worker learns from `notes`) and its value. Without a session this reads that one
+   * field, not the whole entity (building every field and table of it was 11 % of a trigger run).
+   */
+  field(id: string, name: string): { def: FieldDef; value: FieldValue | undefined } {
+    const schema = this.deps.store.schema;
+    if (this.mode === "session") {
+      const e = this.entity(id);
+      const def = schema.resolveField(name, e.facets, `entity ${id}`);
+      this.notes[id] = e.facets;
+      return { def, value: e.fields[def.key] };
+    }
+    const base = this.base(false);
+    const facets = base.facetsOf(id);
+    const def = schema.resolveField(name, facets, `entity ${id}`);
+    this.notes[id] = facets;
+    return { def, value: base.field(id, def.key) };
   }
 
   facetsOf(id: string): string[] {

@@ -14,10 +14,20 @@ export interface StoredSource {
 }
 
 export class ScriptSourceStore {
+  /**
+   * What this store last wrote under each hash, once durable. Every run stores its script's
+   * source, and a trigger runs the same script thousands of times: writing a record that holds
+   * exactly this already was a LevelDB batch per run for nothing. The records are never deleted.
+   */
+  private readonly written = new Map<string, StoredSource>();
+
   constructor(private readonly store: Pick<WorkspaceStore, "records">) {}
 
-  put(hash: string, entry: StoredSource): Promise<void> {
-    return this.store.records(SOURCES_NAMESPACE).putJson(hash, entry);
+  async put(hash: string, entry: StoredSource): Promise<void> {
+    const last = this.written.get(hash);
+    if (last !== undefined && last.path === entry.path && last.source === entry.source) return;
+    await this.store.records(SOURCES_NAMESPACE).putJson(hash, entry);
+    this.written.set(hash, { path: entry.path, source: entry.source });
   }
 
   get(hash: string): Promise<StoredSource | undefined> {
