@@ -32,6 +32,19 @@ export class HybridLogicalClock {
     if (last) this.observe(last);
   }
 
+  /**
+   * A clock that continues one stopped at `last` (its own last timestamp, saved at a clean close):
+   * its next tick is the one the stopped clock would have issued. `new HybridLogicalClock(peer,
+   * now, last)` is the cautious resume, one step past `last`.
+   */
+  static continuing(peer: string, now: () => number, last: string): HybridLogicalClock {
+    const c = new HybridLogicalClock(peer, now);
+    const t = parseHlc(last);
+    c.wall = t.wall;
+    c.counter = t.counter;
+    return c;
+  }
+
   /** A new timestamp for a local event, greater than every one issued or observed before. */
   tick(): string {
     const physical = Math.floor(this.now());

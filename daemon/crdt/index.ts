@@ -28,7 +28,7 @@ export { HybridLogicalClock, formatHlc, parseHlc, compareHlc } from "./hlc.ts";
 export { keyBetween, positionBetween } from "./fractional-index.ts";
 export { parseQuery, executeQuery, parseCondition, evaluateCondition, formatQuery } from "./query/index.ts";
 export type { QuerySource, ParsedQuery, ParsedCondition, ScalarValue } from "./query/index.ts";
-export { inspectStorage, levelPersistence, memoryPersistence, lockedStore } from "./persistence/index.ts";
+export { inspectStorage, levelPersistence, memoryCopy, memoryPersistence, lockedStore } from "./persistence/index.ts";
 export type { StorageReport, RecordSpace, RecordWrite, DamagedFile, OpenPersistence, PersistenceOptions, StoreLocked } from "./persistence/index.ts";
 export { createIdGenerator } from "./ids.ts";
 export type { IdGenerator } from "./ids.ts";

@@ -113,7 +113,7 @@ export function createStoreContext(be: Backend, persistence: WorkspacePersistenc
     feed: new ChangeFeed(),
     persistence,
     hlc,
-    newId: createIdGenerator(now, random),
+    newId: opts.newId ?? createIdGenerator(now, random),
     now,
     random,
     peerId: opts.peerId,

@@ -123,10 +123,13 @@ function checkComplete(dir: string, loaded: LoadedState, be: Backend): void {
  */
 async function resumeClock(persistence: WorkspacePersistence, be: Backend, opts: StoreOptions): Promise<HybridLogicalClock> {
   const lastHlc = await persistence.records(NS_META).get(LAST_HLC);
-  const hlc = new HybridLogicalClock(opts.peerId, opts.now ?? Date.now, lastHlc ? dec.decode(lastHlc) : undefined);
+  const now = opts.now ?? Date.now;
+  const last = lastHlc ? dec.decode(lastHlc) : undefined;
+  const hlc = opts.continuesClock && last ? HybridLogicalClock.continuing(opts.peerId, now, last) : new HybridLogicalClock(opts.peerId, now, last);
   for (const h of be.getHeads()) {
     const m = parseBundleMeta(be.getChangeMetaByHash(h)?.message ?? null);
-    if (m) hlc.observe(m.hlc);
+    // A continued clock stands at or past every head it issued; one it did not is observed.
+    if (m && !(opts.continuesClock && m.hlc <= hlc.last())) hlc.observe(m.hlc);
   }
   return hlc;
 }

@@ -13,25 +13,37 @@ import { provisionalPosition, shown } from "./store-conflicts.ts";
 import type { StoreContext } from "./store-context.ts";
 import type { EntityView, ReadOptions } from "./store-types.ts";
 import type { EdgeState } from "./workspace-doc.ts";
+import { headsEqual } from "./store-context.ts";
 
 export class DocumentReads {
   private readonly changedSinceCache = new Map<string, Set<string>>();
 
   constructor(private readonly ctx: Pick<StoreContext, "be" | "doc" | "schema" | "indexes" | "tracker">) {}
 
+  /**
+   * Heads to read the document at: none when `heads` are the document's own (a session's
+   * snapshot nothing has moved past yet), so the reads take the current-state caches; the
+   * answer is the same. Whether a conflict's provisional value is shown still follows the
+   * caller's heads.
+   */
+  private at(heads: Heads | undefined): Heads | undefined {
+    return heads && !headsEqual(heads, this.ctx.be.getHeads()) ? heads : undefined;
+  }
+
   /** The live entity (following merge redirects), with its fields. */
   getEntity(id: string, opts: ReadOptions = {}): EntityView {
     const { doc, tracker } = this.ctx;
-    const e = doc.live(id, opts.heads);
-    const state = doc.state(e.id, e.obj, opts.heads);
-    const fields = doc.fields(e.obj, opts.heads);
+    const heads = this.at(opts.heads);
+    const e = doc.live(id, heads);
+    const state = doc.state(e.id, e.obj, heads);
+    const fields = doc.fields(e.obj, heads);
     if (!opts.heads) for (const k of Object.keys(fields)) fields[k] = shown(tracker, "entity", e.id, k, fields[k]);
     return { ...state, fields };
   }
 
   entityExists(id: string, opts: ReadOptions = {}): boolean {
     try {
-      this.ctx.doc.live(id, opts.heads);
+      this.ctx.doc.live(id, this.at(opts.heads));
       return true;
     } catch {
       return false;
@@ -40,16 +52,18 @@ export class DocumentReads {
 
   /** Facets an entity carries (after following merges). */
   facetsOf(id: string, opts: ReadOptions = {}): string[] {
-    const e = this.ctx.doc.live(id, opts.heads);
-    return this.ctx.doc.facets(e.obj, opts.heads, e.id);
+    const heads = this.at(opts.heads);
+    const e = this.ctx.doc.live(id, heads);
+    return this.ctx.doc.facets(e.obj, heads, e.id);
   }
 
   /** One field by any addressing form; nil (null) when unset. */
   getField(id: string, name: string, opts: ReadOptions = {}): FieldValue {
     const { doc, schema, tracker } = this.ctx;
-    const e = doc.live(id, opts.heads);
-    const def = schema.resolveField(name, doc.facets(e.obj, opts.heads, e.id), `entity ${e.id}`);
-    const v = doc.readField(e.obj, def, opts.heads);
+    const heads = this.at(opts.heads);
+    const e = doc.live(id, heads);
+    const def = schema.resolveField(name, doc.facets(e.obj, heads, e.id), `entity ${e.id}`);
+    const v = doc.readField(e.obj, def, heads);
     return opts.heads ? v : shown(tracker, "entity", e.id, def.key, v);
   }
 
@@ -103,9 +117,10 @@ export class DocumentReads {
    * The query language's view of the workspace at `heads` (default: now).
    * Session overlays wrap it to layer their uncommitted ops over canonical.
    */
-  querySource(heads?: Heads): QuerySource {
+  querySource(asOf?: Heads): QuerySource {
     const { be, doc, schema, tracker } = this.ctx;
     const ix = this.ctx.indexes;
+    const heads = this.at(asOf);
     const changed = heads ? this.changedSince(heads) : null;
     const withChanged = (ids: Iterable<string>): Iterable<string> => (changed ? new Set([...ids, ...changed]) : ids);
     const objOf = (id: string): string | null => (heads ? doc.entityObj(id, heads) : doc.entityObj(id));
@@ -136,7 +151,7 @@ export class DocumentReads {
         const def = schema.fields.get(key);
         if (!obj || !def) return undefined;
         const v = doc.readField(obj, def, heads);
-        return heads ? v : shown(tracker, "entity", id, key, v);
+        return asOf ? v : shown(tracker, "entity", id, key, v);
       },
       inTable: (id, table) => {
         const obj = objOf(id);

@@ -2,6 +2,7 @@
 import type { Heads } from "./automerge-backend.ts";
 import type { OpResult } from "./apply-ops.ts";
 import type { FieldChange } from "./change-feed.ts";
+import type { IdGenerator } from "./ids.ts";
 import type { BundleInfo, FieldValue } from "./operations.ts";
 import type { OpenPersistence } from "./persistence/index.ts";
 import type { Schema } from "./schema.ts";
@@ -25,6 +26,19 @@ export interface StoreOptions {
   compactEvery?: number;
   now?: () => number;
   random?: () => number;
+  /**
+   * Makes entity and edge ids (default: ULIDs from `now` and `random`). `openprod test` hands
+   * in the generator it replayed to where a fixture left it, so ids after a cached fixture
+   * start are the ones a fresh apply would have made.
+   */
+  newId?: IdGenerator;
+  /**
+   * The store continues one of this peer closed cleanly (its saved last HLC is where that
+   * store's clock stopped): the clock resumes exactly there rather than a step past it, so its
+   * ticks are the ones the closed store would have made. `openprod test` opens copies of a
+   * fixture's template store so; a daemon never sets it.
+   */
+  continuesClock?: boolean;
 }
 
 export interface BundleResult {

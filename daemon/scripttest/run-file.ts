@@ -8,12 +8,13 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { entityName, InvalidOperation } from "../crdt/index.ts";
 import { LuaFloat } from "../scripts/engine/index.ts";
-import type { HostBinding, HostValue, LuaEngine } from "../scripts/engine/index.ts";
+import type { HostBinding, HostValue, LuaEngine, RunInfo } from "../scripts/engine/index.ts";
 import type { RunResult } from "../scripts/runtime/index.ts";
 import { loadFixture } from "./fixture.ts";
 import type { FixtureIds } from "./fixture.ts";
+import type { FixtureStart } from "./fixture-start.ts";
 import type { FileResult, TestFailure, TestResult } from "./results.ts";
-import { ScratchWorkspace, testWorld } from "./scratch.ts";
+import { ScratchWorkspace, startPoint, testWorld } from "./scratch.ts";
 import type { ShowUnderTest, TestWorld } from "./scratch.ts";
 import { hostValue, opLine, runOutcome } from "./session-view.ts";
 import { simBindings } from "./sim-bindings.ts";
@@ -21,6 +22,9 @@ import { ShowFiles } from "./sim/index.ts";
 import { fieldValue, isObj, runOptions, shortFields } from "./test-values.ts";
 
 const FRAMEWORK = readFileSync(new URL("./framework.lua", import.meta.url), "utf8");
+
+/** Bindings that need no workspace (the test's bookkeeping, its clock, reading a fixture file): they do not open one. */
+const NO_WORKSPACE = new Set(["__t.wanted", "__t.begin", "__t.report", "__t.fixture_load", "__t.fixture_read", "__t.clock_now", "__t.clock_advance", "__t.clock_sleeping"]);
 
 export interface FileRunInput {
   engine: LuaEngine;
@@ -79,7 +83,13 @@ export async function runTestFile(input: FileRunInput, file: string): Promise<Fi
     return { file: chunkName, tests, error: { message: `SyntaxError: ${problem.message}`, file: problem.file, line: problem.line, error: true }, ms: performance.now() - started };
   }
 
+  /**
+   * The current test's workspace, opened at its first use: when that is a fixture.load, the
+   * workspace starts from that fixture's cached start (fixture-start.ts) instead of applying it.
+   */
   let ws: ScratchWorkspace | null = null;
+  /** Between __t.begin and __t.report of a test that runs. */
+  let inTest = false;
   let world: TestWorld = testWorld();
   let testStarted = 0;
   /** Fixture names of the current test's entities, for readable ops. */
@@ -91,12 +101,20 @@ export async function runTestFile(input: FileRunInput, file: string): Promise<Fi
   const closeWs = async (): Promise<void> => {
     const w = ws;
     ws = null;
+    inTest = false;
     if (w) await w.close();
     await files.restore();
   };
+  const outsideTest = (): InvalidOperation => new InvalidOperation("the workspace exists only inside an it(...) (or its before_each/after_each)", {});
   const current = (): ScratchWorkspace => {
-    if (!ws) throw new InvalidOperation("the workspace exists only inside an it(...) (or its before_each/after_each)", {});
+    if (!ws) throw outsideTest();
     return ws;
+  };
+  const open = async (start?: FixtureStart): Promise<ScratchWorkspace> =>
+    (ws = await ScratchWorkspace.open({ show: input.show, engine: input.engine, world, parentDir: input.scratchDir, ...(start ? { start } : {}) }));
+  /** Before a binding that works in the workspace: opened (empty) if this test has not used it yet. */
+  const opened = async (): Promise<void> => {
+    if (inTest && !ws) await open();
   };
   const nameOf = (id: string): string => names.get(id) ?? id;
   /** How the test sees a run that ended: its session's ops are read while still open. */
@@ -108,7 +126,7 @@ export async function runTestFile(input: FileRunInput, file: string): Promise<Fi
   const sync = (fn: (args: HostValue[]) => HostValue | Promise<HostValue>): HostBinding => ({ kind: "sync", fn });
 
   const wanted = (p: HostValue): boolean => !input.filter || input.filter.test(Array.isArray(p) ? p.map(String).join(" ") : String(p));
-  const bindings: Record<string, HostBinding> = {
+  const own: Record<string, HostBinding> = {
     "__t.wanted": sync(([p]) => wanted(p)),
     "__t.begin": sync(async ([p]) => {
       await closeWs();
@@ -117,7 +135,7 @@ export async function runTestFile(input: FileRunInput, file: string): Promise<Fi
       names = new Map();
       loaded = {};
       testStarted = performance.now();
-      ws = await ScratchWorkspace.open({ show: input.show, engine: input.engine, world, parentDir: input.scratchDir });
+      inTest = true;
       return true;
     }),
     "__t.report": sync(async ([r]) => {
@@ -151,9 +169,17 @@ export async function runTestFile(input: FileRunInput, file: string): Promise<Fi
       return hostValue({ status: "discarded" });
     }),
     "__t.fixture_load": sync(async ([f]) => {
-      const w = current();
       const abs = path.resolve(path.dirname(file), String(f));
-      const ids = await w.quietly(() => loadFixture(w.store, abs, String(f), loaded));
+      let ids: FixtureIds;
+      if (inTest && !ws) {
+        // The test's first use of its workspace: it starts with the fixture in (applied once per run).
+        const start = await input.show.starts.start(abs, String(f), startPoint(world));
+        await open(start);
+        ids = start.ids;
+      } else {
+        const w = current();
+        ids = await w.quietly(() => loadFixture(w.store, abs, String(f), loaded));
+      }
       for (const [table, byName] of Object.entries(ids)) {
         loaded[table] = { ...loaded[table], ...byName };
         for (const [n, id] of Object.entries(byName)) names.set(id, `${table}.${n}`);
@@ -239,6 +265,14 @@ export async function runTestFile(input: FileRunInput, file: string): Promise<Fi
     }),
     "__t.dialogs_asked": sync(() => hostValue(current().asked.map((d) => ({ kind: d.kind, message: d.message, script: d.script })))),
   };
+  const bindings: Record<string, HostBinding> = {};
+  for (const [name, b] of Object.entries(own)) {
+    const fn = b.kind === "sync" ? b.fn : null;
+    bindings[name] = NO_WORKSPACE.has(name) || !fn ? b : { ...b, fn: async (args: HostValue[], info: RunInfo) => {
+      await opened();
+      return fn(args, info);
+    } };
+  }
 
   try {
     const outcome = await input.engine.run({

@@ -8,7 +8,8 @@ import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { ShowConfig } from "../config/index.ts";
-import { WorkspaceStore, memoryPersistence } from "../crdt/index.ts";
+import { WorkspaceStore, memoryCopy, memoryPersistence } from "../crdt/index.ts";
+import type { IdGenerator, OpenPersistence } from "../crdt/index.ts";
 import { CapabilitySet } from "../scripts/capabilities/index.ts";
 import type { LuaEngine } from "../scripts/engine/index.ts";
 import { createScriptRuntime, showScripts } from "../scripts/runtime/index.ts";
@@ -16,6 +17,8 @@ import type { DialogRequest, RuntimeEvent, ScriptCatalog, ScriptRuntime } from "
 import { createRuntimeTriggerRunner, createTriggerDispatcher, describeFiring, loadShowTriggers } from "../triggers/index.ts";
 import type { FiringDescription, ShowTriggers, TriggerDispatcher, TriggerRunner } from "../triggers/index.ts";
 import { RunQuiet, ScriptSpies, SIM_PEER_ID, SimHttp, SimMidi, SimOsc, SimPeer, SimFileWatch, simIoSeams, syncSessions } from "./sim/index.ts";
+import { FixtureStarts, resume } from "./fixture-start.ts";
+import type { CountingClock, FixtureStart, StartPoint } from "./fixture-start.ts";
 import { EPOCH_MS, virtualClock } from "./virtual-clock.ts";
 import type { VirtualClock } from "./virtual-clock.ts";
 
@@ -28,6 +31,8 @@ export interface ShowUnderTest {
   scripts: ScriptCatalog;
   /** `openprod test --daemon`: a private copy of the show's store; every scratch workspace starts with its state. */
   state: WorkspaceStore | null;
+  /** Fixtures applied once in this run, for tests that start with them. */
+  starts: FixtureStarts;
 }
 
 export function showUnderTest(show: ShowConfig, state: WorkspaceStore | null = null): ShowUnderTest {
@@ -39,7 +44,14 @@ export function showUnderTest(show: ShowConfig, state: WorkspaceStore | null = n
     p.catch(() => files.delete(f));
     return p;
   };
-  return { show, state, triggers: loadShowTriggers(show), scripts: showScripts({ root: show.dir.root, config: show.config, modules: show.modules, readFile: read }) };
+  const starts = new FixtureStarts(async ({ clock, persistence, newId }) => seeded(state, (await openScratchStore({ show, clock, persistence, newId })).store), (at) => countingClock(virtualClock(new RunQuiet(), at.now), at.drawn));
+  return { show, state, starts, triggers: loadShowTriggers(show), scripts: showScripts({ root: show.dir.root, config: show.config, modules: show.modules, readFile: read }) };
+}
+
+/** `store` with the show's state merged in (--daemon), before anything listens: it is where every test starts. */
+async function seeded(state: WorkspaceStore | null, store: WorkspaceStore): Promise<WorkspaceStore> {
+  if (state) await syncSessions(await store.openSyncSession("show"), await state.openSyncSession(`test-${++seededStores}`), "the show's store");
+  return store;
 }
 
 /** A trigger that fired in the scratch workspace: what changed, what ran, how it ended. */
@@ -55,22 +67,26 @@ export interface DialogAnswer {
 }
 
 /**
- * The one place a scratch store is made: a fresh in-memory store with the show's schema, its
- * time from the test's clock. Nothing of a test reaches the disk, and a test's store is gone
- * with the test.
+ * The one place a scratch store is made: an in-memory store with the show's schema, its time
+ * from the test's clock; fresh, or on `persistence` (a copy of a fixture start's space).
+ * Nothing of a test reaches the disk, and a test's store is gone with the test.
  */
 export async function openScratchStore(input: {
   show: ShowConfig;
   clock: Pick<VirtualClock, "now" | "random">;
   peerId?: string;
+  persistence?: OpenPersistence;
+  newId?: IdGenerator;
 }): Promise<{ store: WorkspaceStore; dispose: () => void }> {
   const store = await WorkspaceStore.open({
-    persistence: memoryPersistence(),
+    persistence: input.persistence ?? memoryPersistence(),
     schema: input.show.schema,
     workspaceId: input.show.config.workspace.id,
     peerId: input.peerId ?? "peer-test",
     now: input.clock.now,
     random: input.clock.random,
+    // A copy of a template store (a fixture start) goes on exactly where the template's clock stopped.
+    ...(input.newId ? { newId: input.newId, continuesClock: true } : {}),
   });
   return { store, dispose: () => undefined };
 }
@@ -78,6 +94,8 @@ export async function openScratchStore(input: {
 /** The simulated world of one test. */
 export interface TestWorld {
   clock: VirtualClock;
+  /** Random numbers the clock drew so far (where a fixture start begins: fixture-start.ts). */
+  drawn: () => number;
   quiet: RunQuiet;
   osc: SimOsc;
   http: SimHttp;
@@ -87,12 +105,32 @@ export interface TestWorld {
 }
 
 /** Scratch workspaces seeded from the show's state so far: each syncs as a peer of its own. */
-let seeded = 0;
+let seededStores = 0;
+
+/** `clock` with its random numbers counted, `skip` of them drawn already. */
+function countingClock<C extends { now: () => number; random: () => number }>(clock: C, skip = 0): C & CountingClock {
+  let n = 0;
+  const inner = clock.random;
+  const counted = Object.assign(clock, {
+    random: (): number => {
+      n++;
+      return inner();
+    },
+    drawn: () => n,
+  });
+  for (let i = 0; i < skip; i++) counted.random();
+  return counted;
+}
 
 export function testWorld(): TestWorld {
   const quiet = new RunQuiet();
-  const clock = virtualClock(quiet);
-  return { clock, quiet, osc: new SimOsc(), http: new SimHttp(clock), midi: new SimMidi(), spies: new ScriptSpies(), files: new SimFileWatch(quiet) };
+  const clock = countingClock(virtualClock(quiet));
+  return { clock, drawn: clock.drawn, quiet, osc: new SimOsc(), http: new SimHttp(clock), midi: new SimMidi(), spies: new ScriptSpies(), files: new SimFileWatch(quiet) };
+}
+
+/** Where the world stands for a fixture start. */
+export function startPoint(world: TestWorld): StartPoint {
+  return { now: world.clock.now(), drawn: world.drawn() };
 }
 
 export class ScratchWorkspace {
@@ -190,12 +228,19 @@ export class ScratchWorkspace {
     await this.dispatcher?.idle();
   }
 
-  static async open(input: { show: ShowUnderTest; engine: LuaEngine; world: TestWorld; parentDir: string }): Promise<ScratchWorkspace> {
+  /**
+   * A test's workspace: empty (or the show's state, --daemon), or `start`'s post-fixture state
+   * on a copy of its space, the test's ids and random numbers replayed to where that fixture
+   * left them.
+   */
+  static async open(input: { show: ShowUnderTest; engine: LuaEngine; world: TestWorld; parentDir: string; start?: FixtureStart }): Promise<ScratchWorkspace> {
     const { show, triggers } = input.show;
     const { clock, quiet, midi } = input.world;
-    const { store, dispose } = await openScratchStore({ show, clock });
-    // --daemon: the show's state, merged in before any trigger listens (it is where the test starts).
-    if (input.show.state) await syncSessions(await store.openSyncSession("show"), await input.show.state.openSyncSession(`test-${++seeded}`), "the show's store");
+    const start = input.start;
+    // --daemon: the show's state, merged in before any trigger listens (it is where the test starts; a fixture start holds it already).
+    const { store, dispose } = start
+      ? await openScratchStore({ show, clock, persistence: memoryCopy(start.persistence), newId: resume(start, { now: clock.now, random: clock.random, drawn: input.world.drawn }) })
+      : await openScratchStore({ show, clock }).then(async (o) => ({ ...o, store: await seeded(input.show.state, o.store) }));
     const holder: { ws: ScratchWorkspace | null } = { ws: null };
     const runtime = createScriptRuntime({
       store,

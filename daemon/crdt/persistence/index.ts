@@ -15,7 +15,7 @@ export type {
   WorkspacePersistence,
 } from "./contract.ts";
 export { levelPersistence, openPersistence } from "./workspace-persistence.ts";
-export { memoryPersistence } from "./memory-persistence.ts";
+export { memoryCopy, memoryPersistence } from "./memory-persistence.ts";
 export { lockedStore } from "./open-level.ts";
 export type { StoreLocked } from "./open-level.ts";
 export { inspectStorage } from "./inspect.ts";

@@ -26,6 +26,8 @@ interface MemorySpace {
 }
 
 let spaces = 0;
+/** The space behind each opener, for memoryCopy. */
+const spaceOf = new WeakMap<OpenPersistence, MemorySpace>();
 
 /**
  * A fresh, empty memory space. Each call of the returned opener opens that same space, so a store
@@ -33,7 +35,7 @@ let spaces = 0;
  * LOCK of a LevelDB directory.
  */
 export function memoryPersistence(name = `store-${++spaces}`): OpenPersistence {
-  const space: MemorySpace = {
+  return opener({
     location: `memory:${name}`,
     open: false,
     lastSeq: 0,
@@ -41,8 +43,35 @@ export function memoryPersistence(name = `store-${++spaces}`): OpenPersistence {
     changes: new Map(),
     recordedHeads: null,
     records: new Map(),
-  };
-  return () => {
+  });
+}
+
+/**
+ * A new memory space holding what `of`'s space holds now: a store opened on it finds every
+ * change and side record acknowledged there, and what either space is given later the other
+ * never sees. `openprod test` starts each test from a copy of a space a fixture was applied in.
+ *
+ * @remarks `of` must come from memoryPersistence (or memoryCopy) and must not be open: a copy
+ * is taken between writes, never of a store still writing.
+ */
+export function memoryCopy(of: OpenPersistence, name = `store-${++spaces}`): OpenPersistence {
+  const s = spaceOf.get(of);
+  if (s === undefined) throw new InvalidOperation("memoryCopy: the persistence is not a memory space", {});
+  if (s.open) throw new StorageError(`memoryCopy: the workspace store at ${s.location} is open; close it first`, { dir: s.location });
+  // Values are never changed in place (writes replace them, reads copy them): the maps are copied, not the bytes.
+  return opener({
+    location: `memory:${name}`,
+    open: false,
+    lastSeq: s.lastSeq,
+    snapshot: s.snapshot,
+    changes: new Map(s.changes),
+    recordedHeads: s.recordedHeads,
+    records: new Map([...s.records].map(([ns, m]) => [ns, new Map(m)])),
+  });
+}
+
+function opener(space: MemorySpace): OpenPersistence {
+  const open: OpenPersistence = () => {
     if (space.open) {
       return Promise.reject(
         new StorageError(`the workspace store at ${space.location} is in use: it is already open in this process`, { dir: space.location }),
@@ -51,6 +80,8 @@ export function memoryPersistence(name = `store-${++spaces}`): OpenPersistence {
     space.open = true;
     return Promise.resolve(new MemoryPersistence(space));
   };
+  spaceOf.set(open, space);
+  return open;
 }
 
 const copy = (b: Uint8Array): Uint8Array => new Uint8Array(b);

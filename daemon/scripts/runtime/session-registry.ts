@@ -59,7 +59,7 @@ export class SessionRegistry {
   }
 
   private restore(): Promise<void> {
-    this.restored ??= Session.restoreAll(this.deps).then((list) => {
+    this.restored ??= Session.restoreAll(this.deps, (id) => this.open.has(id)).then((list) => {
       for (const s of list) if (!this.open.has(s.id)) this.open.set(s.id, s);
     });
     return this.restored;

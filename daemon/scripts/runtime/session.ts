@@ -76,10 +76,14 @@ export class Session {
     this.deps.emit({ type: "session.opened", sessionId: this.id, runId: this.meta.runId, script: this.meta.scriptId });
   }
 
-  /** Reads every open session back from the store, replaying its ops into a fresh overlay. */
-  static async restoreAll(deps: SessionDeps): Promise<Session[]> {
+  /**
+   * Reads every open session back from the store, replaying its ops into a fresh overlay; those
+   * `known` names (open in this process already) are left out without replaying them.
+   */
+  static async restoreAll(deps: SessionDeps, known: (id: string) => boolean = () => false): Promise<Session[]> {
     const out: Session[] = [];
     for (const { meta, batches } of await new SessionLog(deps.store).readAll()) {
+      if (known(meta.id)) continue;
       const s = new Session(deps, meta);
       const base = s.base();
       for (const ops of batches) for (const op of ops) s.overlay.replay(op, base);
