@@ -32,6 +32,8 @@ export class Compaction {
   /** The compaction running, if any: one at a time. */
   private running: Promise<void> | null = null;
   private stopped = false;
+  /** Whether this process stored any change (a read-only look at a store never compacts at close). */
+  private storedHere = false;
 
   constructor(private readonly ctx: StoreContext) {}
 
@@ -48,6 +50,7 @@ export class Compaction {
   /** Changes just made durable, the last of them with seq `seq` (calls come in seq order). */
   stored(changes: { bytes: Uint8Array }[], seq: number): void {
     this.bundlesSince += changes.length;
+    if (changes.length > 0) this.storedHere = true;
     for (const c of changes) {
       this.bytesSince += c.bytes.byteLength;
       this.since.push(c.bytes);
@@ -65,7 +68,7 @@ export class Compaction {
 
   /** Starts a compaction without waiting for it; a failure leaves the log as it was, and the next one tries again. */
   start(): void {
-    this.running = this.compactOnce(true)
+    this.running = this.compactOnce("background")
       .catch(() => undefined)
       .finally(() => (this.running = null));
   }
@@ -73,7 +76,7 @@ export class Compaction {
   /** Compact now, covering every change made durable so far; resolves once the save is installed. */
   async run(): Promise<void> {
     while (this.running !== null) await this.running;
-    const run = this.compactOnce(false);
+    const run = this.compactOnce("explicit");
     this.running = run.catch(() => undefined).finally(() => (this.running = null));
     await run;
   }
@@ -83,8 +86,17 @@ export class Compaction {
     while (this.running !== null) await this.running;
   }
 
-  /** At close: no new compaction starts, the replica ends, and a save it was making is dropped. */
+  /**
+   * At close: no new compaction starts and the replica ends. When this process stored at least
+   * `compact_every` bundles since the last save, one more compaction covers them first, so that
+   * the next open loads one save instead of replaying the log (a change applied after a load
+   * costs far more than one loaded with the save).
+   */
   async stop(): Promise<void> {
+    await this.idle();
+    if (!this.stopped && this.storedHere && this.bundlesSince >= this.ctx.compactEvery && this.ctx.status.broken === null) {
+      await this.compactOnce("final").catch(() => undefined);
+    }
     this.stopped = true;
     const replica = this.replica;
     this.replica = null;
@@ -94,22 +106,26 @@ export class Compaction {
 
   /**
    * One compaction. In the background the save comes from the replica; when asked for (an
-   * explicit compact) and no replica runs yet, from the document itself, which holds it already.
+   * explicit compact, the last one at close) and no replica runs yet, from the document itself,
+   * which holds it already. At close the store no longer takes writes but may still compact.
    */
-  private async compactOnce(background: boolean): Promise<void> {
+  private async compactOnce(mode: "background" | "explicit" | "final"): Promise<void> {
     const { be, lock, persistence, status } = this.ctx;
-    status.assertWritable();
+    const check = (): void => {
+      if (mode !== "final") status.assertWritable();
+    };
+    check();
     let covered: number;
     let uptoSeq: number;
     let save: { bytes: Uint8Array; heads: Heads };
-    if ((background || this.replica !== null) && replicaAvailable()) {
+    if ((mode === "background" || this.replica?.alive === true) && replicaAvailable()) {
       covered = this.since.length;
       uptoSeq = this.sinceSeq;
       save = await this.replicaSave();
     } else {
       const release = await lock.acquire();
       try {
-        status.assertWritable();
+        check();
         // Bundles queued but not yet durable are in the save too; their records stay until the next one.
         covered = this.since.length;
         uptoSeq = this.sinceSeq;
@@ -119,7 +135,7 @@ export class Compaction {
       }
     }
     if (this.stopped) return;
-    status.assertWritable();
+    check();
     await persistence.compact(save.bytes, save.heads, uptoSeq);
     this.installed(save.bytes, covered);
     await saveIndexSnapshot(this.ctx, save.heads);
