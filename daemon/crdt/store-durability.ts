@@ -18,8 +18,6 @@ export class Durability {
   lastSeq = 0;
   private readonly compaction: Compaction;
   private readonly syncListeners = new Set<() => void>();
-  /** The compaction a bundle started, while it runs. */
-  private compacting: Promise<void> | null = null;
 
   constructor(
     private readonly ctx: StoreContext,
@@ -30,10 +28,10 @@ export class Durability {
     this.compaction = new Compaction(ctx);
   }
 
-  /** Where the store stood at open. */
-  resume(loaded: LoadedState, lastSeq: number): void {
+  /** Where the store stood at open: `logged` are the change bytes stored after the snapshot, in seq order. */
+  resume(loaded: LoadedState, logged: Uint8Array[], lastSeq: number): void {
     this.lastSeq = lastSeq;
-    this.compaction.resume(loaded);
+    this.compaction.resume(loaded, logged, lastSeq);
   }
 
   /** Appends changes already in the document, with `side` records and the conflict records of `delta`; resolves once durable. */
@@ -52,12 +50,10 @@ export class Durability {
     } finally {
       status.pendingDurable--;
     }
-    this.compaction.stored(changes);
+    this.compaction.stored(changes, this.lastSeq);
+    // Not awaited: the bundle is durable as its record, and the save is made on another thread.
     // One compaction at a time: every bundle of a group-committed batch sees it due at once.
-    if (this.compacting === null && this.compaction.due()) {
-      this.compacting = this.compact().finally(() => (this.compacting = null));
-      await this.compacting;
-    }
+    if (this.compaction.due()) this.compaction.start();
     for (const l of this.syncListeners) l();
   }
 
@@ -72,7 +68,17 @@ export class Durability {
 
   /** Compact now: a full save replaces the incremental change records. */
   compact(): Promise<void> {
-    return this.compaction.run(() => this.lastSeq);
+    return this.compaction.run();
+  }
+
+  /** Resolves once no background compaction is running. */
+  compacted(): Promise<void> {
+    return this.compaction.idle();
+  }
+
+  /** Before the store closes: compaction stops (the log stays as it is). */
+  close(): Promise<void> {
+    return this.compaction.stop();
   }
 
   /** Called after every durable local bundle and merge (peers push promptly). */

@@ -21,6 +21,8 @@ import type { StoreOptions } from "./store-types.ts";
 export interface OpenedStore {
   ctx: StoreContext;
   loaded: LoadedState;
+  /** The change bytes stored after the snapshot, in seq order (a fresh workspace's genesis included). */
+  logged: Uint8Array[];
   /** The seq of the last durable change. */
   lastSeq: number;
 }
@@ -44,16 +46,16 @@ export async function openStore(opts: StoreOptions): Promise<OpenedStore> {
     }
     const ctx = createStoreContext(be, persistence, await resumeClock(persistence, be, opts), opts);
     let lastSeq = loaded.changes.length ? loaded.changes[loaded.changes.length - 1].seq : (loaded.snapshot?.uptoSeq ?? 0);
+    const logged = loaded.changes.map((c) => c.bytes);
     if (fresh) {
-      const genesis = be.getHeads();
-      lastSeq = await persistence.appendChanges(
-        genesis.map((h) => ({ hash: h, bytes: be.getChangeByHash(h) as Uint8Array })),
-        genesis,
-      );
+      const heads = be.getHeads();
+      const genesis = heads.map((h) => ({ hash: h, bytes: be.getChangeByHash(h) as Uint8Array }));
+      lastSeq = await persistence.appendChanges(genesis, heads);
+      logged.push(...genesis.map((c) => c.bytes));
     }
     await loadIndexes(ctx);
     await restoreConflicts(ctx);
-    return { ctx, loaded, lastSeq };
+    return { ctx, loaded, logged, lastSeq };
   } catch (e) {
     await persistence.close().catch(() => undefined);
     throw e;

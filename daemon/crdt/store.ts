@@ -58,15 +58,16 @@ export class WorkspaceStore {
   // ------------------------------------------------------------ lifecycle
 
   static async open(opts: StoreOptions): Promise<WorkspaceStore> {
-    const { ctx, loaded, lastSeq } = await openStore(opts);
+    const { ctx, loaded, logged, lastSeq } = await openStore(opts);
     const store = new WorkspaceStore(ctx);
-    store.durability.resume(loaded, lastSeq);
+    store.durability.resume(loaded, logged, lastSeq);
     return store;
   }
 
   async close(): Promise<void> {
     if (this.ctx.status.closed) return;
     this.ctx.status.closed = true;
+    await this.durability.close();
     await closeStore(this.ctx);
   }
 
@@ -243,6 +244,11 @@ export class WorkspaceStore {
   /** Compact now: a full save replaces the incremental change records. */
   compact(): Promise<void> {
     return this.durability.compact();
+  }
+
+  /** Resolves once the compaction running in the background (after `compact_every` bundles), if any, has finished. */
+  compacted(): Promise<void> {
+    return this.durability.compacted();
   }
 }
 

@@ -119,6 +119,7 @@ export interface WorkspacePersistence {
   /**
    * Atomically install a full save covering every change with seq <= uptoSeq and drop those
    * change records. Crash-safe at any point: either the old or the new state is found on reopen.
+   * Once it resolves, no read returns those change records (a backend may delete them later).
    *
    * @remarks The snapshot buffer is handed to LevelDB without a copy: do not mutate it until the
    * promise settles.

@@ -266,6 +266,8 @@ class LevelWorkspacePersistence implements WorkspacePersistence {
   /** What open read and checked, handed to the first load() instead of reading it all again. */
   private opened: LoadedState | null;
   private readonly acknowledged: AcknowledgedState | null;
+  /** Deleting the change records installed saves replaced (see compact). */
+  private clearing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly db: StoreDb,
@@ -322,12 +324,20 @@ class LevelWorkspacePersistence implements WorkspacePersistence {
       { type: "put", key: SNAPSHOT_KEY, value: snapshot },
       { type: "put", key: SNAPSHOT_META_KEY, value: encodeSnapshotMeta(uptoSeq, snapshot, heads) },
     ];
-    for (let seq = this.firstStoredSeq; seq <= uptoSeq; seq++) ops.push({ type: "del", key: changeKey(seq) });
     // Only when nothing was appended past the snapshot; otherwise the last append's heads stay current.
     if (uptoSeq === this.lastSeq) ops.push({ type: "put", key: HEADS_KEY, value: encodeHeadsRecord(uptoSeq, heads) });
     this.opened = null;
+    const from = this.firstStoredSeq;
     await this.queue.commit(ops);
     this.firstStoredSeq = Math.max(this.firstStoredSeq, uptoSeq + 1);
+    // From here on every reader skips the change records the save covers (seq <= uptoSeq), so they
+    // can go after it, in LevelDB's own thread: thousands of deletes prepared in the save's batch
+    // held up the event loop and every append queued behind it. Left behind by a crash, they are
+    // skipped at load and deleted by the next compaction (which starts at the first stored seq).
+    if (from <= uptoSeq) {
+      const range = { gte: changeKey(from), lte: changeKey(uptoSeq) };
+      this.clearing = this.clearing.then(() => this.db.clear(range)).catch(() => undefined);
+    }
     // Compaction writes new table files; they are the owner's alone like the rest.
     if (this.copy === null) restrictModes(this.dir);
   }
@@ -350,6 +360,7 @@ class LevelWorkspacePersistence implements WorkspacePersistence {
 
   async close(): Promise<void> {
     await this.queue.close();
+    await this.clearing;
     if (this.db.status === "open" || this.db.status === "opening") await this.db.close();
     this.writer?.close();
     if (this.copy === null) restrictModes(this.dir);
