@@ -94,10 +94,10 @@ export class StoreHistory {
   private async read(entity: string | undefined, limit: number): Promise<HistoryEntry[]> {
     const out: HistoryEntry[] = [];
     const space = this.space;
+    // Read before the listing: batches only add, so the listing holds at least as many as this counts.
+    const state = decodeState(await space.get(STATE_KEY));
+    if (state === null) throw new DamagedHistory("the state record is missing or does not decode");
     if (entity === undefined) {
-      // Read before the listing: batches only add, so the listing holds at least as many as this counts.
-      const state = decodeState(await space.get(STATE_KEY));
-      if (state === null) throw new DamagedHistory("the state record is missing or does not decode");
       for await (const [key, value] of space.list(BUNDLE_PREFIX, { reverse: true, limit })) out.push(this.decoded(key, value));
       if (out.length < Math.min(limit, state.count)) throw new DamagedHistory(`${out.length} bundle record(s) where ${state.count} are counted`);
       return out;
