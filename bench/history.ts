@@ -75,7 +75,7 @@ export async function run(report: Report): Promise<void> {
     report("store.ack_stall.ms.max@200k", maxAckMs, "ms");
 
     let t0 = performance.now();
-    const recent = writer.history({ limit: 20 });
+    const recent = await writer.history({ limit: 20 });
     report("history.recent20.ms@200k_history", performance.now() - t0, "ms");
     if (recent.length !== 20) throw new Error(`history listed ${recent.length} bundles, expected 20`);
     await writer.close();
@@ -84,7 +84,7 @@ export async function run(report: Report): Promise<void> {
     gc();
     t0 = performance.now();
     const offline = await openTestStore(storeDir, { peerId: peerA });
-    const listed = offline.history({ limit: 20 }).length;
+    const listed = (await offline.history({ limit: 20 })).length;
     await offline.close();
     report("history.recent20.ms@200k_history.no_daemon", performance.now() - t0, "ms");
     if (listed !== 20) throw new Error(`history without a daemon listed ${listed} bundles, expected 20`);

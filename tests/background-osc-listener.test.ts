@@ -61,7 +61,7 @@ describe("the spec's OSC listener drives the cue list from a lighting console", 
     expect(show.events.filter((e) => e.type === "navigate")).toEqual([expect.objectContaining({ action: "to_entity", target: cue12, script: LISTENER })]);
     expect(show.events.filter((e) => e.type === "toast")).toEqual([expect.objectContaining({ level: "info", message: "Cue 12 fired" })]);
     // autoCommit: each change is its own bundle in history, attributed to the script.
-    const [latest] = show.store.history({ entity: cue12, limit: 1 });
+    const [latest] = await show.store.history({ entity: cue12, limit: 1 });
     expect(latest.meta.actor).toMatchObject({ kind: "script", name: LISTENER });
     // The bundle names the version that wrote it: the sha-256 of the spec's script text.
     const hash = createHash("sha256").update(specExample("modules/lighting/scripts/osc_listener.lua")).digest("hex");

@@ -184,6 +184,20 @@ describe.each(backends)("the $name backend keeps the persistence contract", ({ s
       expect((await listed(p, "runs", "a/")).map(([k]) => k)).toEqual(["a/2"]);
       expect(await p.records("runs").get("a/1")).toBeUndefined();
     });
+
+    it("lists a prefix backwards and bounded, and gives its keys alone", async () => {
+      const keys = ["t/001", "t/002", "t/003", "t/004", "u/001"];
+      await p.writeRecords(keys.map((key) => ({ namespace: "log", key, value: utf8(key) })));
+      const newest: string[] = [];
+      for await (const [k] of p.records("log").list("t/", { reverse: true, limit: 2 })) newest.push(k);
+      expect(newest).toEqual(["t/004", "t/003"]);
+      const all: string[] = [];
+      for await (const [k] of p.records("log").list("", { reverse: true })) all.push(k);
+      expect(all).toEqual([...keys].reverse());
+      const bare: string[] = [];
+      for await (const k of p.records("log").keys("t/")) bare.push(k);
+      expect(bare).toEqual(keys.slice(0, 4));
+    });
   });
 
   describe("compaction: a full save replaces the changes it covers", () => {
@@ -266,7 +280,7 @@ describe.each(backends)("the $name backend keeps the persistence contract", ({ s
       await store.close();
       store = await open();
       expect(store.getField(id, "number")).toBe(7);
-      expect(store.history({ limit: 1 })[0].hash).toBe(made.hash);
+      expect((await store.history({ limit: 1 }))[0].hash).toBe(made.hash);
       await store.close();
       p = await backend.open();
     });

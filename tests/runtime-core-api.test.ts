@@ -179,7 +179,7 @@ describe("a script sees the workspace's open conflicts and resolves one", () => 
 
 describe("autoCommit runs write one bundle per mutation call", () => {
   it("each core call is its own bundle, stamped with the script's origin and chain", async () => {
-    const before = kit.store.history({ limit: 1000 }).length;
+    const before = (await kit.store.history({ limit: 1000 })).length;
     const r = await kit.lua(
       `
       local e = core.create_entity({ table = "contacts", fields = { name = "Auto" } })
@@ -192,7 +192,7 @@ describe("autoCommit runs write one bundle per mutation call", () => {
     );
     ok(r);
     expect(r.bundles).toBe(3);
-    const hist = kit.store.history({ limit: 1000 });
+    const hist = await kit.store.history({ limit: 1000 });
     expect(hist.length - before).toBe(3);
     expect(hist[0].meta.origin).toMatchObject({ runId: r.runId, chain: { id: "chain-1", depth: 1 } });
     expect(r.sessionId).toBeUndefined();

@@ -41,7 +41,7 @@ describe("the spec's Renumber Cues script renumbers a scene's cues, committed by
     // order_index 1.25, 2.0, 3.5, 7, 10 → cues[1], cues[2], cues[0], cues[4], cues[3]
     expect(cues.map((id) => store.getField(id, "number"))).toEqual([3, 1, 2, 5, 4]);
     expect(store.getField(stray, "number")).toBe(99);
-    const bundle = store.history({ entity: cues[0], limit: 1 })[0];
+    const bundle = (await store.history({ entity: cues[0], limit: 1 }))[0];
     expect(bundle.meta.actor).toEqual({ kind: "script", name: "renumber_cues", runId: result.runId });
     // The bundle names the version that wrote it: the sha-256 of the spec's script text (it requires no module).
     const hash = createHash("sha256").update(source).digest("hex");

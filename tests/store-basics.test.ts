@@ -96,7 +96,7 @@ describe("entities, facets and typed fields", () => {
     expect(() => store.getEntity(id)).toThrow(EntityNotFound);
     await expect(store.apply([{ op: "SetField", id, field: "channel", value: 1 }], USER)).rejects.toBeInstanceOf(EntityNotFound);
     expect(store.queryIds("table == 'lighting_fixtures'")).toEqual([]);
-    const hist = store.history({ entity: id });
+    const hist = await store.history({ entity: id });
     expect(hist.length).toBe(2);
   });
 
@@ -204,11 +204,11 @@ describe("durability and history", () => {
     const a = await fixture({ unit_number: "A1" });
     const b = await fixture({ unit_number: "B1" });
     await store.apply([{ op: "SetField", id: a, field: "channel", value: 3 }], { actor: { kind: "app", name: "console" }, origin: { note: "x" } });
-    const all = store.history();
+    const all = await store.history();
     expect(all.map((h) => h.meta.actor.name)).toEqual(["console", "stage-manager", "stage-manager"]);
     expect(all[0].meta.origin).toEqual({ note: "x" });
     expect(all[0].meta.peer).toBe("peer-a");
-    expect(store.history({ entity: b }).length).toBe(1);
+    expect((await store.history({ entity: b })).length).toBe(1);
     expect(all[0].meta.hlc > all[1].meta.hlc).toBe(true);
   });
 

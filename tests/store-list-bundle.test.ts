@@ -29,7 +29,7 @@ describe("a bundle touching list fields stays one durable bundle", () => {
     );
     expect(r.hash).not.toBeNull();
     expect(r.changes.filter((c) => c.kind === "field").map((c) => c.field)).toEqual(["lighting.fixture.channel", "lighting.fixture.tags", "lighting.fixture.tags", "lighting.fixture.dimmer"]);
-    expect(store.history({ entity: "fx" })[0]).toMatchObject({ hash: r.hash });
+    expect((await store.history({ entity: "fx" }))[0]).toMatchObject({ hash: r.hash });
     await store.close();
     store = await open();
     expect(store.getEntity("fx").fields).toMatchObject({ "lighting.fixture.channel": 5, "lighting.fixture.tags": ["b", "c"], "lighting.fixture.dimmer": "D1" });

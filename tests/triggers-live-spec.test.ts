@@ -72,7 +72,7 @@ describe("reordering a cue renumbers exactly the cues of its scene, for a person
     await live.dispatcher.idle();
     expect(numbers(cues)).toEqual([2, 3, 4, 1]);
     expect(numbers(other.cues)).toEqual([0, 0]);
-    const [bundle] = live.store.history({ entity: cues[0], limit: 1 });
+    const [bundle] = await live.store.history({ entity: cues[0], limit: 1 });
     expect(bundle.meta.origin).toMatchObject({ script: "renumber_cues", runId: trace.runId, committedBy: "stage-manager", chain: { id: trace.chain.id, depth: 1 } });
     // The committed numbers are not order_index: the trigger did not fire again.
     expect(live.dispatcher.traces("renumber_on_reorder")).toHaveLength(1);
@@ -91,7 +91,7 @@ describe("a cue that starts running is stamped by log_cue_start.lua; stopping it
     expect(trace).toMatchObject({ status: "ok", runStatus: "ok", condition: true, entity: cues[0], bundle: started.hash, oldValue: "standby", newValue: "running" });
     const firedAt = live.store.getField(cues[0], "fired_at");
     expect(typeof firedAt).toBe("string");
-    const [bundle] = live.store.history({ entity: cues[0], limit: 1 });
+    const [bundle] = await live.store.history({ entity: cues[0], limit: 1 });
     expect(bundle.meta.actor).toEqual({ kind: "script", name: "log_cue_start", runId: trace?.runId });
     expect(bundle.meta.origin?.chain).toEqual({ id: started.hash, depth: 1, startedAt: trace?.chain.startedAt });
     const record = await live.runtime.runRecord(trace?.runId as string);
@@ -109,7 +109,7 @@ describe("a cue that starts running is stamped by log_cue_start.lua; stopping it
     // Durable: the stamp and its chain are there after the store is closed and opened again.
     const reopened = await live.reopenStore();
     expect(reopened.getField(cues[0], "fired_at")).toBe(firedAt);
-    const [again] = reopened.history({ entity: cues[0], limit: 2 }).filter((b) => b.meta.actor.kind === "script");
+    const [again] = (await reopened.history({ entity: cues[0], limit: 2 })).filter((b) => b.meta.actor.kind === "script");
     expect(again.meta.origin?.chain).toMatchObject({ id: started.hash, depth: 1 });
   });
 });

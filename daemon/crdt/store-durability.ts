@@ -37,11 +37,12 @@ export class Durability {
   /** Appends changes already in the document, with `side` records and the conflict records of `delta`; resolves once durable. */
   async persist(changes: { hash: string; bytes: Uint8Array }[], infos: BundleInfo[], delta: ConflictDelta, side: RecordWrite[]): Promise<void> {
     const { be, persistence, status } = this.ctx;
-    const writes = [...side, ...conflictRecordWrites(delta)];
-    this.history.add(infos);
+    const heads = be.getHeads();
+    // The history's records ride in the bundle's own batch: exactly as durable as the bundle.
+    const writes = [...side, ...conflictRecordWrites(delta), ...this.history.add(infos, heads)];
     status.pendingDurable++;
     try {
-      this.lastSeq = await persistence.appendChanges(changes, be.getHeads(), writes);
+      this.lastSeq = await persistence.appendChanges(changes, heads, writes);
     } catch (e) {
       status.broken = e as Error;
       throw new StorageError(`could not make a bundle durable in ${persistence.location}: ${(e as Error).message}; the store refuses further writes`, {

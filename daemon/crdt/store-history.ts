@@ -1,33 +1,89 @@
 /**
- * The workspace's history: every bundle with its metadata, newest first,
- * built on first use from the change metadata in the document itself and
- * kept current as bundles land.
+ * The workspace's history: every bundle with its metadata, newest first, read
+ * from the history's record space (history-records.ts). Each bundle's records
+ * go into the atomic batch that stores its change, so a listing is a bounded
+ * reverse range read however long the history. A space that does not cover
+ * the document's heads (a store from before it, one recovered, one written by
+ * an older daemon) or that is damaged is written afresh from the document:
+ * the history is never answered short.
  */
+import type { Heads } from "./automerge-backend.ts";
 import { bundleChanges } from "./bundle-changes.ts";
 import type { BundleChanges } from "./bundle-changes.ts";
-import { parseBundleMeta } from "./change-locator.ts";
-import { HistoryIndex } from "./history-index.ts";
+import { StorageError } from "./errors.ts";
+import { historyOfDocument } from "./history-index.ts";
+import type { HistoryIndex } from "./history-index.ts";
+import {
+  BUNDLE_PREFIX,
+  NS_HISTORY,
+  STATE_KEY,
+  bundleKeyOfEntityKey,
+  bundleWrites,
+  decodeBundle,
+  decodeState,
+  deleteWrite,
+  entityPrefix,
+  stateWrite,
+} from "./history-records.ts";
 import type { BundleInfo } from "./operations.ts";
+import type { RecordSpace, RecordWrite } from "./persistence/index.ts";
 import type { StoreContext } from "./store-context.ts";
+import { headsEqual } from "./store-context.ts";
 import type { HistoryEntry } from "./store-types.ts";
 
+/** Records per batch while the space is written afresh: bounded memory for any history. */
+const REBUILD_BATCH = 20_000;
+
+/** The space holds something other than what its state record promises. */
+class DamagedHistory extends Error {}
+
 export class StoreHistory {
-  private index: HistoryIndex | null = null;
+  /** Bundles in the history, as the state record (kept current by every batch) counts them. */
+  private count = 0;
+  /** A rebuild in progress: listings wait for it rather than read a space half written. */
+  private rebuilding: Promise<void> = Promise.resolve();
 
-  constructor(private readonly ctx: Pick<StoreContext, "be" | "doc">) {}
+  constructor(private readonly ctx: Pick<StoreContext, "be" | "doc" | "persistence" | "lock">) {}
 
-  /** Bundles that just landed; nothing to do while the history was never asked for. */
-  add(infos: BundleInfo[]): void {
-    this.index?.add(infos);
+  private get space(): RecordSpace {
+    return this.ctx.persistence.records(NS_HISTORY);
+  }
+
+  /** At open: trust the space when it covers exactly the document's heads, else write it afresh. */
+  async open(): Promise<void> {
+    let state = null;
+    try {
+      state = decodeState(await this.space.get(STATE_KEY));
+    } catch (e) {
+      if (!(e instanceof StorageError)) throw e;
+    }
+    if (state !== null && headsEqual(state.heads, this.ctx.be.getHeads())) this.count = state.count;
+    else await this.rebuild();
+  }
+
+  /**
+   * The records of bundles about to be appended with `headsAfter`: the caller puts them in the
+   * same atomic write as the bundles' changes (called in append order, under the write lock).
+   */
+  add(infos: BundleInfo[], headsAfter: Heads): RecordWrite[] {
+    this.count += infos.length;
+    return [...bundleWrites(infos), stateWrite({ v: 1, heads: headsAfter, count: this.count })];
   }
 
   /** Bundles newest first, optionally only those that touched an entity. */
-  list(entity: string | undefined, limit: number): HistoryEntry[] {
-    return this.built().list(entity, limit);
+  async list(entity: string | undefined, limit: number): Promise<HistoryEntry[]> {
+    await this.rebuilding;
+    try {
+      return await this.read(entity, limit);
+    } catch (e) {
+      if (!(e instanceof StorageError) && !(e instanceof DamagedHistory)) throw e;
+      // Damaged records: the document still knows the whole history; answer from it and write the space afresh.
+      return (await this.rebuild()).list(entity, limit);
+    }
   }
 
   get size(): number {
-    return this.built().size;
+    return this.count;
   }
 
   /** What a bundle of the history changed, at most `limit` changes listed. */
@@ -35,16 +91,76 @@ export class StoreHistory {
     return bundleChanges(this.ctx.doc, this.ctx.be, hash, limit);
   }
 
-  private built(): HistoryIndex {
-    if (!this.index) {
-      this.index = new HistoryIndex();
-      const infos: BundleInfo[] = [];
-      for (const m of this.ctx.be.getChangesMeta([])) {
-        const meta = parseBundleMeta(m.message);
-        if (meta) infos.push({ hash: m.hash, meta });
-      }
-      this.index.add(infos);
+  private async read(entity: string | undefined, limit: number): Promise<HistoryEntry[]> {
+    const out: HistoryEntry[] = [];
+    const space = this.space;
+    // Read before the listing: batches only add, so the listing holds at least as many as this counts.
+    const state = decodeState(await space.get(STATE_KEY));
+    if (state === null) throw new DamagedHistory("the state record is missing or does not decode");
+    if (entity === undefined) {
+      for await (const [key, value] of space.list(BUNDLE_PREFIX, { reverse: true, limit })) out.push(this.decoded(key, value));
+      if (out.length < Math.min(limit, state.count)) throw new DamagedHistory(`${out.length} bundle record(s) where ${state.count} are counted`);
+      return out;
     }
-    return this.index;
+    const prefix = entityPrefix(entity);
+    for await (const [key] of space.list(prefix, { reverse: true, limit })) {
+      const bundleKey = bundleKeyOfEntityKey(key, prefix);
+      const value = await space.get(bundleKey);
+      if (value === undefined) throw new DamagedHistory(`entity record ${key} points at no bundle record`);
+      out.push(this.decoded(bundleKey, value));
+    }
+    return out;
+  }
+
+  private decoded(key: string, value: Uint8Array): BundleInfo {
+    const info = decodeBundle(key, value);
+    if (info === null) throw new DamagedHistory(`bundle record ${key} does not decode`);
+    return info;
+  }
+
+  /**
+   * Writes the space afresh from the document, under the write lock so that no bundle lands in
+   * between: the state record goes first, then the old records, then every bundle's are put and
+   * the state record comes last, so a crash half-way leaves a space rebuilt again at the next open.
+   */
+  private rebuild(): Promise<HistoryIndex> {
+    const running = this.writeAfresh();
+    this.rebuilding = running.then(
+      () => undefined,
+      () => undefined,
+    );
+    return running;
+  }
+
+  private async writeAfresh(): Promise<HistoryIndex> {
+    const release = await this.ctx.lock.acquire();
+    try {
+      const { be, persistence } = this.ctx;
+      const index = historyOfDocument(be);
+      const heads = be.getHeads();
+      let batch: RecordWrite[] = [deleteWrite(STATE_KEY)];
+      const flush = async (atLeast: number): Promise<void> => {
+        if (batch.length < atLeast) return;
+        const full = batch;
+        batch = [];
+        await persistence.writeRecords(full);
+      };
+      for await (const key of this.space.keys()) {
+        if (key === STATE_KEY) continue;
+        batch.push(deleteWrite(key));
+        await flush(REBUILD_BATCH);
+      }
+      await flush(1);
+      for (const info of index.entries()) {
+        batch.push(...bundleWrites([info]));
+        await flush(REBUILD_BATCH);
+      }
+      batch.push(stateWrite({ v: 1, heads, count: index.size }));
+      await flush(1);
+      this.count = index.size;
+      return index;
+    } finally {
+      release();
+    }
   }
 }

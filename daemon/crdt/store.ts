@@ -61,6 +61,12 @@ export class WorkspaceStore {
     const { ctx, loaded, logged, lastSeq } = await openStore(opts);
     const store = new WorkspaceStore(ctx);
     store.durability.resume(loaded, logged, lastSeq);
+    try {
+      await store.historyOf.open();
+    } catch (e) {
+      await closeStore(ctx).catch(() => undefined);
+      throw e;
+    }
     return store;
   }
 
@@ -179,8 +185,8 @@ export class WorkspaceStore {
     return this.ctx.tracker.bulkConflicts();
   }
 
-  /** Bundles newest first, optionally only those that touched an entity. */
-  history(opts: { entity?: string; limit?: number } = {}): HistoryEntry[] {
+  /** Bundles newest first, optionally only those that touched an entity: a bounded read of the history's records. */
+  history(opts: { entity?: string; limit?: number } = {}): Promise<HistoryEntry[]> {
     return this.historyOf.list(opts.entity, opts.limit ?? 100);
   }
 

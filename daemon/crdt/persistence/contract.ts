@@ -146,8 +146,26 @@ export interface RecordSpace {
   put(key: string, value: Uint8Array): Promise<void>;
   putJson(key: string, value: unknown): Promise<void>;
   del(key: string): Promise<void>;
-  /** Records whose key starts with `prefix` (all when omitted), in key order (UTF-8 byte order). */
-  list(prefix?: string): AsyncIterable<[key: string, value: Uint8Array]>;
+  /**
+   * Records whose key starts with `prefix` (all when omitted), in key order (UTF-8 byte order).
+   *
+   * @remarks With `reverse` the order is the opposite (greatest key first) and `limit` stops after
+   * that many: the newest N of a space keyed by time are one bounded read, whatever its size.
+   */
+  list(prefix?: string, opts?: ListOptions): AsyncIterable<[key: string, value: Uint8Array]>;
+  /**
+   * The keys alone, in key order, values never read nor checked: what a caller needs to delete a
+   * range even where some values are damaged.
+   */
+  keys(prefix?: string): AsyncIterable<string>;
+}
+
+/** How `RecordSpace.list` walks a prefix. */
+export interface ListOptions {
+  /** Greatest key first. */
+  reverse?: boolean;
+  /** At most this many records. */
+  limit?: number;
 }
 
 /** What `openprod` shows about a store without touching it. */

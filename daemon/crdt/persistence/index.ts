@@ -4,6 +4,7 @@ export type {
   AcknowledgedState,
   DamagedFile,
   DamagedRecord,
+  ListOptions,
   LoadedState,
   OpenPersistence,
   PersistenceOptions,

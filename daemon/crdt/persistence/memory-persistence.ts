@@ -160,14 +160,22 @@ class MemoryPersistence implements WorkspacePersistence {
         const v = s.records.get(namespace)?.get(key);
         return Promise.resolve(v === undefined ? undefined : copy(v));
       },
-      async *list(prefix) {
+      async *list(prefix, opts) {
         const ns = s.records.get(namespace);
         if (ns === undefined) return;
         const keys = [...ns.keys()].filter((k) => k.startsWith(prefix)).sort(utf8Order);
+        if (opts.reverse) keys.reverse();
+        let left = opts.limit ?? Infinity;
         for (const k of keys) {
+          if (left-- <= 0) return;
           const v = ns.get(k);
           if (v !== undefined) yield [k, copy(v)];
         }
+      },
+      async *keys(prefix) {
+        const ns = s.records.get(namespace);
+        if (ns === undefined) return;
+        yield* [...ns.keys()].filter((k) => k.startsWith(prefix)).sort(utf8Order);
       },
     });
   }

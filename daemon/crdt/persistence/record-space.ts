@@ -4,7 +4,7 @@
  * atomic write; the JSON rules and error messages live here once.
  */
 
-import type { RecordSpace, RecordWrite } from "./contract.ts";
+import type { ListOptions, RecordSpace, RecordWrite } from "./contract.ts";
 import type { StoreDb } from "./open-level.ts";
 import { ioError } from "./open-level.ts";
 import { namespacePrefix, prefixBounds, recordKey } from "./keys.ts";
@@ -16,8 +16,10 @@ export interface RecordSource {
   /** Where the store is, for messages (a directory, or `memory:<name>`). */
   location: string;
   get(key: string): Promise<Uint8Array | undefined>;
-  /** Records whose key starts with `prefix`, in UTF-8 byte order of their keys. */
-  list(prefix: string): AsyncIterable<[string, Uint8Array]>;
+  /** Records whose key starts with `prefix`, in UTF-8 byte order of their keys (reversed and bounded as `opts` say). */
+  list(prefix: string, opts: ListOptions): AsyncIterable<[string, Uint8Array]>;
+  /** The keys starting with `prefix`, in UTF-8 byte order; values are not read. */
+  keys(prefix: string): AsyncIterable<string>;
   write(writes: RecordWrite[]): Promise<void>;
 }
 
@@ -52,7 +54,8 @@ export function recordSpaceOver(namespace: string, source: RecordSource): Record
       return write([{ namespace, key, value: Buffer.from(text, "utf8") }]);
     },
     del: (key) => write([{ namespace, key, value: null }]),
-    list: (keyPrefix = "") => source.list(keyPrefix),
+    list: (keyPrefix = "", opts = {}) => source.list(keyPrefix, opts),
+    keys: (keyPrefix = "") => source.keys(keyPrefix),
   };
 }
 
@@ -91,19 +94,34 @@ export function createRecordSpace(namespace: string, deps: RecordSpaceDeps): Rec
       }
       return value === undefined ? undefined : decode(key, value);
     },
-    async *list(keyPrefix) {
+    async *list(keyPrefix, opts) {
       const bounds = prefixBounds(prefix + keyPrefix);
-      const iterator = db.iterator<Uint8Array, Uint8Array>({ ...bounds, keyEncoding: "view" });
+      const iterator = db.iterator<Uint8Array, Uint8Array>({
+        ...bounds,
+        keyEncoding: "view",
+        reverse: opts.reverse ?? false,
+        limit: opts.limit ?? -1,
+      });
       try {
         for await (const [rawKey, value] of iterator) {
-          const key = Buffer.from(rawKey.buffer, rawKey.byteOffset, rawKey.byteLength)
-            .toString("utf8")
-            .slice(prefix.length);
+          const key = keyText(rawKey, prefix.length);
           yield [key, decode(key, value)];
         }
       } finally {
         await iterator.close();
       }
     },
+    async *keys(keyPrefix) {
+      const iterator = db.keys<Uint8Array>({ ...prefixBounds(prefix + keyPrefix), keyEncoding: "view" });
+      try {
+        for await (const rawKey of iterator) yield keyText(rawKey, prefix.length);
+      } finally {
+        await iterator.close();
+      }
+    },
   });
+}
+
+function keyText(raw: Uint8Array, prefixLength: number): string {
+  return Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString("utf8").slice(prefixLength);
 }

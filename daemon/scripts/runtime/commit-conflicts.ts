@@ -15,7 +15,7 @@ import type { SessionConflict } from "../../../protocol/index.ts";
 // The wire's own words (protocol/): the daemon keeps no second copy of them.
 export type { SessionConflict };
 
-export function findCommitConflicts(store: WorkspaceStore, meta: SessionMeta, overlay: Overlay, base: OverlayBase): SessionConflict[] {
+export async function findCommitConflicts(store: WorkspaceStore, meta: SessionMeta, overlay: Overlay, base: OverlayBase): Promise<SessionConflict[]> {
   const seen = new Set<string>();
   const out: SessionConflict[] = [];
   for (const op of overlay.ops) {
@@ -38,12 +38,14 @@ export function findCommitConflicts(store: WorkspaceStore, meta: SessionMeta, ov
       scriptValue,
       canonicalValue,
       snapshotValue,
-      changedBy: changedBy(store, meta, op.id),
+      changedBy: null,
       entityDeleted,
       kind: "field",
     });
   }
   out.push(...structuralConflicts(store, meta, overlay.ops));
+  // Who changed it is a read of the history's records, once every conflict is known.
+  for (const c of out) c.changedBy = await changedBy(store, meta, c.entity);
   return out;
 }
 
@@ -72,7 +74,7 @@ function structuralConflicts(store: WorkspaceStore, meta: SessionMeta, ops: read
       c.ops?.push(opIndex);
       return;
     }
-    byId.set(id, { id, entity, field, kind: "structure", ops: [opIndex], scriptValue: script, canonicalValue: canonical, snapshotValue: snapshot, changedBy: changedBy(store, meta, entity), entityDeleted });
+    byId.set(id, { id, entity, field, kind: "structure", ops: [opIndex], scriptValue: script, canonicalValue: canonical, snapshotValue: snapshot, changedBy: null, entityDeleted });
   };
   /** An entity that existed at the snapshot and is gone now: every op on it conflicts. */
   const gone = (id: string, i: number, what: string): boolean => {
@@ -181,8 +183,8 @@ function describeChange(then: EntityView, now: EntityView): string {
   return parts.slice(0, 3).join("; ") + (parts.length > 3 ? `; and ${parts.length - 3} more` : "");
 }
 
-function changedBy(store: WorkspaceStore, meta: SessionMeta, entity: string): SessionConflict["changedBy"] {
-  const by = store.history({ entity, limit: 20 }).find((h) => h.meta.hlc > meta.startHlc && !(h.meta.actor.kind === "script" && h.meta.actor.runId === meta.runId));
+async function changedBy(store: WorkspaceStore, meta: SessionMeta, entity: string): Promise<SessionConflict["changedBy"]> {
+  const by = (await store.history({ entity, limit: 20 })).find((h) => h.meta.hlc > meta.startHlc && !(h.meta.actor.kind === "script" && h.meta.actor.runId === meta.runId));
   return by ? { actor: by.meta.actor, peer: by.meta.peer, hlc: by.meta.hlc, bundle: by.hash } : null;
 }
 

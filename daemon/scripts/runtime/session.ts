@@ -146,7 +146,7 @@ export class Session {
     await this.flush();
     const { store } = this.deps;
     const changed = !headsEqual(store.heads(), this.meta.heads);
-    const conflicts = changed ? findCommitConflicts(store, this.meta, this.overlay, this.base()) : [];
+    const conflicts = changed ? await findCommitConflicts(store, this.meta, this.overlay, this.base()) : [];
     for (const c of conflicts) c.resolution = this.meta.resolutions[c.id];
     this.lastConflicts = conflicts;
     const open = conflicts.filter((c) => c.resolution === undefined);
