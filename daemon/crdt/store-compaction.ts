@@ -53,9 +53,14 @@ export class Compaction {
       release();
     }
     await compacted;
+    this.saved(saveBytes);
+    await saveIndexSnapshot(this.ctx, heads);
+  }
+
+  /** A full save of `saveBytes` now covers every stored change (this compaction's, or a merge stored as a save). */
+  saved(saveBytes: number): void {
     this.bundlesSince = 0;
     this.bytesSince = 0;
     this.lastSaveBytes = saveBytes;
-    await saveIndexSnapshot(this.ctx, heads);
   }
 }

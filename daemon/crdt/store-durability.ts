@@ -61,6 +61,36 @@ export class Durability {
     for (const l of this.syncListeners) l();
   }
 
+  /**
+   * Makes a merge durable as one full save of the document instead of one record per change (see
+   * `persistsAsSave` in store-merge.ts). Three writes, queued at once so they land in this order
+   * before any later write: the conflict records (harmless alone: reopening drops records the
+   * document does not hold), the save, then `side` (the sync state). A crash between them leaves a
+   * store that opens and resumes syncing from the sync state it still has.
+   */
+  async persistAsSave(infos: BundleInfo[], delta: ConflictDelta, side: RecordWrite[]): Promise<void> {
+    const { be, persistence, status } = this.ctx;
+    this.history.add(infos);
+    status.pendingDurable++;
+    try {
+      const conflicts = conflictRecordWrites(delta);
+      const written: Promise<unknown>[] = conflicts.length ? [persistence.writeRecords(conflicts)] : [];
+      const save = be.save();
+      written.push(persistence.compact(save, be.getHeads(), this.lastSeq));
+      if (side.length) written.push(persistence.writeRecords(side));
+      await Promise.all(written);
+      this.compaction.saved(save.byteLength);
+    } catch (e) {
+      status.broken = e as Error;
+      throw new StorageError(`could not make a merge durable in ${persistence.location}: ${(e as Error).message}; the store refuses further writes`, {
+        dir: persistence.location,
+      });
+    } finally {
+      status.pendingDurable--;
+    }
+    for (const l of this.syncListeners) l();
+  }
+
   /** The change event for bundles that are durable. */
   announce(origin: "local" | "remote", bundles: BundleInfo[], changes: FieldChange[], delta: ConflictDelta): void {
     this.onAnnounce();
