@@ -121,7 +121,7 @@ export class MergeIntake {
       // Applying a big sync message and diffing it are two long wasm calls: let other work run between them.
       if (metas.length > 0) await new Promise<void>((resolve) => setImmediate(resolve));
       const patches = be.diff(before, be.getHeads());
-      digest = await digestPatches(doc, patches, before, {
+      digest = await digestPatches(doc, be, patches, before, {
         isTracked: (container, id, key) => tracker.has(container, id, key),
         yieldEvery: DIGEST_SLICE,
       });
