@@ -92,18 +92,8 @@ export class MergeIntake {
       await written;
       return;
     }
-    // Applying a big message and listing what it brought are two long wasm calls: let other work run between them,
-    // with the caches dropped (the document moved under them) and the new heads not advertised (not durable yet).
-    this.ctx.doc.invalidateAll();
-    this.ctx.status.pendingDurable++;
-    let metas: ChangeMetadata[];
-    try {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      // One listing of what arrived serves the metadata, the locator and the choice of how to persist it.
-      metas = be.getChangesMeta(before);
-    } finally {
-      this.ctx.status.pendingDurable--;
-    }
+    // One listing of what arrived serves the metadata, the locator and the choice of how to persist it.
+    const metas = be.getChangesMeta(before);
     const infos: BundleInfo[] = [];
     for (const m of metas) {
       const meta = parseBundleMeta(m.message);
