@@ -23,11 +23,19 @@ export type { ConflictValue, ConflictRecord, BulkConflict };
 
 export const BULK_THRESHOLD = 100;
 
+type DocValues = ReturnType<Backend["getAll"]>;
+
 export interface ConflictLocation {
   container: "entity" | "edge";
   entity: string;
   obj: string;
   key: string;
+  /**
+   * What the caller already read of the document as it stands now (a merge's digest reads every
+   * touched key once): the key's values (`getAll`) and whether the entity is merged away. Read
+   * again when absent.
+   */
+  now?: { values: DocValues; mergedAway: boolean };
 }
 
 export class ConflictTracker {
@@ -77,11 +85,12 @@ export class ConflictTracker {
     for (const loc of locations) {
       const key = ConflictTracker.keyOf(loc.container, loc.entity, loc.key);
       const existing = this.byKey.get(key);
-      if (loc.container === "entity" && !loc.key.startsWith("@") && this.be.get(loc.obj, K_MERGED_INTO) !== undefined) {
+      const mergedAway = loc.container === "entity" && (loc.now ? loc.now.mergedAway : this.be.get(loc.obj, K_MERGED_INTO) !== undefined);
+      if (mergedAway && !loc.key.startsWith("@")) {
         this.examineStranded(loc, key, existing, opened, closed);
         continue;
       }
-      const all = this.be.getAll(loc.obj, loc.key);
+      const all = loc.now ? loc.now.values : this.be.getAll(loc.obj, loc.key);
       // Automerge keeps concurrent puts of the same value side by side; nobody has anything to choose there.
       if (all.length < 2 || this.allEqual(loc, all)) {
         if (existing && !this.open.get(existing)?.clashId) {

@@ -8,10 +8,12 @@ import type { Backend, Heads } from "./automerge-backend.ts";
 import type { FieldChange } from "./change-feed.ts";
 import type { ConflictLocation } from "./conflicts.ts";
 import type { FieldValue } from "./operations.ts";
+import { decodeValue } from "./workspace-doc.ts";
 import type { WorkspaceDoc } from "./workspace-doc.ts";
 import { CLASHES, EDGES, ENTITIES, FACET_PREFIX, K_DELETED, K_MERGED_INTO, TABLE_PREFIX } from "./layout.ts";
 
 type Patch = ReturnType<Backend["diff"]>[number];
+type FullValue = Parameters<typeof decodeValue>[2];
 
 export interface PatchDigest {
   changes: FieldChange[];
@@ -32,7 +34,8 @@ export interface DigestOptions {
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-export async function digestPatches(doc: WorkspaceDoc, patches: Patch[], before: Heads, opts: DigestOptions = {}): Promise<PatchDigest> {
+/** `be` is the document `doc` reads (the canonical backend): the digest also reads every value of a touched key. */
+export async function digestPatches(doc: WorkspaceDoc, be: Pick<Backend, "getAll">, patches: Patch[], before: Heads, opts: DigestOptions = {}): Promise<PatchDigest> {
   // Collapse to the set of (container, id, key) touched; values are re-read, so order does not matter.
   const entityKeys = new Map<string, Set<string>>();
   const edgeKeys = new Map<string, Set<string>>();
@@ -66,7 +69,7 @@ export async function digestPatches(doc: WorkspaceDoc, patches: Patch[], before:
   const changes: FieldChange[] = [];
   const conflictKeys: ConflictLocation[] = [];
   const touched = new Set<string>();
-  const be = doc.be;
+  const read = doc.be;
 
   for (const [id, keys] of entityKeys) {
     if (++sinceYield >= yieldEvery) {
@@ -76,19 +79,27 @@ export async function digestPatches(doc: WorkspaceDoc, patches: Patch[], before:
     const obj = doc.entityObj(id);
     if (!obj) continue;
     touched.add(id);
-    const oldObj = beforeIds && !beforeIds.has(id) ? null : doc.entityObj(id, before);
+    // An entity's map is created once under its fresh id and never replaced, so the old state is the same object read at
+    // the old heads: with the listing at hand, no lookup into the past is needed.
+    const oldObj = beforeIds ? (beforeIds.has(id) ? obj : null) : doc.entityObj(id, before);
     const existedBefore = oldObj !== null;
     if (!existedBefore) changes.push({ kind: "entity", entity: id, field: "created", oldValue: null, newValue: true });
     // A merge arriving makes every field of the merged entity worth a look: edits it never saw are stranded there.
     const merging = keys.has(K_MERGED_INTO);
     // An edit landing on an entity that is (now) merged away is stranded unless examined.
-    const mergedAway = merging || be.get(obj, K_MERGED_INTO) !== undefined;
-    const allKeys = keys.has("") || merging ? new Set([...keys, ...be.keys(obj)]) : keys;
+    const mergedAway = merging || read.get(obj, K_MERGED_INTO) !== undefined;
+    const allKeys = keys.has("") || merging ? new Set([...keys, ...read.keys(obj)]) : keys;
     for (const key of allKeys) {
       if (key === "") continue;
-      if (mustExamine("entity", id, key, mergedAway)) conflictKeys.push({ container: "entity", entity: id, obj, key });
-      const oldRaw = oldObj ? be.get(oldObj, key, before) : undefined;
-      const newRaw = be.get(obj, key);
+      // One read of each side per key: the raw value, the field's decoded value and the conflict examination come from it.
+      // Automerge's winning value is the last of the key's values (`get` is `getAll`'s last).
+      const values = be.getAll(obj, key);
+      if (mustExamine("entity", id, key, mergedAway)) conflictKeys.push({ container: "entity", entity: id, obj, key, now: { values, mergedAway } });
+      const oldFull = oldObj ? read.getWithType(oldObj, key, before) : undefined;
+      // Without the op id `getAll` appends to a scalar, it is what `getWithType` answers.
+      const newFull = values.length > 0 ? (values[values.length - 1].slice(0, 2) as FullValue) : undefined;
+      const oldRaw = oldFull ? oldFull[1] : undefined;
+      const newRaw = newFull ? newFull[1] : undefined;
       if (key === K_DELETED) {
         if (newRaw !== undefined && oldRaw === undefined) changes.push({ kind: "entity", entity: id, field: "deleted", oldValue: null, newValue: String(newRaw) });
       } else if (key === K_MERGED_INTO) {
@@ -103,8 +114,8 @@ export async function digestPatches(doc: WorkspaceDoc, patches: Patch[], before:
       } else if (!key.startsWith("@")) {
         const def = doc.schema.fields.get(key);
         if (!def) continue;
-        const oldValue = oldObj ? doc.readField(oldObj, def, before) : null;
-        const newValue = doc.readField(obj, def);
+        const oldValue = oldFull ? decodeValue(read, def, oldFull, before) : null;
+        const newValue = newFull ? decodeValue(read, def, newFull) : null;
         if (JSON.stringify(oldValue) !== JSON.stringify(newValue)) {
           changes.push({ kind: "field", entity: id, field: key, oldValue, newValue });
         }
@@ -130,6 +141,6 @@ export async function digestPatches(doc: WorkspaceDoc, patches: Patch[], before:
     }
   }
 
-  const clashes = [...clashIds].map((id) => ({ id, raw: be.get(doc.clashes, id) }));
+  const clashes = [...clashIds].map((id) => ({ id, raw: read.get(doc.clashes, id) }));
   return { changes, conflictKeys, clashes, touched };
 }

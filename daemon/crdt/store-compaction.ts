@@ -34,6 +34,10 @@ export class Compaction {
   private stopped = false;
   /** Whether this process stored any change (a read-only look at a store never compacts at close). */
   private storedHere = false;
+  /** Bumped by a save made elsewhere (`saved`): a compaction that began before it must not install. */
+  private generation = 0;
+  /** Changes up to this seq are in a save made elsewhere; reports of them come late and are dropped. */
+  private coveredSeq = 0;
 
   constructor(private readonly ctx: StoreContext) {}
 
@@ -49,6 +53,7 @@ export class Compaction {
 
   /** Changes just made durable, the last of them with seq `seq` (calls come in seq order). */
   stored(changes: { bytes: Uint8Array }[], seq: number): void {
+    if (seq <= this.coveredSeq) return;
     this.bundlesSince += changes.length;
     if (changes.length > 0) this.storedHere = true;
     for (const c of changes) {
@@ -115,6 +120,7 @@ export class Compaction {
       if (mode !== "final") status.assertWritable();
     };
     check();
+    const generation = this.generation;
     let covered: number;
     let uptoSeq: number;
     let save: { bytes: Uint8Array; heads: Heads };
@@ -134,9 +140,10 @@ export class Compaction {
         release();
       }
     }
-    if (this.stopped) return;
+    if (this.stopped || generation !== this.generation) return;
     check();
     await persistence.compact(save.bytes, save.heads, uptoSeq);
+    if (generation !== this.generation) return;
     this.installed(save.bytes, covered);
     await saveIndexSnapshot(this.ctx, save.heads);
   }
@@ -166,6 +173,27 @@ export class Compaction {
     this.fed = Math.max(0, this.fed - covered);
     this.bundlesSince = this.since.length;
     this.bytesSince = this.since.reduce((sum, c) => sum + c.byteLength, 0);
+    this.lastSaveBytes = bytes.byteLength;
+  }
+
+  /**
+   * A full save made elsewhere (a merge stored as a save, see persistsAsSave) is installed and
+   * covers every change up to `uptoSeq`: it is the new base. A compaction already under way
+   * made its save from a document without that merge; it is abandoned (see `generation`), and
+   * the replica, which lacks the merge too, starts again from this save at the next one.
+   */
+  saved(bytes: Uint8Array, uptoSeq: number): void {
+    this.generation++;
+    this.coveredSeq = Math.max(this.coveredSeq, uptoSeq);
+    this.base = bytes;
+    this.since = [];
+    this.sinceSeq = Math.max(this.sinceSeq, uptoSeq);
+    this.fed = 0;
+    const replica = this.replica;
+    this.replica = null;
+    void replica?.stop().catch(() => undefined);
+    this.bundlesSince = 0;
+    this.bytesSince = 0;
     this.lastSaveBytes = bytes.byteLength;
   }
 }

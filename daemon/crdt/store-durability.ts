@@ -58,6 +58,38 @@ export class Durability {
     for (const l of this.syncListeners) l();
   }
 
+  /**
+   * Makes a merge durable as one full save of the document instead of one record per change (see
+   * `persistsAsSave` in store-merge.ts). Three writes, queued at once so they land in this order
+   * before any later write: the conflict records (harmless alone: reopening drops records the
+   * document does not hold), the save, then `side` (the sync state). A crash between them leaves a
+   * store that opens and resumes syncing from the sync state it still has.
+   */
+  async persistAsSave(infos: BundleInfo[], delta: ConflictDelta, side: RecordWrite[]): Promise<void> {
+    const { be, persistence, status } = this.ctx;
+    status.pendingDurable++;
+    try {
+      const heads = be.getHeads();
+      // The history's records ride with the conflict records, ahead of the save: a crash between them leaves records the document will hold again at the next open's check.
+      const records = [...conflictRecordWrites(delta), ...this.history.add(infos, heads)];
+      const written: Promise<unknown>[] = records.length ? [persistence.writeRecords(records)] : [];
+      const save = be.save();
+      const uptoSeq = this.lastSeq;
+      written.push(persistence.compact(save, heads, uptoSeq));
+      if (side.length) written.push(persistence.writeRecords(side));
+      await Promise.all(written);
+      this.compaction.saved(save, uptoSeq);
+    } catch (e) {
+      status.broken = e as Error;
+      throw new StorageError(`could not make a merge durable in ${persistence.location}: ${(e as Error).message}; the store refuses further writes`, {
+        dir: persistence.location,
+      });
+    } finally {
+      status.pendingDurable--;
+    }
+    for (const l of this.syncListeners) l();
+  }
+
   /** The change event for bundles that are durable. */
   announce(origin: "local" | "remote", bundles: BundleInfo[], changes: FieldChange[], delta: ConflictDelta): void {
     this.onAnnounce();

@@ -94,7 +94,7 @@ export async function loadIndexes(ctx: Pick<StoreContext, "be" | "doc" | "indexe
   }
   ctx.indexes.importState(snapshot.state);
   if (!headsEqual(snapshot.heads, ctx.be.getHeads())) {
-    const digest = await digestPatches(ctx.doc, ctx.be.diff(snapshot.heads, ctx.be.getHeads()), snapshot.heads);
+    const digest = await digestPatches(ctx.doc, ctx.be, ctx.be.diff(snapshot.heads, ctx.be.getHeads()), snapshot.heads);
     applyToIndexes(ctx, digest.changes);
   }
 }

@@ -3,7 +3,7 @@
  * a peer sent into indexes, conflicts, disk and the change feed.
  */
 import { api } from "./automerge-backend.ts";
-import type { Heads, WasmSyncState } from "./automerge-backend.ts";
+import type { Backend, Heads, WasmSyncState } from "./automerge-backend.ts";
 import { parseBundleMeta } from "./change-locator.ts";
 import { InvalidOperation } from "./errors.ts";
 import type { BundleInfo } from "./operations.ts";
@@ -15,6 +15,21 @@ import { NS_SYNC, headsEqual } from "./store-context.ts";
 import type { Durability } from "./store-durability.ts";
 import { DIGEST_SLICE, applyToIndexesSliced, forget } from "./store-indexing.ts";
 import type { SyncSession } from "./store-types.ts";
+
+type ChangeMetadata = ReturnType<Backend["getChangesMeta"]>[number];
+
+/** Below this many changes a merge is always stored change by change. */
+const SAVE_FROM_CHANGES = 1000;
+
+/**
+ * Whether a merge of `arrived` changes into a document of `total` is made durable as one full save
+ * rather than one record per change. Reading each change back costs tens of µs and its record
+ * hundreds of bytes, while a save costs a few µs per change of the whole history and compresses it
+ * to a fraction: a peer catching up on most of the history (a fresh peer joining) saves.
+ */
+export function persistsAsSave(arrived: number, total: number): boolean {
+  return arrived >= SAVE_FROM_CHANGES && arrived * 4 >= total;
+}
 
 export class MergeIntake {
   constructor(
@@ -77,6 +92,7 @@ export class MergeIntake {
       await written;
       return;
     }
+    // One listing of what arrived serves the metadata, the locator and the choice of how to persist it.
     const metas = be.getChangesMeta(before);
     const infos: BundleInfo[] = [];
     for (const m of metas) {
@@ -86,26 +102,26 @@ export class MergeIntake {
         hlc.observe(meta.hlc);
       }
     }
-    await this.absorb(before, infos, [syncWrite], release);
+    await this.absorb(before, metas, infos, [syncWrite], release);
   }
 
   /** Persist and announce a peer's changes, already in the document since `before`. Called holding the write lock, which it releases. */
-  private async absorb(before: Heads, infos: BundleInfo[], side: RecordWrite[], release: () => void): Promise<void> {
+  private async absorb(before: Heads, metas: ChangeMetadata[], infos: BundleInfo[], side: RecordWrite[], release: () => void): Promise<void> {
     const ctx = this.ctx;
     const { be, doc, status, tracker } = ctx;
     // The document moved under the caches: readers must not trust them while this merge is digested.
     doc.invalidateAll();
     status.pendingDurable++;
     let digest;
-    let changes: { hash: string; bytes: Uint8Array }[];
+    // Null: persisted as one full save (see persistsAsSave).
+    let changes: { hash: string; bytes: Uint8Array }[] | null;
     try {
-      const metas = be.getChangesMeta(before);
       ctx.locator.added(metas);
-      changes = metas.map((m) => ({ hash: m.hash, bytes: be.getChangeByHash(m.hash) as Uint8Array }));
+      changes = persistsAsSave(metas.length, be.stats().numChanges) ? null : metas.map((m) => ({ hash: m.hash, bytes: be.getChangeByHash(m.hash) as Uint8Array }));
       // Applying a big sync message and diffing it are two long wasm calls: let other work run between them.
-      if (changes.length > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      if (metas.length > 0) await new Promise<void>((resolve) => setImmediate(resolve));
       const patches = be.diff(before, be.getHeads());
-      digest = await digestPatches(doc, patches, before, {
+      digest = await digestPatches(doc, be, patches, before, {
         isTracked: (container, id, key) => tracker.has(container, id, key),
         yieldEvery: DIGEST_SLICE,
       });
@@ -116,7 +132,7 @@ export class MergeIntake {
     const delta = examineMerge(ctx, digest);
     // Indexes follow what every copy shows, so they are updated only once conflicts are known.
     await applyToIndexesSliced(ctx, digest.changes);
-    const durable = this.durability.persist(changes, infos, delta, side);
+    const durable = changes === null ? this.durability.persistAsSave(infos, delta, side) : this.durability.persist(changes, infos, delta, side);
     release();
     await durable;
     this.durability.announce("remote", infos, digest.changes, delta);
