@@ -2,20 +2,18 @@
 // of that store (daemon/scripttest/fixture-start.ts). What that must not change: each it still
 // starts fresh, fixture names are right, a fixture edited between runs is read again, a script's
 // globals do not outlive its run, triggers fire, and ids and HLCs are those of a fresh apply.
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, appendFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, rmSync, writeFileSync, appendFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runTests, textReport, watchTests } from "../daemon/scripttest/index.ts";
 import type { SuiteResult } from "../daemon/scripttest/index.ts";
 import { memoryCopy, memoryPersistence } from "../daemon/crdt/index.ts";
+import { copyExampleShow, writeShowFile } from "./helpers/example-show-copy.ts";
 
-const ROOT = path.resolve(import.meta.dirname, "..");
 let show = "";
 
 beforeAll(() => {
-  show = mkdtempSync(path.join(tmpdir(), "openprod-fixture-start-"));
-  cpSync(path.join(ROOT, "examples", "show"), show, { recursive: true, filter: (src) => path.basename(src) !== ".openprod" });
+  show = copyExampleShow("openprod-fixture-start-");
   // A script that counts its runs in a global: each run must see a fresh state.
   writeFileSync(path.join(show, "workspace", "scripts", "count_runs.lua"), 'function main()\n  runs = (runs or 0) + 1\n  log.info("run " .. runs)\nend\n');
   // A script that makes a cue: ids after a cached start must be a fresh apply's.
@@ -34,10 +32,7 @@ beforeAll(() => {
 afterAll(() => rmSync(show, { recursive: true, force: true }));
 
 function writeTest(rel: string, source: string): string {
-  const file = path.join(show, rel);
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, source);
-  return file;
+  return writeShowFile(show, rel, source);
 }
 
 function passed(r: SuiteResult, n: number): void {

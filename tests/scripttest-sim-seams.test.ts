@@ -1,14 +1,13 @@
 // openprod test's io seams: sim.http.request into a script's own http.serve (capabilities
 // checked as live, no TCP port opened), handler failures as 500s the test can read,
 // recv/accept/HTTP timeouts on the virtual clock, and fs.watch hearing sim.fs at once.
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, appendFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync, writeFileSync, appendFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runTests, textReport } from "../daemon/scripttest/index.ts";
 import type { SuiteResult } from "../daemon/scripttest/index.ts";
+import { copyExampleShow, writeShowFile } from "./helpers/example-show-copy.ts";
 
-const ROOT = path.resolve(import.meta.dirname, "..");
 let show = "";
 
 const SCRIPTS: Record<string, { source: string; caps: string[] }> = {
@@ -75,8 +74,7 @@ end
 };
 
 beforeAll(() => {
-  show = mkdtempSync(path.join(tmpdir(), "openprod-scripttest-http-"));
-  cpSync(path.join(ROOT, "examples", "show"), show, { recursive: true, filter: (src) => path.basename(src) !== ".openprod" });
+  show = copyExampleShow("openprod-scripttest-http-");
   for (const [name, s] of Object.entries(SCRIPTS)) {
     writeFileSync(path.join(show, "workspace", "scripts", `${name}.lua`), s.source);
     appendFileSync(path.join(show, "openprod.toml"), `\n[script.${name}]\ncapabilities = ${JSON.stringify(s.caps)}\n`);
@@ -85,10 +83,7 @@ beforeAll(() => {
 afterAll(() => rmSync(show, { recursive: true, force: true }));
 
 async function runOne(rel: string, source: string): Promise<SuiteResult> {
-  const file = path.join(show, rel);
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, source);
-  return runTests({ showDir: show, paths: [file] });
+  return runTests({ showDir: show, paths: [writeShowFile(show, rel, source)] });
 }
 
 function expectAllPass(s: SuiteResult): void {

@@ -1,19 +1,18 @@
 // openprod test's simulated world: virtual time for core.sleep, OSC/MIDI/HTTP/files and
 // another peer, spies, CSV fixtures, and --watch, through the runner and the real CLI binary.
 import { spawn } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, appendFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, rmSync, writeFileSync, appendFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runTests, textReport } from "../daemon/scripttest/index.ts";
 import type { SuiteResult } from "../daemon/scripttest/index.ts";
+import { copyExampleShow, writeShowFile } from "./helpers/example-show-copy.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 let show = "";
 
 beforeAll(() => {
-  show = mkdtempSync(path.join(tmpdir(), "openprod-scripttest-sim-"));
-  cpSync(path.join(ROOT, "examples", "show"), show, { recursive: true, filter: (src) => path.basename(src) !== ".openprod" });
+  show = copyExampleShow("openprod-scripttest-sim-");
   writeFileSync(path.join(show, "workspace", "scripts", "sleepy.lua"), "function main()\n  for i = 1, 3 do core.await(core.sleep(60000)); log.info('tick ' .. i) end\nend\n");
   writeFileSync(path.join(show, "workspace", "scripts", "writes_file.lua"), 'function main() core.await(fs.write("imports/out.txt", "from the script")) end\n');
   appendFileSync(path.join(show, "openprod.toml"), '\n[script.sleepy]\ncapabilities = []\n\n[script.writes_file]\ncapabilities = ["fs.write:imports/**"]\n');
@@ -21,10 +20,7 @@ beforeAll(() => {
 afterAll(() => rmSync(show, { recursive: true, force: true }));
 
 function writeTest(rel: string, source: string): string {
-  const file = path.join(show, rel);
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, source);
-  return file;
+  return writeShowFile(show, rel, source);
 }
 
 async function runOne(rel: string, source: string): Promise<SuiteResult> {
@@ -173,10 +169,10 @@ function cli(args: string[], cwd: string): { child: ReturnType<typeof spawn>; ou
   return { child, out: () => stdout, err: () => stderr, done };
 }
 
-async function until(what: string, check: () => boolean, ms: number): Promise<void> {
+async function until(what: string, check: () => boolean, ms: number, seen: () => string = () => ""): Promise<void> {
   const end = Date.now() + ms;
   while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${seen()}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -186,9 +182,8 @@ describe("openprod test --daemon", () => {
     const { loadShow } = await import("../daemon/config/index.ts");
     const { WorkspaceStore, levelPersistence } = await import("../daemon/crdt/index.ts");
     const { loadFixture } = await import("../daemon/scripttest/index.ts");
-    const dir = mkdtempSync(path.join(tmpdir(), "openprod-scripttest-daemon-"));
+    const dir = copyExampleShow("openprod-scripttest-daemon-");
     try {
-      cpSync(path.join(ROOT, "examples", "show"), dir, { recursive: true, filter: (src) => path.basename(src) !== ".openprod" });
       const cfg = await loadShow(dir);
       const store = await WorkspaceStore.open({ persistence: levelPersistence({ dir: cfg.dir.storeDir }), schema: cfg.schema, workspaceId: cfg.config.workspace.id, peerId: "peer-a" });
       await loadFixture(store, path.join(dir, "workspace", "tests", "fixtures", "act1.toml"));
@@ -245,11 +240,13 @@ describe("openprod test through the CLI", () => {
     const file = writeTest("more/watched_test.lua", 'it("first version", function() assert.equals(1, 1) end)\n');
     const r = cli(["test", "--watch", file], show);
     try {
-      await until("the first run", () => r.out().includes("1 passed"), 60_000);
-      await until("the watcher", () => r.err().includes("watching for changes"), 60_000);
+      // Each wait ends before the test's own time limit, saying what the watch printed so far.
+      const seen = (): string => `\n--- stdout\n${r.out()}\n--- stderr\n${r.err()}`;
+      await until("the first run", () => r.out().includes("1 passed"), 25_000, seen);
+      await until("the watcher", () => r.err().includes("watching for changes"), 10_000, seen);
       // A save with a failing test: the rerun says so.
       writeFileSync(file, 'it("second version", function() assert.equals(1, 2) end)\n');
-      await until("the rerun", () => r.out().includes("second version"), 60_000);
+      await until("the rerun", () => r.out().includes("second version"), 20_000, seen);
       expect(r.err()).toContain("rerun: ");
       expect(r.out()).toContain("0 passed, 1 failed");
     } finally {

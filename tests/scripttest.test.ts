@@ -1,20 +1,19 @@
 // `openprod test`: *_test.lua files run in the real Lua engine and script runtime against
 // scratch workspaces (real LevelDB in temp dirs), through the CLI binary and the runner API.
 import { spawn } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from "node:fs";
 import path from "node:path";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jsonReport, runTests, tapReport, textReport } from "../daemon/scripttest/index.ts";
 import type { SuiteResult } from "../daemon/scripttest/index.ts";
+import { copyExampleShow, writeShowFile } from "./helpers/example-show-copy.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 let show = "";
 
 beforeAll(() => {
-  show = mkdtempSync(path.join(tmpdir(), "openprod-scripttest-"));
-  cpSync(path.join(ROOT, "examples", "show"), show, { recursive: true, filter: (src) => path.basename(src) !== ".openprod" });
+  show = copyExampleShow("openprod-scripttest-");
   // A script that asks before it writes, for the simulated dialogs.
   writeFileSync(
     path.join(show, "workspace", "scripts", "clear_labels.lua"),
@@ -38,10 +37,7 @@ beforeAll(() => {
 afterAll(() => rmSync(show, { recursive: true, force: true }));
 
 function writeTest(rel: string, source: string): string {
-  const file = path.join(show, rel);
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, source);
-  return file;
+  return writeShowFile(show, rel, source);
 }
 
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
