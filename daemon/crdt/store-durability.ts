@@ -44,10 +44,7 @@ export class Durability {
     try {
       this.lastSeq = await persistence.appendChanges(changes, heads, writes);
     } catch (e) {
-      status.broken = e as Error;
-      throw new StorageError(`could not make a bundle durable in ${persistence.location}: ${(e as Error).message}; the store refuses further writes`, {
-        dir: persistence.location,
-      });
+      throw this.broke(e as Error, "a bundle");
     } finally {
       status.pendingDurable--;
     }
@@ -80,14 +77,18 @@ export class Durability {
       await Promise.all(written);
       this.compaction.saved(save, uptoSeq);
     } catch (e) {
-      status.broken = e as Error;
-      throw new StorageError(`could not make a merge durable in ${persistence.location}: ${(e as Error).message}; the store refuses further writes`, {
-        dir: persistence.location,
-      });
+      throw this.broke(e as Error, "a merge");
     } finally {
       status.pendingDurable--;
     }
     for (const l of this.syncListeners) l();
+  }
+
+  /** A write that did not become durable: the store refuses further writes, and says where and why. */
+  private broke(e: Error, what: string): StorageError {
+    const { persistence, status } = this.ctx;
+    status.broken = e;
+    return new StorageError(`could not make ${what} durable in ${persistence.location}: ${e.message}; the store refuses further writes`, { dir: persistence.location });
   }
 
   /** The change event for bundles that are durable. */
