@@ -6,11 +6,18 @@
  * every suite at a tiny size (what `npm test` does): it proves each figure is
  * still produced and finite, and its values mean nothing.
  *
+ * Each suite runs in a process of its own (this script again, with `--in-process`):
+ * a suite's figures must not depend on what an earlier suite left in the process
+ * (Automerge's wasm memory never shrinks, so RSS figures after the 100k store
+ * suite measured nothing). `--in-process` runs the selected suites here instead.
+ *
  * Each suite is a module exporting `run(report)`. The run ends non-zero when a
  * suite fails (a figure that needs a system package fails with how to get it:
  * `npm run bench:setup`), reports nothing, or reports a value that is not finite.
  */
+import { spawn } from "node:child_process";
 import fs from "node:fs";
+import { fileURLToPath } from "node:url";
 import { SMOKE_ENV } from "./scale.ts";
 
 type Report = (name: string, value: number, unit: string) => void;
@@ -47,6 +54,7 @@ const json = argv.includes("--json");
 const smoke = argv.includes("--smoke");
 const only = optionValue("--only")?.split(",") ?? null;
 const compareFile = optionValue("--compare");
+const inProcess = argv.includes("--in-process");
 
 function optionValue(flag: string): string | undefined {
   const i = argv.indexOf(flag);
@@ -88,14 +96,18 @@ for (const suite of suites) {
   suiteRows = 0;
   const started = performance.now();
   try {
-    const mod = await suite.load();
-    await mod.run(report);
+    if (inProcess) {
+      const mod = await suite.load();
+      await mod.run(report);
+    } else {
+      await runIsolated(suite.name);
+    }
     if (suiteRows === 0) failures.push(`${suite.name}: reported no figure`);
   } catch (e) {
     failures.push(`${suite.name}: ${(e as Error).message}`);
     process.stderr.write(`bench suite ${suite.name} failed: ${(e as Error).stack ?? String(e)}\n`);
   }
-  process.stderr.write(`bench suite ${suite.name}: ${suiteRows} figure(s) in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+  if (!inProcess) process.stderr.write(`bench suite ${suite.name}: ${suiteRows} figure(s) in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
 }
 
 if (!json) printTable();
@@ -103,6 +115,44 @@ if (failures.length > 0) {
   process.stderr.write(`bench: ${failures.length} problem(s):\n${failures.map((f) => `  ${f}\n`).join("")}`);
 }
 process.exit(failures.length > 0 ? 1 : 0);
+
+/**
+ * Runs one suite in a fresh process (same Node flags, same environment: --smoke's size
+ * too) and reports its figures here as they come. A suite whose process fails is a failure
+ * of this run; what it printed on stderr passes through.
+ */
+function runIsolated(name: string): Promise<void> {
+  const script = fileURLToPath(import.meta.url);
+  const args = [...process.execArgv, script, "--in-process", "--json", "--only", name];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"], env: process.env });
+    let pending = "";
+    const take = (line: string): void => {
+      if (line.trim() === "") return;
+      let row: Partial<Row>;
+      try {
+        row = JSON.parse(line) as Partial<Row>;
+      } catch {
+        process.stderr.write(`${name}: ${line}\n`);
+        return;
+      }
+      if (typeof row.name !== "string" || typeof row.unit !== "string") return;
+      report(row.name, typeof row.value === "number" ? row.value : Number.NaN, row.unit);
+    };
+    child.stdout.on("data", (d: Buffer) => {
+      pending += d.toString();
+      const lines = pending.split("\n");
+      pending = lines.pop() ?? "";
+      for (const l of lines) take(l);
+    });
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      take(pending);
+      if (code === 0) resolve();
+      else reject(new Error(`its process ended with ${signal ?? `exit code ${code}`}`));
+    });
+  });
+}
 
 function printTable(): void {
   const w = Math.max(...rows.map((r) => r.name.length), 4);
