@@ -75,6 +75,11 @@ describe("a peer catching up on most of the history stores it as one save", () =
     await syncStores(a.store, b.store);
     expect(sorted(b.store)).toEqual(sorted(a.store));
     expect(conflictView(b.store)).toEqual(conflictView(a.store));
+    // The joined history is listed as the source lists it (its records follow the save, in batches).
+    const hashes = async (s: WorkspaceStore, entity?: string): Promise<string[]> => (await s.history({ entity, limit: 2_000 })).map((h) => h.hash);
+    expect(await hashes(b.store)).toEqual(await hashes(a.store));
+    expect(await hashes(b.store, ids[1])).toEqual(await hashes(a.store, ids[1]));
+    expect(b.store.bundleCount()).toBe(a.store.bundleCount());
     expect(b.store.getField(ids[1], "intensity")).toBe(a.store.getField(ids[1], "intensity"));
 
     await b.store.close();
@@ -88,6 +93,7 @@ describe("a peer catching up on most of the history stores it as one save", () =
     cleanups.push(() => reopened.close());
     expect(sorted(reopened)).toEqual(sorted(a.store));
     expect(conflictView(reopened)).toEqual(conflictView(a.store));
+    expect(await hashes(reopened)).toEqual(await hashes(a.store));
 
     // Syncing resumes from the persisted sync state: a later edit on either side reaches the other.
     await a.store.apply([{ op: "SetField", id: ids[2], field: "intensity", value: 0.5 }], USER);

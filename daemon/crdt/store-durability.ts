@@ -67,8 +67,7 @@ export class Durability {
     status.pendingDurable++;
     try {
       const heads = be.getHeads();
-      // The history's records ride with the conflict records, ahead of the save: a crash between them leaves records the document will hold again at the next open's check.
-      const records = [...conflictRecordWrites(delta), ...this.history.add(infos, heads)];
+      const records = conflictRecordWrites(delta);
       const written: Promise<unknown>[] = records.length ? [persistence.writeRecords(records)] : [];
       const save = be.save();
       const uptoSeq = this.lastSeq;
@@ -76,6 +75,8 @@ export class Durability {
       if (side.length) written.push(persistence.writeRecords(side));
       await Promise.all(written);
       this.compaction.saved(save, uptoSeq);
+      // The join's history records follow the save, in bounded batches (see addAfterSave).
+      this.history.addAfterSave(infos);
     } catch (e) {
       throw this.broke(e as Error, "a merge");
     } finally {
@@ -110,9 +111,10 @@ export class Durability {
     return this.compaction.idle();
   }
 
-  /** Before the store closes: compaction stops (the log stays as it is). */
-  close(): Promise<void> {
-    return this.compaction.stop();
+  /** Before the store closes: a join's history records are written, and compaction stops (the log stays as it is). */
+  async close(): Promise<void> {
+    await this.history.settled();
+    await this.compaction.stop();
   }
 
   /** Called after every durable local bundle and merge (peers push promptly). */

@@ -33,6 +33,8 @@ import type { HistoryEntry } from "./store-types.ts";
 
 /** Records per batch while the space is written afresh: bounded memory for any history. */
 const REBUILD_BATCH = 20_000;
+/** Bundles per batch of a join's records: a few ms of the event loop each. */
+const JOIN_BATCH = 2_000;
 
 /** The space holds something other than what its state record promises. */
 class DamagedHistory extends Error {}
@@ -42,6 +44,14 @@ export class StoreHistory {
   private count = 0;
   /** A rebuild in progress: listings wait for it rather than read a space half written. */
   private rebuilding: Promise<void> = Promise.resolve();
+  /**
+   * A join's records still being written after its save (see `addAfterSave`): until they are all
+   * down, bundles write their records without the state record, so the space never claims heads
+   * it does not cover, and listings wait. `failed`: they could not be written; the next listing
+   * writes the space afresh.
+   */
+  private joining: Promise<void> | null = null;
+  private failed = false;
 
   constructor(private readonly ctx: Pick<StoreContext, "be" | "doc" | "persistence" | "lock">) {}
 
@@ -67,12 +77,57 @@ export class StoreHistory {
    */
   add(infos: BundleInfo[], headsAfter: Heads): RecordWrite[] {
     this.count += infos.length;
+    if (this.joining !== null || this.failed) return bundleWrites(infos);
     return [...bundleWrites(infos), stateWrite({ v: 1, heads: headsAfter, count: this.count })];
+  }
+
+  /**
+   * The records of a join that was stored as one save (`persistAsSave`), written once that save
+   * is durable: in bounded batches one after the other (a join brings up to the whole history,
+   * and one batch of it held the joiner's memory and event loop), then the state record, under
+   * the write lock so every bundle applied meanwhile has its records queued before it. A crash
+   * before the state record leaves the state of before the join, which the next open finds
+   * behind the document and writes afresh.
+   */
+  addAfterSave(infos: BundleInfo[]): void {
+    this.count += infos.length;
+    const previous = this.joining ?? Promise.resolve();
+    const run = previous.then(async () => {
+      for (let i = 0; i < infos.length; i += JOIN_BATCH) await this.ctx.persistence.writeRecords(bundleWrites(infos.slice(i, i + JOIN_BATCH)));
+    });
+    const done: Promise<void> = run.then(
+      async () => {
+        if (this.joining !== done) return;
+        const release = await this.ctx.lock.acquire();
+        try {
+          if (this.joining !== done) return;
+          await this.ctx.persistence.writeRecords([stateWrite({ v: 1, heads: this.ctx.be.getHeads(), count: this.count })]);
+          this.joining = null;
+        } finally {
+          release();
+        }
+      },
+      () => {
+        this.failed = true;
+        if (this.joining === done) this.joining = null;
+      },
+    );
+    this.joining = done;
+  }
+
+  /** Resolves once a join's records are written (at close: before the store's files are). */
+  async settled(): Promise<void> {
+    while (this.joining !== null) await this.joining.catch(() => undefined);
   }
 
   /** Bundles newest first, optionally only those that touched an entity. */
   async list(entity: string | undefined, limit: number): Promise<HistoryEntry[]> {
+    await this.settled();
     await this.rebuilding;
+    if (this.failed) {
+      this.failed = false;
+      return (await this.rebuild()).list(entity, limit);
+    }
     try {
       return await this.read(entity, limit);
     } catch (e) {
