@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runTests, textReport } from "../daemon/scripttest/index.ts";
 import type { SuiteResult } from "../daemon/scripttest/index.ts";
 import { copyExampleShow, writeShowFile } from "./helpers/example-show-copy.ts";
+import { expectAllPass, failures } from "./helpers/suite-results.ts";
 
 let show = "";
 
@@ -86,14 +87,6 @@ async function runOne(rel: string, source: string): Promise<SuiteResult> {
   return runTests({ showDir: show, paths: [writeShowFile(show, rel, source)] });
 }
 
-function expectAllPass(s: SuiteResult): void {
-  if (s.failed > 0) throw new Error(textReport(s));
-  expect(s.passed).toBeGreaterThan(0);
-}
-
-function failures(s: SuiteResult): string[] {
-  return s.files.flatMap((f) => f.tests.filter((t) => t.status === "fail").map((t) => t.failure?.message ?? ""));
-}
 
 describe("sim.http.request", () => {
   it("delivers the request to the script's handler and returns its answer: status, headers, body", async () => {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runTests, textReport } from "../daemon/scripttest/index.ts";
 import type { SuiteResult } from "../daemon/scripttest/index.ts";
 import { copyExampleShow, writeShowFile } from "./helpers/example-show-copy.ts";
+import { expectAllPass, failures } from "./helpers/suite-results.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 let show = "";
@@ -27,14 +28,6 @@ async function runOne(rel: string, source: string): Promise<SuiteResult> {
   return runTests({ showDir: show, paths: [writeTest(rel, source)] });
 }
 
-function expectAllPass(s: SuiteResult): void {
-  if (s.failed > 0) throw new Error(textReport(s));
-  expect(s.passed).toBeGreaterThan(0);
-}
-
-function failures(s: SuiteResult): string[] {
-  return s.files.flatMap((f) => f.tests.filter((t) => t.status === "fail").map((t) => t.failure?.message ?? ""));
-}
 
 describe("virtual time", () => {
   it("a run's sleeps elapse at once while the test waits for it; clock.advance wakes started runs in order", async () => {

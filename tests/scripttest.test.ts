@@ -5,9 +5,10 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, appendFileS
 import path from "node:path";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { jsonReport, runTests, tapReport, textReport } from "../daemon/scripttest/index.ts";
+import { jsonReport, runTests, tapReport } from "../daemon/scripttest/index.ts";
 import type { SuiteResult } from "../daemon/scripttest/index.ts";
 import { copyExampleShow, writeShowFile } from "./helpers/example-show-copy.ts";
+import { expectAllPass } from "./helpers/suite-results.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 let show = "";
@@ -125,11 +126,6 @@ describe("openprod test runs the show's tests through the CLI", () => {
 
 async function runOne(rel: string, source: string): Promise<SuiteResult> {
   return runTests({ showDir: show, paths: [writeTest(rel, source)] });
-}
-
-function expectAllPass(s: SuiteResult): void {
-  if (s.failed > 0) throw new Error(textReport(s));
-  expect(s.passed).toBeGreaterThan(0);
 }
 
 describe("a test file sees the show as it would run live, with the outside world simulated", () => {
