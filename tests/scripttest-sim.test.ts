@@ -220,7 +220,9 @@ describe("openprod test --daemon", () => {
 describe("openprod test through the CLI", () => {
   it("the example show's tests (OSC, MIDI, HTTP, files, dialogs, peers, time) pass: exit 0", async () => {
     const r = cli(["test", "--reporter", "json"], show);
-    expect(await r.done).toBe(0);
+    const code = await r.done;
+    // A failure says which example test failed and how (the json report names it).
+    expect(code, `${r.out()}\n${r.err()}`).toBe(0);
     const suite = JSON.parse(r.out()) as SuiteResult;
     const names = suite.files.map((f) => f.file);
     for (const f of ["auto_follow_test.lua", "go_button_test.lua", "console_check_test.lua", "reset_cues_test.lua", "concurrent_edits_test.lua", "osc_listener_test.lua", "lightwright_sync_test.lua"]) {
