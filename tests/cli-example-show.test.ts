@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CliKit, ROOT } from "./fixtures/daemon-cli.ts";
 import type { DaemonProcess } from "./fixtures/daemon-cli.ts";
 import { freeUdpPort } from "./fixtures/io-kit/ports.ts";
+import { until } from "./helpers/until.ts";
 
 // The example show as `openprod init` writes it, run by the real daemon and driven through the CLI
 // binary: point cues, the OSC listener that starts with the daemon, Lightwright sync's kept changes.
@@ -14,16 +15,6 @@ let show = "";
 let daemon: DaemonProcess;
 let oscPort = 0;
 const sender = dgram.createSocket("udp4");
-
-async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 const op = async (...args: string[]): Promise<string> => {
   const r = await kit.run([...args, "--dir", show], 60_000);

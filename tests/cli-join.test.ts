@@ -5,6 +5,7 @@ import { parse } from "smol-toml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CliKit, ROOT } from "./fixtures/daemon-cli.ts";
 import type { DaemonProcess } from "./fixtures/daemon-cli.ts";
+import { until as pollUntil } from "./helpers/until.ts";
 
 const kit = new CliKit();
 let desk = "";
@@ -17,14 +18,9 @@ interface Invite {
   expiresAt: number;
 }
 
-async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+/** Joins and syncs take longer than one daemon's answers: a longer default, polled less often. */
+function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  return pollUntil(what, f, timeoutMs, 250);
 }
 
 async function invite(): Promise<Invite> {

@@ -3,22 +3,13 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CliKit } from "./fixtures/daemon-cli.ts";
 import type { DaemonProcess } from "./fixtures/daemon-cli.ts";
+import { until } from "./helpers/until.ts";
 
 const kit = new CliKit();
 let desk = "";
 let booth = "";
 let a: DaemonProcess;
 let b: DaemonProcess;
-
-async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 function nameShow(dir: string, name: string): void {
   const file = path.join(dir, "openprod.toml");
